@@ -1,0 +1,41 @@
+# Two commands for users: `make run` and `make test`. Everything else is for contributors.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format migrate seed ci clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "geoevents needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)  ## migrate, seed an empty database, serve on http://127.0.0.1:8000
+	$(BIN)/geoevents serve
+
+test: $(STAMP)  ## the whole suite; TEST_DATABASE_URL selects PostgreSQL
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy app tests
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+migrate: $(STAMP)
+	$(BIN)/geoevents db upgrade
+
+seed: $(STAMP)
+	$(BIN)/geoevents seed
+
+ci:
+	bash .ci/run
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Actors: people, states, organisations and unnamed speakers, with aliases and affiliations."""

@@ -1,0 +1,1 @@
+"""Claims: single statements a source makes, with their evidence spans and quantities."""

@@ -1,0 +1,77 @@
+"""ORM models of claims and the quantities they report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Boolean, CheckConstraint, Float, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from app.actors.models import Actor
+
+
+class Claim(Base):
+    """One statement a source makes, and the half-open character span that supports it."""
+
+    __tablename__ = "claims"
+    __table_args__ = (
+        CheckConstraint("evidence_start >= 0 AND evidence_end > evidence_start", name="span"),
+        Index("ix_claims_source_span", "source_id", "evidence_start"),
+    )
+
+    id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    event_id: Mapped[str | None] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id", ondelete="RESTRICT"))
+    speaker_id: Mapped[str | None] = mapped_column(
+        ForeignKey("actors.id", ondelete="RESTRICT"), index=True
+    )
+    statement: Mapped[str] = mapped_column(Text)
+    quote: Mapped[str | None] = mapped_column(Text)
+    hedging: Mapped[str] = mapped_column(String(20))
+    evidence_start: Mapped[int] = mapped_column()
+    evidence_end: Mapped[int] = mapped_column()
+    evidence_text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    speaker: Mapped[Actor | None] = relationship(lazy="raise")
+    quantities: Mapped[list[Quantity]] = relationship(
+        lazy="raise", cascade="all, delete-orphan", order_by="Quantity.id"
+    )
+
+    @property
+    def evidence(self) -> dict[str, object]:
+        """The supporting span in the shape the API documents."""
+        return {
+            "source_id": self.source_id,
+            "start": self.evidence_start,
+            "end": self.evidence_end,
+            "text": self.evidence_text,
+        }
+
+
+class Quantity(Base):
+    """A reported number in base units, with its qualifier and the bounds it implies."""
+
+    __tablename__ = "quantities"
+
+    id: Mapped[str] = mapped_column(String(180), primary_key=True)
+    claim_id: Mapped[str] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[str | None] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
+    label: Mapped[str] = mapped_column(String(200))
+    value: Mapped[float] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(40))
+    qualifier: Mapped[str] = mapped_column(String(20))
+    low: Mapped[float | None] = mapped_column(Float)
+    high: Mapped[float | None] = mapped_column(Float)
+    low_inclusive: Mapped[bool | None] = mapped_column(Boolean)
+    high_inclusive: Mapped[bool | None] = mapped_column(Boolean)
+    as_reported: Mapped[str | None] = mapped_column(Text)

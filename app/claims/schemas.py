@@ -1,0 +1,140 @@
+"""Pydantic schemas of claims, evidence spans and quantities."""
+
+from datetime import datetime
+
+from pydantic import Field, model_validator
+
+from app.actors.schemas import ActorRef
+from app.pagination import Page
+from app.schemas import PageQuery, Schema, Slug, Text
+from app.vocab import Hedging, Qualifier
+
+
+def bounds(qualifier: Qualifier, value: float) -> tuple[float | None, float | None, bool, bool]:
+    """The (low, high, low_inclusive, high_inclusive) interval a qualified number implies.
+
+    An open side is None. 'approximately' keeps the value on both sides: the source gives
+    no band and we invent none.
+    """
+    match qualifier:
+        case Qualifier.exact | Qualifier.approximately:
+            return value, value, True, True
+        case Qualifier.at_least:
+            return value, None, True, False
+        case Qualifier.more_than:
+            return value, None, False, False
+        case Qualifier.up_to:
+            return None, value, False, True
+        case Qualifier.less_than:
+            return None, value, False, False
+
+
+class QuantityCreate(Schema):
+    """A reported number as written in a bundle; bounds are derived, never typed in."""
+
+    label: str = Field(min_length=1, description="What is counted.", examples=["drones launched"])
+    value: float = Field(description="The number in base units.", examples=[450])
+    unit: str = Field(min_length=1, description="Base unit.", examples=["drones"])
+    qualifier: Qualifier = Field(description="How the number bounds the true value.")
+    as_reported: str | None = Field(default=None, description="The source's own words.")
+
+
+class QuantityRead(Schema):
+    """A reported number, normalised, with the bounds its qualifier implies."""
+
+    id: str = Field(description="Stable id of the quantity.", examples=["strike-scale-q1"])
+    label: str = Field(description="What is counted.", examples=["drones launched"])
+    value: float = Field(description="The number in base units.", examples=[450])
+    unit: str = Field(description="Base unit (ISO 4217 code for money).", examples=["drones"])
+    qualifier: Qualifier = Field(description="How the number bounds the true value.")
+    low: float | None = Field(description="Lower bound; null when open.", examples=[450])
+    high: float | None = Field(description="Upper bound; null when open.", examples=[450])
+    low_inclusive: bool | None = Field(description="Whether `low` itself is possible.")
+    high_inclusive: bool | None = Field(description="Whether `high` itself is possible.")
+    as_reported: str | None = Field(description="The source's words.", examples=["450 drones"])
+    claim_id: str = Field(description="The claim that reports it.")
+    event_id: str | None = Field(description="The event it describes.")
+
+
+class EvidenceIn(Schema):
+    """A half-open character span [start, end) of the source text and the text it covers."""
+
+    start: int = Field(ge=0, description="Offset of the first character (Python str index).")
+    end: int = Field(gt=0, description="Offset just past the last character.")
+    text: str = Field(min_length=1, description="Exactly the source text in [start, end).")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "EvidenceIn":
+        if self.end <= self.start:
+            raise ValueError("evidence end must be greater than start")
+        if len(self.text) != self.end - self.start:
+            raise ValueError("evidence text length does not match end - start")
+        return self
+
+
+class EvidenceRead(Schema):
+    """Where in the source the claim is supported."""
+
+    source_id: str = Field(description="The source whose text the span points into.")
+    start: int = Field(description="Offset of the first character (Python str index).")
+    end: int = Field(description="Offset just past the last character (half-open span).")
+    text: str = Field(description="The source text in [start, end).")
+
+
+class ClaimCreate(Schema):
+    """A claim as written in a bundle (its source is the bundle's source)."""
+
+    id: Slug = Field(description="Stable slug of the claim.")
+    statement: str = Field(min_length=1, description="Our paraphrase of what the source says.")
+    quote: str | None = Field(default=None, description="Verbatim quoted words, if any.")
+    speaker: Slug | None = Field(default=None, description="Actor id the statement is from.")
+    hedging: Hedging = Field(description="How firmly the source puts it.")
+    evidence: EvidenceIn = Field(description="The supporting span of the source text.")
+    quantities: list[QuantityCreate] = Field(
+        default_factory=list, description="Numbers the claim reports."
+    )
+
+    @model_validator(mode="after")
+    def _quote_inside(self) -> "ClaimCreate":
+        if self.quote is not None and self.quote not in self.evidence.text:
+            raise ValueError("quote must appear verbatim inside evidence.text")
+        for q in self.quantities:
+            if q.as_reported is not None and q.as_reported not in self.evidence.text:
+                raise ValueError(f"as_reported {q.as_reported!r} is not inside evidence.text")
+        return self
+
+
+class ClaimRead(Schema):
+    """One statement a source makes, with who said it, how firmly, and where."""
+
+    id: str = Field(description="Stable slug of the claim.", examples=["zelensky-barbaric"])
+    event_id: str | None = Field(description="The event it is about; null for general remarks.")
+    statement: str = Field(description="Our paraphrase of what the source says.")
+    quote: str | None = Field(description="Verbatim quoted words; null when none are quoted.")
+    speaker: ActorRef | None = Field(description="Who is quoted or credited; null if no one.")
+    source_id: str = Field(description="The source making the claim.")
+    hedging: Hedging = Field(description="How firmly the source puts it.")
+    evidence: EvidenceRead = Field(description="The supporting span of the source text.")
+    quantities: list[QuantityRead] = Field(description="Numbers the claim reports.")
+    created_at: datetime = Field(description="When the record was created (UTC).")
+    updated_at: datetime = Field(description="When the record last changed (UTC).")
+
+
+class ClaimPage(Page[ClaimRead]):
+    """A page of claims."""
+
+
+class ClaimQuery(PageQuery):
+    """Query parameters of GET /v1/claims; repeated parameters are any-of."""
+
+    event: list[Text] = Field(default_factory=list, description="Event id (repeatable).")
+    speaker: list[Text] = Field(
+        default_factory=list, description="Actor id, name or alias of the speaker (repeatable)."
+    )
+    source: list[Text] = Field(default_factory=list, description="Source id (repeatable).")
+    q: Text | None = Field(
+        default=None,
+        max_length=200,
+        description="Every word must occur in the statement, the quote or the evidence text.",
+        examples=["barbaric"],
+    )

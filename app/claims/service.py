@@ -1,0 +1,60 @@
+"""Queries for claims."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from app.actors import service as actors
+from app.claims.models import Claim
+from app.claims.schemas import ClaimQuery
+from app.errors import InvalidParameter
+from app.events.models import Event
+from app.pagination import decode_cursor, encode_cursor, keyset_after
+from app.sources import service as sources
+
+
+def _conditions(session: Session, f: ClaimQuery) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if f.event:
+        found = set(session.scalars(select(Event.id).where(Event.id.in_(f.event))))
+        for event_id in f.event:
+            if event_id not in found:
+                raise InvalidParameter(f"unknown event {event_id!r}", param="event", value=event_id)
+        conds.append(Claim.event_id.in_(f.event))
+    if f.speaker:
+        conds.append(Claim.speaker_id.in_(actors.resolve(session, f.speaker, param="speaker")))
+    if f.source:
+        sources.require(session, f.source)
+        conds.append(Claim.source_id.in_(f.source))
+    for term in (f.q or "").split()[:10]:
+        conds.append(
+            or_(
+                Claim.statement.icontains(term, autoescape=True),
+                Claim.quote.icontains(term, autoescape=True),
+                Claim.evidence_text.icontains(term, autoescape=True),
+            )
+        )
+    return conds
+
+
+def get_all(session: Session, f: ClaimQuery) -> tuple[list[Claim], int, str | None]:
+    """A page of claims in source order (source, then position in its text)."""
+    limit, cursor = f.limit, f.cursor
+    conds = _conditions(session, f)
+    total = session.scalar(select(func.count()).select_from(Claim).where(*conds)) or 0
+    order = [Claim.source_id, Claim.evidence_start, Claim.id]
+    stmt = select(Claim).where(*conds).order_by(*order).limit(limit + 1)
+    if cursor:
+        source_id, start, last_id = decode_cursor(cursor, "claims", 3)
+        if not (start or "").isdigit():
+            raise InvalidParameter("cursor is malformed", param="cursor")
+        stmt = stmt.where(keyset_after(order, [source_id, int(start), last_id], descending=False))
+    options = (selectinload(Claim.quantities), joinedload(Claim.speaker))
+    rows = list(session.scalars(stmt.options(*options)))
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        key = [last.source_id, str(last.evidence_start), last.id]
+        next_cursor = encode_cursor("claims", key)
+    return rows[:limit], total, next_cursor

@@ -1,0 +1,100 @@
+"""The `geoevents` command: serve, database migrations and seeding."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from alembic import command
+
+from app.config import get_settings
+from app.db import make_engine, make_sessionmaker, session_scope
+from app.health import alembic_config
+from app.seed import service as seeding
+
+
+def _upgrade(revision: str = "head") -> None:
+    command.upgrade(alembic_config(get_settings().database_url), revision)
+
+
+def _seed(only_if_empty: bool) -> None:
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        for session in session_scope(make_sessionmaker(engine)):
+            if only_if_empty and not seeding.is_empty(session):
+                print("database already holds events; not seeding")
+                return
+            counts = seeding.seed(session, settings.seed_dir)
+            print("seeded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    finally:
+        engine.dispose()
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    """Migrate to head, seed an empty database, then serve with uvicorn."""
+    import uvicorn
+
+    _upgrade()
+    _seed(only_if_empty=True)
+    print(f"geoevents on http://{args.host}:{args.port}  (docs at /docs)", flush=True)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+    )
+
+
+def cmd_db(args: argparse.Namespace) -> None:
+    """Alembic, pointed at DATABASE_URL."""
+    config = alembic_config(get_settings().database_url)
+    if args.action == "upgrade":
+        command.upgrade(config, args.revision or "head")
+    elif args.action == "downgrade":
+        command.downgrade(config, args.revision or "-1")
+    else:
+        command.current(config, verbose=False)
+
+
+def cmd_seed(args: argparse.Namespace) -> None:
+    """Write the seed bundles (idempotent)."""
+    if args.migrate:
+        _upgrade()
+    _seed(only_if_empty=False)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="geoevents", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="migrate, seed an empty database, serve the API")
+    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--log-level", default="info")
+    serve.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database migrations (Alembic)")
+    db.add_argument("action", choices=["upgrade", "downgrade", "current"])
+    db.add_argument("revision", nargs="?", help="target revision (head / -1 by default)")
+    db.set_defaults(func=cmd_db)
+
+    seed = sub.add_parser("seed", help="write the seed bundles from seed_data/ (idempotent)")
+    seed.add_argument("--no-migrate", dest="migrate", action="store_false")
+    seed.set_defaults(func=cmd_seed)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `geoevents` console script."""
+    args = build_parser().parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

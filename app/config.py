@@ -1,0 +1,39 @@
+"""Typed settings, read from the environment (prefix-free) and overridable in tests."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Runtime configuration of the API and the CLI."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///geoevents.db",
+        description="sqlite:///path/to/file.db or postgresql://user@host:port/db",
+    )
+    cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+    seed_dir: Path = Field(default=PROJECT_ROOT / "seed_data")
+    article_path: Path = Field(
+        default=PROJECT_ROOT.parent / "shared" / "seed" / "article.txt",
+        description="Where the seed article's text is looked for (verification only).",
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_store(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
+            raise ValueError("DATABASE_URL must start with sqlite:// or postgresql://")
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

@@ -1,0 +1,184 @@
+"""One error hierarchy and one RFC 9457 problem+json shape for every 4xx and 5xx."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+
+class AppError(Exception):
+    """A domain error that knows its HTTP status and its problem type."""
+
+    status: int = 500
+    type: str = "/problems/internal-error"
+    title: str = "Internal server error"
+
+    def __init__(self, detail: str, *, param: str | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.param = param
+        self.extra = extra
+
+
+class NotFound(AppError):
+    """The resource named in the path does not exist."""
+
+    status = 404
+    type = "/problems/not-found"
+    title = "Not found"
+
+
+class InvalidParameter(AppError):
+    """A query parameter is well-formed but not acceptable (unknown id, inverted range, …)."""
+
+    status = 422
+    type = "/problems/invalid-parameter"
+    title = "Invalid parameter"
+
+
+class ServiceUnavailable(AppError):
+    """A dependency (the database) cannot serve the request right now."""
+
+    status = 503
+    type = "/problems/service-unavailable"
+    title = "Service unavailable"
+
+
+def problem(
+    status: int,
+    type_: str,
+    title: str,
+    detail: str,
+    instance: str,
+    param: str | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """Render one problem document; `param` names the offending parameter when there is one."""
+    body: dict[str, Any] = {
+        "type": type_,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    }
+    if param is not None:
+        body["param"] = param
+    body.update(extra)
+    headers = {"Retry-After": "5"} if status == 503 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def _location(loc: tuple[Any, ...]) -> tuple[str, str]:
+    where = str(loc[0]) if loc else "request"
+    if where in {"query", "path", "header", "cookie"} and len(loc) > 1:
+        return where, str(loc[1])  # a repeated parameter's position is noise to the caller
+    name = ".".join(str(part) for part in loc[1:]) or where
+    return where, name
+
+
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return problem(
+        exc.status, exc.type, exc.title, exc.detail, request.url.path, exc.param, **exc.extra
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for err in exc.errors():
+        where, name = _location(tuple(err.get("loc", ())))
+        errors.append({"param": name, "in": where, "message": err.get("msg", "invalid")})
+    first = errors[0] if errors else {"param": None, "message": "invalid request"}
+    detail = "; ".join(f"{e['param']}: {e['message']}" for e in errors) or "invalid request"
+    return problem(
+        422,
+        "/problems/invalid-parameter",
+        "Invalid parameter",
+        detail,
+        request.url.path,
+        first["param"],
+        errors=errors,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    titles = {404: "Not found", 405: "Method not allowed"}
+    title = titles.get(exc.status_code, "HTTP error")
+    detail = exc.detail if isinstance(exc.detail, str) else title
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"No route matches {request.url.path}"
+    slug = title.lower().replace(" ", "-")
+    return problem(exc.status_code, f"/problems/{slug}", title, detail, request.url.path)
+
+
+async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+    return problem(
+        500,
+        AppError.type,
+        AppError.title,
+        "The server failed to answer this request.",
+        request.url.path,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every error the app can raise through the one problem+json renderer."""
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unhandled)
+
+
+class ProblemParam(BaseModel):
+    """One offending parameter of a request."""
+
+    param: str = Field(description="Name of the parameter (dotted for body fields).")
+    in_: str = Field(alias="in", description="Where it was: query, path, header or body.")
+    message: str = Field(description="What is wrong with it.")
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document, the one error shape of the API."""
+
+    type: str = Field(
+        description="URI reference naming the problem type.", examples=["/problems/not-found"]
+    )
+    title: str = Field(description="Short summary of the problem type.", examples=["Not found"])
+    status: int = Field(description="The HTTP status code.", examples=[404])
+    detail: str = Field(
+        description="What went wrong with this request.", examples=["no event with id 'x'"]
+    )
+    instance: str = Field(description="The request path.", examples=["/v1/events/x"])
+    param: str | None = Field(
+        default=None, description="The offending parameter, when there is one."
+    )
+    value: str | None = Field(default=None, description="The offending value, when useful.")
+    errors: list[ProblemParam] | None = Field(
+        default=None, description="Every offending parameter (validation errors only)."
+    )
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entries documenting the problem+json shape for these statuses."""
+    text = {
+        404: "No such resource.",
+        422: "A parameter is malformed or names something unknown.",
+        503: "The database is unreachable or not migrated.",
+    }
+    return {
+        status: {
+            "model": Problem,
+            "description": text.get(status, "Error."),
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+        }
+        for status in statuses
+    }

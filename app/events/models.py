@@ -1,0 +1,136 @@
+"""ORM models of events and their links to actors, locations, tags and other events."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.actors.models import Actor
+from app.claims.models import Quantity
+from app.db import Base, UTCDateTime, utcnow
+from app.locations.models import Location
+
+
+class Event(Base):
+    """Something that happened or was proposed, warned of or considered."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint(
+            "end_date IS NULL OR start_date IS NULL OR end_date >= start_date", name="date_order"
+        ),
+        Index("ix_events_start_date_id", "start_date", "id"),
+        Index("ix_events_end_date", "end_date"),
+    )
+
+    id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    title: Mapped[str] = mapped_column(String(500))
+    summary: Mapped[str | None] = mapped_column(Text)
+    event_type: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    date_precision: Mapped[str] = mapped_column(String(20))
+    date_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    actor_links: Mapped[list[EventActor]] = relationship(
+        lazy="raise", cascade="all, delete-orphan", order_by="EventActor.position"
+    )
+    location_links: Mapped[list[EventLocation]] = relationship(
+        lazy="raise", cascade="all, delete-orphan", order_by="EventLocation.position"
+    )
+    tag_links: Mapped[list[EventTag]] = relationship(
+        lazy="raise", cascade="all, delete-orphan", order_by="EventTag.tag"
+    )
+    quantities: Mapped[list[Quantity]] = relationship(
+        lazy="raise", order_by="Quantity.id", viewonly=True
+    )
+    relations: Mapped[list[EventRelation]] = relationship(
+        lazy="raise",
+        cascade="all, delete-orphan",
+        foreign_keys="EventRelation.event_id",
+        order_by="EventRelation.related_event_id",
+    )
+
+    @property
+    def actors(self) -> list[dict[str, str]]:
+        """Actors with their role, in the order the record lists them."""
+        return [
+            {"id": a.actor.id, "name": a.actor.name, "kind": a.actor.kind, "role": a.role}
+            for a in self.actor_links
+        ]
+
+    @property
+    def locations(self) -> list[Location]:
+        """Places, in the order the record lists them."""
+        return [link.location for link in self.location_links]
+
+    @property
+    def tags(self) -> list[str]:
+        """Tags, alphabetically."""
+        return [link.tag for link in self.tag_links]
+
+
+class EventActor(Base):
+    """An actor's role in an event."""
+
+    __tablename__ = "event_actors"
+
+    event_id: Mapped[str] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    actor_id: Mapped[str] = mapped_column(
+        ForeignKey("actors.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    actor: Mapped[Actor] = relationship(lazy="raise")
+
+
+class EventLocation(Base):
+    """A place where an event happened (or would happen)."""
+
+    __tablename__ = "event_locations"
+
+    event_id: Mapped[str] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    location_id: Mapped[str] = mapped_column(
+        ForeignKey("locations.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+
+    location: Mapped[Location] = relationship(lazy="raise")
+
+
+class EventTag(Base):
+    """A free-form label on an event."""
+
+    __tablename__ = "event_tags"
+
+    event_id: Mapped[str] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(100), primary_key=True, index=True)
+
+
+class EventRelation(Base):
+    """A directed link: this event `relation` the related one (follows, response_to, part_of)."""
+
+    __tablename__ = "event_relations"
+
+    event_id: Mapped[str] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    related_event_id: Mapped[str] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    relation: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+    related: Mapped[Event] = relationship(lazy="raise", foreign_keys=[related_event_id])
+    origin: Mapped[Event] = relationship(lazy="raise", foreign_keys=[event_id], viewonly=True)

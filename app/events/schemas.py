@@ -1,0 +1,182 @@
+"""Pydantic schemas of events, their query parameters and their links."""
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from pydantic import Field, model_validator
+
+from app.claims.schemas import ClaimCreate, ClaimRead, QuantityRead
+from app.locations.schemas import LocationRead
+from app.pagination import Page
+from app.schemas import CountryCode, PageQuery, Schema, Slug, Text
+from app.vocab import ActorRole, DatePrecision, EventStatus, EventType, RelationType
+
+
+class EventActorCreate(Schema):
+    """An actor's part in an event, as written in a bundle."""
+
+    actor: Slug = Field(description="Actor id.", examples=["russia"])
+    role: ActorRole = Field(description="The part the actor plays.", examples=["initiator"])
+
+
+class RelationCreate(Schema):
+    """A link to another event, as written in a bundle."""
+
+    event: Slug = Field(description="The other event's id.")
+    relation: RelationType = Field(description="This event <relation> the other.")
+
+
+class EventCreate(Schema):
+    """An event as written in a bundle, with the claims that support it."""
+
+    id: Slug = Field(description="Stable id, never reused.", examples=["putin-xi-video-summit"])
+    title: str = Field(min_length=1, max_length=500, description="Short headline.")
+    summary: str | None = Field(default=None, description="What happened, paraphrased.")
+    event_type: EventType = Field(description="PLOVER event category.")
+    status: EventStatus = Field(description="What the reporting says of its reality.")
+    start_date: date | None = Field(default=None, description="First day; null if unknown.")
+    end_date: date | None = Field(default=None, description="Last day; null if unknown or same.")
+    date_precision: DatePrecision = Field(description="How precisely the dates are known.")
+    date_note: str | None = Field(default=None, description="Why the dates are what they are.")
+    tags: list[str] = Field(default_factory=list, description="Free-form labels.")
+    actors: list[EventActorCreate] = Field(default_factory=list, description="Who took part.")
+    locations: list[Slug] = Field(default_factory=list, description="Location ids.")
+    related: list[RelationCreate] = Field(default_factory=list, description="Links to events.")
+    claims: list[ClaimCreate] = Field(min_length=1, description="The evidence for the event.")
+
+    @model_validator(mode="after")
+    def _dates(self) -> "EventCreate":
+        if self.end_date is not None and self.start_date is None:
+            raise ValueError("end_date given without start_date")
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        if self.start_date is None and self.date_precision is not DatePrecision.unknown:
+            raise ValueError("an undated event must have date_precision 'unknown'")
+        if self.start_date is not None and self.date_precision is DatePrecision.unknown:
+            raise ValueError("a dated event needs a date_precision other than 'unknown'")
+        return self
+
+
+class EventActorRead(Schema):
+    """An actor as it appears in an event."""
+
+    id: str = Field(description="Actor id.", examples=["vladimir-putin"])
+    name: str = Field(description="Canonical name.", examples=["Vladimir Putin"])
+    kind: str = Field(description="What sort of actor.", examples=["person"])
+    role: ActorRole = Field(description="The part the actor plays.", examples=["participant"])
+
+
+class EventRead(Schema):
+    """An event with what a list view needs: actors, places, numbers and tags."""
+
+    id: str = Field(description="Stable id, never reused.", examples=["putin-xi-video-summit"])
+    title: str = Field(description="Short headline.", examples=["Putin and Xi hold video summit"])
+    summary: str | None = Field(description="What happened, paraphrased from the sources.")
+    event_type: EventType = Field(description="PLOVER event category.", examples=["CONSULT"])
+    status: EventStatus = Field(description="What the reporting says of its reality.")
+    start_date: date | None = Field(description="First day; null if unknown.")
+    end_date: date | None = Field(description="Last day; equal to start_date for one-day events.")
+    date_precision: DatePrecision = Field(description="How precisely the dates are known.")
+    date_note: str | None = Field(description="Why the dates are what they are, when not plain.")
+    tags: list[str] = Field(description="Free-form labels.", examples=[["russia-china"]])
+    actors: list[EventActorRead] = Field(description="Who took part, and how.")
+    locations: list[LocationRead] = Field(description="Where it happened.")
+    quantities: list[QuantityRead] = Field(description="Numbers reported about it.")
+    created_at: datetime = Field(description="When the record was created (UTC).")
+    updated_at: datetime = Field(description="When the record last changed (UTC).")
+
+
+class RelatedEventRead(Schema):
+    """Another event linked to this one."""
+
+    id: str = Field(description="The other event's id.")
+    title: str = Field(description="The other event's title.")
+    relation: RelationType = Field(description="The link's type.")
+    direction: str = Field(
+        description="`outgoing`: this event <relation> the other; `incoming`: the other "
+        "event <relation> this one.",
+        examples=["outgoing"],
+    )
+
+
+class EventDetail(EventRead):
+    """An event with its claims (the evidence) and its related events."""
+
+    claims: list[ClaimRead] = Field(description="Every claim about the event, in source order.")
+    related: list[RelatedEventRead] = Field(description="Linked events, both directions.")
+    source_ids: list[str] = Field(description="The sources its claims come from.")
+
+
+class EventPage(Page[EventRead]):
+    """A page of events."""
+
+
+class EventSort(StrEnum):
+    """Ordering of event lists."""
+
+    newest = "-date"
+    oldest = "date"
+
+
+class ActorMatch(StrEnum):
+    """How repeated `actor` parameters combine."""
+
+    all = "all"
+    any = "any"
+
+
+class EventQuery(PageQuery):
+    """Query parameters of event lists; repeated parameters are any-of, except `actor`."""
+
+    actor: list[Text] = Field(
+        default_factory=list,
+        description="Actor id, name or alias (repeatable). Repeated values are all-of: events "
+        "that involve every listed actor, in any role. Set `actor_match=any` for any-of. An "
+        "unknown actor is a 422 naming it.",
+        examples=[["vladimir-putin"]],
+    )
+    actor_match: ActorMatch = Field(
+        default=ActorMatch.all, description="How repeated `actor` values combine: all or any."
+    )
+    start: date | None = Field(
+        default=None,
+        description="ISO date. Events whose [start_date, end_date] interval overlaps "
+        "[start, end] match; a missing end_date is a one-day event, or open-ended when the "
+        "status is `ongoing`. Undated events never match a date filter.",
+        examples=["2026-01-23"],
+    )
+    end: date | None = Field(
+        default=None, description="ISO date, inclusive; see `start`.", examples=["2026-02-05"]
+    )
+    type: list[EventType] = Field(
+        default_factory=list, description="PLOVER event type (repeatable, any-of)."
+    )
+    status: list[EventStatus] = Field(
+        default_factory=list, description="Reported status (repeatable, any-of)."
+    )
+    country: list[CountryCode] = Field(
+        default_factory=list,
+        description="ISO 3166-1 country code of a location of the event (repeatable, any-of).",
+    )
+    location: list[Text] = Field(
+        default_factory=list,
+        description="Location id or name (repeatable, any-of); unknown is a 422.",
+        examples=[["kyiv"]],
+    )
+    source: list[Text] = Field(
+        default_factory=list,
+        description="Source id: events with a claim from it (repeatable, any-of).",
+    )
+    tag: list[Text] = Field(default_factory=list, description="Tag (repeatable, any-of).")
+    q: Text | None = Field(
+        default=None,
+        max_length=200,
+        description="Text search: every word must occur (case-insensitively) in the title, "
+        "the summary, or a claim's statement, quote or evidence text.",
+        examples=["ceasefire"],
+    )
+    sort: EventSort = Field(
+        default=EventSort.newest,
+        description="`-date` newest first (default) or `date` oldest first, by start_date; "
+        "undated events come last, then ties break on id.",
+    )

@@ -1,0 +1,65 @@
+"""Liveness and readiness probes."""
+
+from typing import Annotated
+
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.config import PROJECT_ROOT
+from app.errors import ServiceUnavailable, problem_responses
+
+router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    """The answer of a probe that passed."""
+
+    status: str = Field(description="Always `ok` when the probe passes.", examples=["ok"])
+
+
+class Ready(Health):
+    """The answer of a readiness probe that passed."""
+
+    revision: str = Field(description="The database's migration revision (the head).")
+
+
+def alembic_config(database_url: str | None = None) -> Config:
+    """Alembic's configuration for this project, pointed at a database when given one."""
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    if database_url is not None:
+        config.attributes["database_url"] = database_url
+    return config
+
+
+def head_revision() -> str:
+    """The newest migration revision the code knows."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+@router.get("/healthz", summary="Liveness probe", response_model=Health)
+def healthz() -> Health:
+    """The process is up and answering; says nothing about the database."""
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz", summary="Readiness probe", response_model=Ready, responses=problem_responses(503)
+)
+def readyz(request: Request, head: Annotated[str, Depends(head_revision)]) -> Ready:
+    """The database answers and its schema is migrated to the code's head revision;
+    503 problem+json with Retry-After otherwise."""
+    try:
+        with request.app.state.engine.connect() as conn:
+            current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError as exc:
+        raise ServiceUnavailable("the database is unreachable or not migrated") from exc
+    if current != head:
+        raise ServiceUnavailable(f"database at revision {current}, code expects {head}")
+    return Ready(status="ok", revision=current)

@@ -1,0 +1,1 @@
+"""Locations: places as reported, with offline gazetteer coordinates as enrichment."""

@@ -1,0 +1,75 @@
+"""The application factory: routers, error handlers, docs, CORS and the database engine."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from app import __version__
+from app.actors.router import router as actors_router
+from app.claims.router import router as claims_router
+from app.config import Settings, get_settings
+from app.db import make_engine, make_sessionmaker
+from app.docs import install_docs
+from app.errors import install_error_handlers
+from app.events.router import router as events_router
+from app.health import router as health_router
+from app.sources.router import router as sources_router
+
+DESCRIPTION = """
+Structured, evidence-backed events from news reporting about world politics.
+
+Every event is backed by **claims**: one statement a source makes, with the speaker, how
+firmly it is put (hedging), the verbatim quote when there is one, and the exact character
+span of the source text that supports it. Dates carry their precision; unknown stays unknown.
+
+* Lists are keyset-paginated: `{"data": [...], "meta": {"next_cursor", "total", "limit"}}`
+  and a `Link: <…>; rel="next"` header.
+* Errors are RFC 9457 `application/problem+json` with the offending `param`.
+* Event types follow the PLOVER ontology.
+"""
+
+TAGS = [
+    {"name": "events", "description": "What happened, or was proposed, warned of, considered."},
+    {"name": "actors", "description": "People, states, organisations and unnamed speakers."},
+    {"name": "claims", "description": "Statements of sources, with evidence spans."},
+    {"name": "sources", "description": "The documents claims come from."},
+    {"name": "health", "description": "Probes for orchestrators and load balancers."},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the ASGI app for these settings (the environment's by default)."""
+    settings = settings or get_settings()
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="geoevents",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "HEAD", "OPTIONS"],
+        allow_headers=["*"],
+        expose_headers=["Link"],
+    )
+    install_error_handlers(app)
+    install_docs(app)
+    for router in (events_router, actors_router, claims_router, sources_router, health_router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,24 @@
+"""Imports every domain's models so that metadata (and Alembic) sees the whole schema."""
+
+from app.actors.models import Actor, ActorAlias, Affiliation
+from app.claims.models import Claim, Quantity
+from app.db import Base
+from app.events.models import Event, EventActor, EventLocation, EventRelation, EventTag
+from app.locations.models import Location
+from app.sources.models import Source
+
+__all__ = [
+    "Actor",
+    "ActorAlias",
+    "Affiliation",
+    "Base",
+    "Claim",
+    "Event",
+    "EventActor",
+    "EventLocation",
+    "EventRelation",
+    "EventTag",
+    "Location",
+    "Quantity",
+    "Source",
+]

@@ -1,0 +1,81 @@
+"""Opaque keyset cursors and the page envelope every list endpoint returns."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any, Generic, TypeVar
+
+from fastapi import Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import and_, or_
+
+from app.errors import InvalidParameter
+
+T = TypeVar("T")
+
+
+class PageMeta(BaseModel):
+    """Paging information for a list response."""
+
+    next_cursor: str | None = Field(
+        description="Opaque cursor for the next page; null on the last page.",
+        examples=[None],
+    )
+    total: int = Field(description="How many records match the filters, over all pages.")
+    limit: int = Field(description="The page size that was applied.", examples=[50])
+
+
+class Page(BaseModel, Generic[T]):
+    """A page of records and its paging information."""
+
+    data: list[T] = Field(description="The records on this page, in the requested order.")
+    meta: PageMeta = Field(description="Paging information.")
+
+
+def encode_cursor(kind: str, key: list[Any]) -> str:
+    """Pack the last row's sort key, and what it sorts by, into an opaque token."""
+    raw = json.dumps({"k": kind, "v": key}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(token: str, kind: str, arity: int) -> list[Any]:
+    """Unpack a cursor made by `encode_cursor` for the same ordering, or answer 422."""
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        values = payload["v"]
+        if payload["k"] != kind or not isinstance(values, list) or len(values) != arity:
+            raise ValueError("cursor made for another ordering")
+        if not all(v is None or isinstance(v, str) for v in values):
+            raise ValueError("cursor values malformed")
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidParameter(
+            "cursor is not one this endpoint issued for this sort order; "
+            "start again without it and follow meta.next_cursor",
+            param="cursor",
+        ) from exc
+    return values
+
+
+def set_link_header(request: Request, response: Response, next_cursor: str | None) -> None:
+    """Advertise the next page as an RFC 8288 Link header."""
+    if next_cursor is None:
+        return
+    url = request.url.include_query_params(cursor=next_cursor)
+    response.headers["Link"] = f'<{url}>; rel="next"'
+
+
+def keyset_after(columns: list[Any], values: list[Any], descending: bool) -> Any:
+    """Rows strictly after `values` in the order of non-null `columns` (portable SQL).
+
+    Expands the row comparison (a, b) > (x, y) into (a > x) OR (a = x AND b > y), which both
+    stores plan with an index.
+    """
+    clauses = []
+    for i, column in enumerate(columns):
+        equal = [columns[j] == values[j] for j in range(i)]
+        beyond = column < values[i] if descending else column > values[i]
+        clauses.append(and_(*equal, beyond))
+    return or_(*clauses)

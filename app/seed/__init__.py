@@ -1,0 +1,1 @@
+"""Seed bundles: one source and everything found in it, loaded idempotently."""

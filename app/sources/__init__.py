@@ -1,0 +1,1 @@
+"""Sources: the documents that claims come from."""

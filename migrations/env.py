@@ -1,0 +1,59 @@
+"""Alembic environment: the app's metadata, its URL mapping, batch mode on SQLite."""
+
+from alembic import context
+from sqlalchemy import Connection
+
+from app.config import get_settings
+from app.db import make_engine, sqlalchemy_url
+from app.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _url() -> str:
+    url = config.attributes.get("database_url") or get_settings().database_url
+    return str(url)
+
+
+def _configure(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+
+
+def run_offline() -> None:
+    """Emit SQL to stdout instead of running it."""
+    context.configure(
+        url=sqlalchemy_url(_url()),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=_url().startswith("sqlite"),
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_online() -> None:
+    """Run migrations on a connection (the caller's, when one is passed in)."""
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _configure(connection)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = make_engine(_url())
+    with engine.connect() as conn:
+        _configure(conn)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+if context.is_offline_mode():
+    run_offline()
+else:
+    run_online()

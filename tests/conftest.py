@@ -1,0 +1,99 @@
+"""Test fixtures: a migrated, seeded database (SQLite, or PostgreSQL when TEST_DATABASE_URL is
+set) and, per test, the real app on a connection whose transaction is rolled back afterwards."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic import command
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.config import Settings
+from app.db import make_engine, session_scope
+from app.health import alembic_config
+from app.main import create_app
+from app.seed import service as seeding
+
+
+def _database_url(tmp_dir: Path) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_dir / 'test.db'}"
+
+
+def reset_database(engine: Engine) -> None:
+    """Drop everything, so the suite always starts from an empty database."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of the suite's database."""
+    return _database_url(tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    """Settings pointing at the test database."""
+    return Settings(database_url=database_url)
+
+
+@pytest.fixture(scope="session")
+def engine(settings: Settings) -> Iterator[Engine]:
+    """An engine on a freshly migrated and seeded database."""
+    engine = make_engine(settings.database_url)
+    reset_database(engine)
+    command.upgrade(alembic_config(settings.database_url), "head")
+    for session in session_scope(sessionmaker(bind=engine)):
+        seeding.seed(session, settings.seed_dir)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        outer.rollback()
+
+
+@pytest.fixture
+def session(connection: Connection) -> Iterator[Session]:
+    """A session whose commits only release savepoints of the test's transaction."""
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as s:
+        yield s
+
+
+@pytest.fixture
+def client(settings: Settings, connection: Connection) -> Iterator[TestClient]:
+    """The real app, its sessions bound to the test's rolled-back connection."""
+    app = create_app(settings)
+    app.state.sessionmaker = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    with TestClient(app) as c:
+        yield c
+
+
+ARTICLE_CANDIDATES = [
+    Path(os.environ["GEOEVENTS_ARTICLE"]) if os.environ.get("GEOEVENTS_ARTICLE") else None,
+    Settings().article_path,
+]
+
+
+@pytest.fixture(scope="session")
+def article() -> str:
+    """The seed article's text, or a skip that says where it was looked for."""
+    for path in ARTICLE_CANDIDATES:
+        if path is not None and path.is_file():
+            return path.read_text(encoding="utf-8")
+    where = ", ".join(str(p) for p in ARTICLE_CANDIDATES if p is not None)
+    pytest.skip(f"seed article not found (looked in {where}; set GEOEVENTS_ARTICLE)")

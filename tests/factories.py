@@ -1,0 +1,57 @@
+"""Small factories that add records inside a test's rolled-back transaction."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from app.claims.models import Claim
+from app.events.models import Event, EventActor, EventTag
+
+
+def make_event(
+    session: Session,
+    event_id: str,
+    start: date | None,
+    end: date | None = None,
+    *,
+    status: str = "occurred",
+    actors: tuple[str, ...] = (),
+    tags: tuple[str, ...] = (),
+    title: str | None = None,
+) -> Event:
+    """Insert an event (with a claim pointing into the seed source) and flush it."""
+    event = Event(
+        id=event_id,
+        title=title or f"Test event {event_id}",
+        summary=None,
+        event_type="CONSULT",
+        status=status,
+        start_date=start,
+        end_date=end,
+        date_precision="day" if start else "unknown",
+    )
+    session.add(event)
+    session.flush()
+    session.add_all(
+        [
+            EventActor(event_id=event_id, actor_id=a, role="participant", position=n)
+            for n, a in enumerate(actors)
+        ]
+        + [EventTag(event_id=event_id, tag=t) for t in tags]
+    )
+    session.add(
+        Claim(
+            id=f"{event_id}-claim",
+            event_id=event_id,
+            source_id="putin-roundup-article",
+            statement="A test claim.",
+            hedging="asserted",
+            evidence_start=0,
+            evidence_end=4,
+            evidence_text="News",
+        )
+    )
+    session.commit()
+    return event

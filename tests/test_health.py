@@ -1,0 +1,29 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from app.config import Settings
+from app.health import head_revision
+from app.main import create_app
+
+
+def test_healthz(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_readyz_on_a_migrated_database(client: TestClient) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "revision": head_revision()}
+
+
+def test_readyz_on_an_unmigrated_database(tmp_path: object) -> None:
+    app = create_app(Settings(database_url=f"sqlite:///{tmp_path}/empty.db"))
+    with TestClient(app) as client:
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.headers["retry-after"]
+        assert client.get("/healthz").status_code == 200

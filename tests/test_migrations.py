@@ -1,0 +1,61 @@
+"""Migrations: upgrade → downgrade → upgrade on an empty database, and no drift from models."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from app.db import Base, make_engine, sqlalchemy_url
+from app.health import alembic_config, head_revision
+
+
+@pytest.fixture
+def scratch_url(database_url: str, tmp_path: object) -> Iterator[str]:
+    """A second, empty database on the same store as the suite's."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path}/migrations.db"
+        return
+    name = f"geoevents_mig_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(sqlalchemy_url(database_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _tables(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_downgrade_upgrade_without_drift(scratch_url: str) -> None:
+    config = alembic_config(scratch_url)
+    command.upgrade(config, "head")
+    model_tables = {t.name for t in Base.metadata.sorted_tables}
+    assert _tables(scratch_url) == model_tables | {"alembic_version"}
+    command.downgrade(config, "base")
+    assert _tables(scratch_url) <= {"alembic_version"}
+    command.upgrade(config, "head")
+    engine = make_engine(scratch_url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+            version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            assert version == head_revision()
+    finally:
+        engine.dispose()
