@@ -26,8 +26,10 @@ def _seed(only_if_empty: bool) -> None:
             if only_if_empty and not seeding.is_empty(session):
                 print("database already holds events; not seeding")
                 return
-            counts = seeding.seed(session, settings.seed_dir)
-            print("seeded: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+            report = seeding.seed(session, settings.seed_dir)
+            state = "changed" if report.changed else "already up to date"
+            counts = ", ".join(f"{k} {v}" for k, v in report.counts.items())
+            print(f"seed {state}: {counts}")
     finally:
         engine.dispose()
 

@@ -18,7 +18,14 @@ class Settings(BaseSettings):
         default="sqlite:///geoevents.db",
         description="sqlite:///path/to/file.db or postgresql://user@host:port/db",
     )
-    cors_origins: list[str] = Field(default_factory=lambda: ["*"])
+    cors_origins: list[str] = Field(
+        default_factory=lambda: ["*"], description="Origins allowed to GET from a browser."
+    )
+    cache_control: str = Field(
+        default="no-cache",
+        description="Cache-Control of /v1 answers; the default makes clients revalidate with "
+        "the ETag every time (a 304 when nothing changed).",
+    )
     seed_dir: Path = Field(default=PROJECT_ROOT / "seed_data")
     article_path: Path = Field(
         default=PROJECT_ROOT.parent / "shared" / "seed" / "article.txt",

@@ -1,10 +1,12 @@
 """Alembic environment: the app's metadata, its URL mapping, batch mode on SQLite."""
 
+from typing import Any
+
 from alembic import context
 from sqlalchemy import Connection
 
 from app.config import get_settings
-from app.db import make_engine, sqlalchemy_url
+from app.db import UTCDateTime, make_engine, sqlalchemy_url
 from app.models import Base
 
 config = context.config
@@ -16,12 +18,21 @@ def _url() -> str:
     return str(url)
 
 
+def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Render app column types as the plain SQLAlchemy types they store, so migrations never
+    import app code."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=_render_item,
     )
 
 

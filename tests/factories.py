@@ -6,8 +6,11 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from app.claims.models import Claim
-from app.events.models import Event, EventActor, EventTag
+from app.changes import service as changes
+from app.claims.models import Claim, Quantity
+from app.claims.schemas import bounds
+from app.events.models import Event, EventActor, EventLocation, EventTag
+from app.vocab import Qualifier
 
 
 def make_event(
@@ -20,6 +23,9 @@ def make_event(
     actors: tuple[str, ...] = (),
     tags: tuple[str, ...] = (),
     title: str | None = None,
+    locations: tuple[str, ...] = (),
+    quantities: tuple[tuple[str, float, str, str], ...] = (),
+    precision: str | None = None,
 ) -> Event:
     """Insert an event (with a claim pointing into the seed source) and flush it."""
     event = Event(
@@ -30,7 +36,7 @@ def make_event(
         status=status,
         start_date=start,
         end_date=end,
-        date_precision="day" if start else "unknown",
+        date_precision=precision or ("day" if start else "unknown"),
     )
     session.add(event)
     session.flush()
@@ -40,6 +46,10 @@ def make_event(
             for n, a in enumerate(actors)
         ]
         + [EventTag(event_id=event_id, tag=t) for t in tags]
+        + [
+            EventLocation(event_id=event_id, location_id=loc, position=n)
+            for n, loc in enumerate(locations)
+        ]
     )
     session.add(
         Claim(
@@ -53,5 +63,24 @@ def make_event(
             evidence_text="News",
         )
     )
+    session.flush()
+    for n, (label, value, unit, qualifier) in enumerate(quantities, start=1):
+        low, high, low_inc, high_inc = bounds(Qualifier(qualifier), value)
+        session.add(
+            Quantity(
+                id=f"{event_id}-claim-q{n}",
+                claim_id=f"{event_id}-claim",
+                event_id=event_id,
+                label=label,
+                value=value,
+                unit=unit,
+                qualifier=qualifier,
+                low=low,
+                high=high,
+                low_inclusive=low_inc,
+                high_inclusive=high_inc,
+            )
+        )
+    changes.bump(session)
     session.commit()
     return event

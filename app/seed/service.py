@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.actors.models import Actor, ActorAlias, Affiliation
 from app.actors.service import normalise
+from app.changes import service as changes
 from app.claims.models import Claim, Quantity
 from app.claims.schemas import bounds
 from app.db import Base, utcnow
@@ -46,13 +48,15 @@ def span_errors(bundle: Bundle, text: str) -> list[str]:
     return errors
 
 
-def _upsert(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> None:
+def _upsert(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> bool:
     """Insert new rows and update changed ones by primary key `id`, in one read.
 
-    Timestamps move only when something changed, so a repeated seed is a no-op.
+    Timestamps move only when something changed, so a repeated seed is a no-op. Returns
+    whether anything changed.
     """
     if not rows:
-        return
+        return False
+    dirty = False
     id_col = model.__table__.c.id
     wanted = [row["id"] for row in rows]
     found: list[Any] = list(session.scalars(select(model).where(id_col.in_(wanted))))
@@ -62,29 +66,50 @@ def _upsert(session: Session, model: type[Base], rows: list[dict[str, Any]]) -> 
         obj = existing.get(row["id"])
         if obj is None:
             session.add(model(**row))
+            dirty = True
             continue
         changed = {k: v for k, v in row.items() if getattr(obj, k) != v}
         for key, value in changed.items():
             setattr(obj, key, value)
         if changed and stamped:
             obj.updated_at = utcnow()
+        dirty = dirty or bool(changed)
     session.flush()
+    return dirty
 
 
 def _replace(
     session: Session, model: type[Base], parent: Any, ids: list[str], rows: list[Base]
-) -> None:
-    """Replace the link rows of these parents with exactly `rows`."""
+) -> bool:
+    """Make the link rows of these parents exactly `rows`; returns whether that changed them."""
+    columns = list(model.__table__.columns)
+    existing = {tuple(r) for r in session.execute(select(*columns).where(parent.in_(ids)))}
+    wanted = {tuple(getattr(row, c.key) for c in columns) for row in rows}
+    if existing == wanted:
+        return False
     session.execute(delete(model).where(parent.in_(ids)))
     session.add_all(rows)
     session.flush()
+    return True
 
 
-def apply(session: Session, bundle: Bundle) -> dict[str, int]:
-    """Write a bundle: upsert its records by id, replace their link rows; flush, no commit."""
+@dataclass
+class SeedReport:
+    """What the bundles hold, and whether writing them changed the database."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    changed: bool = False
+
+
+def apply(session: Session, bundle: Bundle) -> SeedReport:
+    """Write a bundle: upsert its records by id, replace their link rows; flush, no commit.
+
+    The data version is bumped only when something actually changed.
+    """
     src = bundle.source
-    _upsert(session, Source, [src.model_dump()])
-    _upsert(
+    changed = False
+    changed |= _upsert(session, Source, [src.model_dump()])
+    changed |= _upsert(
         session,
         Actor,
         [
@@ -93,7 +118,7 @@ def apply(session: Session, bundle: Bundle) -> dict[str, int]:
         ],
     )
     actor_ids = [a.id for a in bundle.actors]
-    _replace(
+    changed |= _replace(
         session,
         ActorAlias,
         ActorAlias.actor_id,
@@ -104,7 +129,7 @@ def apply(session: Session, bundle: Bundle) -> dict[str, int]:
             for alias in dict.fromkeys(a.aliases)
         ],
     )
-    _replace(
+    changed |= _replace(
         session,
         Affiliation,
         Affiliation.actor_id,
@@ -124,8 +149,8 @@ def apply(session: Session, bundle: Bundle) -> dict[str, int]:
     for place in bundle.locations:
         row = locations.enrich(place)
         location_rows.append({c.key: getattr(row, c.key) for c in Location.__table__.columns})
-    _upsert(session, Location, location_rows)
-    _upsert(
+    changed |= _upsert(session, Location, location_rows)
+    changed |= _upsert(
         session,
         Event,
         [
@@ -139,7 +164,7 @@ def apply(session: Session, bundle: Bundle) -> dict[str, int]:
         ],
     )
     event_ids = [e.id for e in bundle.events]
-    _replace(
+    changed |= _replace(
         session,
         EventActor,
         EventActor.event_id,
@@ -150,7 +175,7 @@ def apply(session: Session, bundle: Bundle) -> dict[str, int]:
             for n, link in enumerate(e.actors)
         ],
     )
-    _replace(
+    changed |= _replace(
         session,
         EventLocation,
         EventLocation.event_id,
@@ -161,14 +186,14 @@ def apply(session: Session, bundle: Bundle) -> dict[str, int]:
             for n, loc in enumerate(dict.fromkeys(e.locations))
         ],
     )
-    _replace(
+    changed |= _replace(
         session,
         EventTag,
         EventTag.event_id,
         event_ids,
         [EventTag(event_id=e.id, tag=tag) for e in bundle.events for tag in dict.fromkeys(e.tags)],
     )
-    _replace(
+    changed |= _replace(
         session,
         EventRelation,
         EventRelation.event_id,
@@ -180,7 +205,7 @@ def apply(session: Session, bundle: Bundle) -> dict[str, int]:
         ],
     )
     claims = bundle.all_claims()
-    _upsert(
+    changed |= _upsert(
         session,
         Claim,
         [
@@ -219,23 +244,28 @@ def apply(session: Session, bundle: Bundle) -> dict[str, int]:
                     "as_reported": q.as_reported,
                 }
             )
-    _upsert(session, Quantity, quantity_rows)
-    return {
+    changed |= _upsert(session, Quantity, quantity_rows)
+    if changed:
+        changes.bump(session)
+    counts = {
         "actors": len(bundle.actors),
         "locations": len(bundle.locations),
         "events": len(bundle.events),
         "claims": len(claims),
         "quantities": len(quantity_rows),
     }
+    return SeedReport(counts, changed)
 
 
-def seed(session: Session, seed_dir: Path) -> dict[str, int]:
-    """Apply every bundle in the seed directory; return counts of what the bundles hold."""
-    totals: dict[str, int] = {}
+def seed(session: Session, seed_dir: Path) -> SeedReport:
+    """Apply every bundle in the seed directory; report what they hold and if anything changed."""
+    total = SeedReport()
     for path in bundle_paths(seed_dir):
-        for key, value in apply(session, load_bundle(path)).items():
-            totals[key] = totals.get(key, 0) + value
-    return totals
+        report = apply(session, load_bundle(path))
+        for key, value in report.counts.items():
+            total.counts[key] = total.counts.get(key, 0) + value
+        total.changed = total.changed or report.changed
+    return total
 
 
 def is_empty(session: Session) -> bool:

@@ -1,0 +1,1 @@
+"""Changes: the database's data version, bumped by every write, behind HTTP caching."""

@@ -1,0 +1,111 @@
+"""ETag, Last-Modified, 304, Cache-Control, HEAD and CORS on every data GET."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.config import Settings
+from app.main import create_app
+from app.seed import service as seeding
+from tests.factories import make_event
+
+DASHBOARD_URLS = [
+    "/v1/events?limit=5",
+    "/v1/events?format=csv",
+    "/v1/events/putin-xi-video-summit",
+    "/v1/actors",
+    "/v1/actors/russia",
+    "/v1/actors/russia/events",
+    "/v1/claims?q=barbaric",
+    "/v1/sources",
+    "/v1/sources/putin-roundup-article",
+    "/v1/stats/timeline?interval=month",
+    "/v1/stats/summary",
+    "/v1/stats/quantities",
+    "/v1/network",
+]
+
+
+@pytest.mark.parametrize("url", DASHBOARD_URLS)
+def test_repeat_with_etag_is_304(client: TestClient, url: str) -> None:
+    first = client.get(url)
+    assert first.status_code == 200
+    etag, modified = first.headers["etag"], first.headers["last-modified"]
+    assert first.headers["cache-control"] == "no-cache"
+    assert "Accept" in first.headers["vary"]
+    again = client.get(url, headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == etag
+    assert client.get(url, headers={"If-Modified-Since": modified}).status_code == 304
+    assert client.get(url, headers={"If-None-Match": '"other"'}).status_code == 200
+    assert client.get(url, headers={"If-None-Match": f'W/{etag}, "x"'}).status_code == 304
+    # If-None-Match decides when both are sent.
+    both = client.get(url, headers={"If-None-Match": '"other"', "If-Modified-Since": modified})
+    assert both.status_code == 200
+
+
+@pytest.mark.parametrize("url", [*DASHBOARD_URLS, "/healthz", "/readyz", "/openapi.json"])
+def test_head_works_wherever_get_does(client: TestClient, url: str) -> None:
+    get, head = client.get(url), client.head(url)
+    assert head.status_code == get.status_code == 200
+    assert head.content == b""
+    assert head.headers.get("etag") == get.headers.get("etag")
+    assert head.headers["content-type"] == get.headers["content-type"]
+
+
+def test_etag_changes_with_the_data_and_only_then(client: TestClient, session: Session) -> None:
+    url = "/v1/events?actor=russia&limit=100"
+    before = client.get(url).headers["etag"]
+    assert not seeding.seed(session, Settings().seed_dir).changed  # re-seeding changes nothing
+    session.commit()
+    assert client.get(url).headers["etag"] == before
+    make_event(session, "cache-buster", date(2026, 2, 1), actors=("russia",))
+    after = client.get(url)
+    assert after.headers["etag"] != before
+    assert client.get(url, headers={"If-None-Match": before}).status_code == 200
+
+
+def test_last_modified_moves_with_any_write(client: TestClient, session: Session) -> None:
+    before = client.get("/v1/sources").headers["last-modified"]
+    make_event(session, "another-write", date(2026, 2, 2))
+    assert client.get("/v1/sources", headers={"If-Modified-Since": before}).status_code in (
+        200,
+        304,
+    )
+    assert client.get("/v1/events", params={"limit": 100}).headers["etag"]
+
+
+def test_errors_are_not_cached_as_304(client: TestClient) -> None:
+    first = client.get("/v1/events/nope")
+    assert first.status_code == 404
+    assert "etag" not in first.headers
+
+
+def test_cors_allows_get_from_any_origin_by_default(client: TestClient) -> None:
+    response = client.get("/v1/events", headers={"Origin": "https://dashboard.example"})
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "ETag" in response.headers["access-control-expose-headers"]
+    preflight = client.options(
+        "/v1/events",
+        headers={"Origin": "https://dashboard.example", "Access-Control-Request-Method": "GET"},
+    )
+    assert preflight.status_code == 200
+
+
+def test_cache_control_and_cors_are_configurable(database_url: str, engine: object) -> None:
+    settings = Settings(
+        database_url=database_url,
+        cache_control="public, max-age=60",
+        cors_origins=["https://grafana.internal"],
+    )
+    with TestClient(create_app(settings)) as client:
+        allowed = client.get("/v1/sources", headers={"Origin": "https://grafana.internal"})
+        assert allowed.headers["cache-control"] == "public, max-age=60"
+        assert allowed.headers["access-control-allow-origin"] == "https://grafana.internal"
+        other = client.get("/v1/sources", headers={"Origin": "https://elsewhere.example"})
+        assert "access-control-allow-origin" not in other.headers
