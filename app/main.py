@@ -15,7 +15,9 @@ from app.docs import install_docs
 from app.errors import install_error_handlers
 from app.events.router import router as events_router
 from app.health import router as health_router
+from app.http_cache import HTTPCacheMiddleware
 from app.sources.router import router as sources_router
+from app.stats.router import router as stats_router
 
 DESCRIPTION = """
 Structured, evidence-backed events from news reporting about world politics.
@@ -35,6 +37,11 @@ TAGS = [
     {"name": "actors", "description": "People, states, organisations and unnamed speakers."},
     {"name": "claims", "description": "Statements of sources, with evidence spans."},
     {"name": "sources", "description": "The documents claims come from."},
+    {
+        "name": "analytics",
+        "description": "Timelines, summaries, quantity sums and the actor network, computed in "
+        "SQL with every event filter.",
+    },
     {"name": "health", "description": "Probes for orchestrators and load balancers."},
 ]
 
@@ -66,10 +73,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "HEAD", "OPTIONS"],
         allow_headers=["*"],
-        expose_headers=["Link"],
+        expose_headers=[
+            "Link",
+            "ETag",
+            "Last-Modified",
+            "X-Total-Count",
+            "X-Excluded-Without-Coordinates",
+        ],
     )
+    app.add_middleware(HTTPCacheMiddleware, cache_control=settings.cache_control)
     install_error_handlers(app)
     install_docs(app)
-    for router in (events_router, actors_router, claims_router, sources_router, health_router):
+    routers = (
+        events_router,
+        actors_router,
+        claims_router,
+        sources_router,
+        stats_router,
+        health_router,
+    )
+    for router in routers:
         app.include_router(router)
     return app

@@ -1,6 +1,7 @@
 """Imports every domain's models so that metadata (and Alembic) sees the whole schema."""
 
 from app.actors.models import Actor, ActorAlias, Affiliation
+from app.changes.models import DataVersion
 from app.claims.models import Claim, Quantity
 from app.db import Base
 from app.events.models import Event, EventActor, EventLocation, EventRelation, EventTag
@@ -13,6 +14,7 @@ __all__ = [
     "Affiliation",
     "Base",
     "Claim",
+    "DataVersion",
     "Event",
     "EventActor",
     "EventLocation",

@@ -5,11 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Iterator
 from typing import Any, Generic, TypeVar
 
-from fastapi import Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, or_
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.orm import Session
 
 from app.errors import InvalidParameter
 
@@ -24,7 +25,9 @@ class PageMeta(BaseModel):
         examples=[None],
     )
     total: int = Field(description="How many records match the filters, over all pages.")
-    limit: int = Field(description="The page size that was applied.", examples=[50])
+    limit: int | None = Field(
+        description="The page size that was applied; null for `limit=all`.", examples=[50]
+    )
 
 
 class Page(BaseModel, Generic[T]):
@@ -59,14 +62,6 @@ def decode_cursor(token: str, kind: str, arity: int) -> list[Any]:
     return values
 
 
-def set_link_header(request: Request, response: Response, next_cursor: str | None) -> None:
-    """Advertise the next page as an RFC 8288 Link header."""
-    if next_cursor is None:
-        return
-    url = request.url.include_query_params(cursor=next_cursor)
-    response.headers["Link"] = f'<{url}>; rel="next"'
-
-
 def keyset_after(columns: list[Any], values: list[Any], descending: bool) -> Any:
     """Rows strictly after `values` in the order of non-null `columns` (portable SQL).
 
@@ -79,3 +74,14 @@ def keyset_after(columns: list[Any], values: list[Any], descending: bool) -> Any
         beyond = column < values[i] if descending else column > values[i]
         clauses.append(and_(*equal, beyond))
     return or_(*clauses)
+
+
+EXPORT_BATCH = 1000
+
+
+def stream_rows(session: Session, stmt: Select[Any]) -> Iterator[Any]:
+    """Iterate a statement's rows from a database cursor in batches, releasing each batch from
+    the session before fetching the next, so an export runs in bounded memory."""
+    for partition in session.scalars(stmt.execution_options(yield_per=EXPORT_BATCH)).partitions():
+        yield from partition
+        session.expunge_all()

@@ -1,9 +1,11 @@
 """The base every request and response schema shares, and validators used across domains."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import pycountry
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from app.formats import Format
 
 
 class Schema(BaseModel):
@@ -50,10 +52,29 @@ Slug = Annotated[
 ]
 
 
-class PageQuery(Schema):
-    """Paging parameters every list endpoint takes."""
+PageSize = Annotated[int, Field(ge=1, le=1000)]
 
-    limit: int = Field(default=50, ge=1, le=1000, description="Page size, 1 to 1000.")
+
+class PageQuery(Schema):
+    """Paging and output parameters every list endpoint takes."""
+
+    limit: PageSize | Literal["all"] = Field(
+        default=50,
+        description="Page size, 1 to 1000; or `all` to stream every match in one response "
+        "(an export: no cursor, bounded memory).",
+    )
     cursor: Text | None = Field(
         default=None, max_length=1000, description="Opaque cursor from `meta.next_cursor`."
+    )
+    format: Format | None = Field(
+        default=None,
+        description="Output format: json, csv, ndjson (and geojson for events). Overrides the "
+        "Accept header, for links pasted into a browser.",
+    )
+    fields: Text | None = Field(
+        default=None,
+        max_length=1000,
+        description="Comma-separated top-level fields to return (JSON, NDJSON, CSV, and the "
+        "properties of GeoJSON features); all when absent.",
+        examples=["id,title,start_date"],
     )

@@ -60,6 +60,21 @@ def assert_problem(response: object, status: int, param: str | None) -> dict[str
         ("/v1/actors/russia/events", {"actor": "nobody"}, "actor"),
         ("/v1/claims", {"speaker": "nobody"}, "speaker"),
         ("/v1/sources", {"cursor": "%%%"}, "cursor"),
+        ("/v1/events", {"format": "pdf"}, "format"),
+        ("/v1/events", {"fields": "id,bogus"}, "fields"),
+        ("/v1/events", {"precision": "hour"}, "precision"),
+        ("/v1/events", {"expand": "everything"}, "expand"),
+        ("/v1/events", {"bbox": "1,2,3"}, "bbox"),
+        ("/v1/events", {"limit": "everything"}, "limit"),
+        ("/v1/stats/timeline", {"interval": "hour"}, "interval"),
+        ("/v1/stats/timeline", {"group_by": "mood"}, "group_by"),
+        ("/v1/stats/timeline", {"series_limit": "0"}, "series_limit"),
+        ("/v1/stats/timeline", {"actor": "nobody"}, "actor"),
+        ("/v1/stats/summary", {"top": "1000"}, "top"),
+        ("/v1/stats/quantities", {"start": "2026-13-01"}, "start"),
+        ("/v1/network", {"min_weight": "0"}, "min_weight"),
+        ("/v1/network", {"node_limit": "100000"}, "node_limit"),
+        ("/v1/network", {"mode": "circular"}, "mode"),
     ],
 )
 def test_invalid_parameters_are_422(
@@ -122,6 +137,10 @@ def test_hostile_input_never_500s_and_changes_nothing(
         ("/v1/actors", "q"),
         ("/v1/claims", "q"),
         ("/v1/claims", "speaker"),
+        ("/v1/stats/timeline", "q"),
+        ("/v1/stats/quantities", "label"),
+        ("/v1/network", "actor"),
+        ("/v1/events", "fields"),
     ]:
         response = client.get(path, params={param: value})
         assert response.status_code in (200, 422), (path, param, response.text)

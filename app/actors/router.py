@@ -1,38 +1,56 @@
 """HTTP routes of actors."""
 
+from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from app import formats
 from app.actors import service
 from app.actors.schemas import ActorDetail, ActorPage, ActorQuery, ActorRead, MemberRead
 from app.deps import SessionDep
 from app.errors import NotFound, problem_responses
-from app.events.router import event_page
+from app.events.router import event_list
 from app.events.schemas import EventPage, EventQuery
-from app.pagination import PageMeta, set_link_header
+from app.http_cache import record_data_version
 from app.schemas import Text
 
-router = APIRouter(prefix="/v1/actors", tags=["actors"])
+router = APIRouter(
+    prefix="/v1/actors", tags=["actors"], dependencies=[Depends(record_data_version)]
+)
 
 ActorId = Annotated[
     Text, Path(description="Actor id.", examples=["vladimir-putin"], max_length=120)
 ]
 
 
-@router.get("", summary="List actors", response_model=ActorPage, responses=problem_responses(422))
+@router.get(
+    "",
+    summary="List actors",
+    response_model=ActorPage,
+    responses=problem_responses(406, 422) | formats.alternative_media(formats.LIST_FORMATS),
+)
 def list_actors(
-    session: SessionDep,
-    request: Request,
-    response: Response,
-    query: Annotated[ActorQuery, Query()],
-) -> ActorPage:
-    """Actors ordered by id; `q` searches names and aliases, so "EU" finds the European Union."""
-    rows, total, next_cursor = service.get_all(session, query)
-    set_link_header(request, response, next_cursor)
-    return ActorPage(
-        data=[ActorRead.model_validate(row) for row in rows],
-        meta=PageMeta(next_cursor=next_cursor, total=total, limit=query.limit),
+    session: SessionDep, request: Request, query: Annotated[ActorQuery, Query()]
+) -> Response:
+    """Actors ordered by id; `q` searches names and aliases, so "EU" finds the European Union.
+    JSON, CSV or NDJSON; `limit=all` streams every match."""
+
+    def page(limit: int) -> tuple[list[ActorRead], int, str | None, dict[str, int]]:
+        rows, total, next_cursor = service.get_all(session, query, limit)
+        return [ActorRead.model_validate(row) for row in rows], total, next_cursor, {}
+
+    def export(fmt: formats.Format) -> tuple[int, dict[str, int], Iterator[ActorRead]]:
+        total, rows = service.export(session, query)
+        return total, {}, (ActorRead.model_validate(row) for row in rows)
+
+    return formats.list_response(
+        request,
+        query,
+        model=ActorRead,
+        allowed=formats.LIST_FORMATS,
+        page=page,
+        export=export,
     )
 
 
@@ -66,18 +84,18 @@ def get_actor(session: SessionDep, actor_id: ActorId) -> ActorDetail:
     "/{actor_id}/events",
     summary="List an actor's events",
     response_model=EventPage,
-    responses=problem_responses(404, 422),
+    responses=problem_responses(404, 406, 422) | formats.alternative_media(formats.EVENT_FORMATS),
 )
 def list_actor_events(
     session: SessionDep,
     request: Request,
-    response: Response,
     actor_id: ActorId,
     query: Annotated[EventQuery, Query()],
-) -> EventPage:
-    """Events this actor takes part in, in any role, with every filter of GET /v1/events.
-    Further `actor` values narrow to events that involve those actors too."""
+) -> Response:
+    """Events this actor takes part in, in any role, with every filter and format of
+    GET /v1/events. Further `actor` values narrow to events that involve those actors too;
+    `expand=members` applies to this actor as well."""
     if not service.exists_by_id(session, actor_id):
         raise NotFound(f"no actor with id {actor_id!r}", param="actor_id")
     scoped = query.model_copy(update={"actor": [actor_id, *query.actor]})
-    return event_page(session, request, response, scoped)
+    return event_list(session, request, scoped)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from sqlalchemy import ColumnElement, exists, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -9,7 +11,7 @@ from app.actors.models import Actor, ActorAlias, Affiliation
 from app.actors.schemas import ActorQuery
 from app.errors import InvalidParameter, NotFound
 from app.events.models import EventActor
-from app.pagination import decode_cursor, encode_cursor, keyset_after
+from app.pagination import decode_cursor, encode_cursor, keyset_after, stream_rows
 
 
 def normalise(name: str) -> str:
@@ -78,18 +80,27 @@ def _with_links() -> list[object]:
     ]
 
 
-def get_all(session: Session, filters: ActorQuery) -> tuple[list[Actor], int, str | None]:
+def get_all(
+    session: Session, filters: ActorQuery, limit: int
+) -> tuple[list[Actor], int, str | None]:
     """A page of actors ordered by id, the total and the next cursor."""
-    limit, cursor = filters.limit, filters.cursor
     conds = _conditions(filters)
     total = session.scalar(select(func.count()).select_from(Actor).where(*conds)) or 0
     stmt = select(Actor).where(*conds).order_by(Actor.id).limit(limit + 1)
-    if cursor:
-        (last_id,) = decode_cursor(cursor, "actors", 1)
+    if filters.cursor:
+        (last_id,) = decode_cursor(filters.cursor, "actors", 1)
         stmt = stmt.where(keyset_after([Actor.id], [last_id], descending=False))
     actors = list(session.scalars(stmt.options(*_with_links())))  # type: ignore[arg-type]
     next_cursor = encode_cursor("actors", [actors[limit - 1].id]) if len(actors) > limit else None
     return actors[:limit], total, next_cursor
+
+
+def export(session: Session, filters: ActorQuery) -> tuple[int, Iterator[Actor]]:
+    """Every matching actor, streamed in batches."""
+    conds = _conditions(filters)
+    total = session.scalar(select(func.count()).select_from(Actor).where(*conds)) or 0
+    stmt = select(Actor).where(*conds).order_by(Actor.id).options(*_with_links())  # type: ignore[arg-type]
+    return total, stream_rows(session, stmt)
 
 
 def get(session: Session, actor_id: str) -> tuple[Actor, list[Affiliation], int]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -10,7 +13,7 @@ from app.claims.models import Claim
 from app.claims.schemas import ClaimQuery
 from app.errors import InvalidParameter
 from app.events.models import Event
-from app.pagination import decode_cursor, encode_cursor, keyset_after
+from app.pagination import decode_cursor, encode_cursor, keyset_after, stream_rows
 from app.sources import service as sources
 
 
@@ -38,20 +41,34 @@ def _conditions(session: Session, f: ClaimQuery) -> list[ColumnElement[bool]]:
     return conds
 
 
-def get_all(session: Session, f: ClaimQuery) -> tuple[list[Claim], int, str | None]:
-    """A page of claims in source order (source, then position in its text)."""
-    limit, cursor = f.limit, f.cursor
+ORDER = (Claim.source_id, Claim.evidence_start, Claim.id)
+
+
+def _loaded() -> tuple[Any, ...]:
+    return (selectinload(Claim.quantities), joinedload(Claim.speaker))
+
+
+def export(session: Session, f: ClaimQuery) -> tuple[int, Iterator[Claim]]:
+    """Every matching claim in source order, streamed in batches."""
     conds = _conditions(session, f)
     total = session.scalar(select(func.count()).select_from(Claim).where(*conds)) or 0
-    order = [Claim.source_id, Claim.evidence_start, Claim.id]
+    stmt = select(Claim).where(*conds).order_by(*ORDER).options(*_loaded())
+    return total, stream_rows(session, stmt)
+
+
+def get_all(session: Session, f: ClaimQuery, limit: int) -> tuple[list[Claim], int, str | None]:
+    """A page of claims in source order (source, then position in its text)."""
+    cursor = f.cursor
+    conds = _conditions(session, f)
+    total = session.scalar(select(func.count()).select_from(Claim).where(*conds)) or 0
+    order = list(ORDER)
     stmt = select(Claim).where(*conds).order_by(*order).limit(limit + 1)
     if cursor:
         source_id, start, last_id = decode_cursor(cursor, "claims", 3)
         if not (start or "").isdigit():
             raise InvalidParameter("cursor is malformed", param="cursor")
         stmt = stmt.where(keyset_after(order, [source_id, int(start), last_id], descending=False))
-    options = (selectinload(Claim.quantities), joinedload(Claim.speaker))
-    rows = list(session.scalars(stmt.options(*options)))
+    rows = list(session.scalars(stmt.options(*_loaded())))
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]

@@ -1,18 +1,23 @@
 """HTTP routes of events: validate the request, call the service, shape the response."""
 
+from collections.abc import Iterator
+from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from app import formats
 from app.claims.schemas import ClaimRead
 from app.deps import SessionDep
 from app.errors import problem_responses
 from app.events import service
 from app.events.schemas import EventDetail, EventPage, EventQuery, EventRead, RelatedEventRead
-from app.pagination import PageMeta, set_link_header
+from app.http_cache import record_data_version
 from app.schemas import Text
 
-router = APIRouter(prefix="/v1/events", tags=["events"])
+router = APIRouter(
+    prefix="/v1/events", tags=["events"], dependencies=[Depends(record_data_version)]
+)
 
 EventId = Annotated[
     Text,
@@ -20,15 +25,28 @@ EventId = Annotated[
 ]
 
 
-def event_page(
-    session: SessionDep, request: Request, response: Response, query: EventQuery
-) -> EventPage:
-    """Run an event list query and wrap it as a page with a Link header."""
-    rows, total, next_cursor = service.get_all(session, query)
-    set_link_header(request, response, next_cursor)
-    return EventPage(
-        data=[EventRead.model_validate(row) for row in rows],
-        meta=PageMeta(next_cursor=next_cursor, total=total, limit=query.limit),
+def event_list(session: SessionDep, request: Request, query: EventQuery) -> Response:
+    """Answer an event list request in the negotiated format (a page or an export)."""
+
+    def page(limit: int) -> tuple[list[EventRead], int, str | None, dict[str, int]]:
+        rows, total, next_cursor, extra = service.get_all(session, query, limit)
+        return [EventRead.model_validate(row) for row in rows], total, next_cursor, extra
+
+    def export(fmt: formats.Format) -> tuple[int, dict[str, int], Iterator[EventRead]]:
+        total, extra, rows = service.export(session, query, fmt is formats.Format.geojson)
+        return total, extra, (EventRead.model_validate(row) for row in rows)
+
+    precisions = None
+    if query.exclude_centroids:
+        precisions = {"point", "city", "region"}
+    return formats.list_response(
+        request,
+        query,
+        model=EventRead,
+        allowed=formats.EVENT_FORMATS,
+        page=page,
+        export=export,
+        geo=partial(formats.geometry, allowed_precisions=precisions),
     )
 
 
@@ -36,21 +54,23 @@ def event_page(
     "",
     summary="List events",
     response_model=EventPage,
-    responses=problem_responses(422),
+    responses=problem_responses(406, 422) | formats.alternative_media(formats.EVENT_FORMATS),
 )
 def list_events(
-    session: SessionDep,
-    request: Request,
-    response: Response,
-    query: Annotated[EventQuery, Query()],
-) -> EventPage:
+    session: SessionDep, request: Request, query: Annotated[EventQuery, Query()]
+) -> Response:
     """Events matching every given filter, newest first, keyset-paginated.
 
     Each event carries its actors (with roles), locations and quantities. `meta.total`
     counts all matches; follow `meta.next_cursor` (or the `Link: rel="next"` header) for the
     next page. Undated events are excluded whenever `start` or `end` is given.
+
+    Formats (`format=` or `Accept`): JSON; CSV (one row per event, lists joined by `;`,
+    quantities as `label=value`); NDJSON (one event per line); GeoJSON (a FeatureCollection of
+    the events that have coordinates; the others are counted in the
+    `X-Excluded-Without-Coordinates` header and `meta`). `limit=all` streams every match.
     """
-    return event_page(session, request, response, query)
+    return event_list(session, request, query)
 
 
 @router.get(

@@ -1,13 +1,14 @@
 """Pydantic schemas of events, their query parameters and their links."""
 
+import math
 from datetime import date, datetime
 from enum import StrEnum
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from app.claims.schemas import ClaimCreate, ClaimRead, QuantityRead
 from app.locations.schemas import LocationRead
-from app.pagination import Page
+from app.pagination import PageMeta
 from app.schemas import CountryCode, PageQuery, Schema, Slug, Text
 from app.vocab import ActorRole, DatePrecision, EventStatus, EventType, RelationType
 
@@ -107,8 +108,19 @@ class EventDetail(EventRead):
     source_ids: list[str] = Field(description="The sources its claims come from.")
 
 
-class EventPage(Page[EventRead]):
+class EventPageMeta(PageMeta):
+    """Paging information of an event list, and what its filters left out."""
+
+    excluded_by_precision: int | None = Field(
+        default=None, description="Matches left out by `precision` (only when it is given)."
+    )
+
+
+class EventPage(Schema):
     """A page of events."""
+
+    data: list[EventRead] = Field(description="The events on this page, in the requested order.")
+    meta: EventPageMeta = Field(description="Paging information.")
 
 
 class EventSort(StrEnum):
@@ -118,6 +130,20 @@ class EventSort(StrEnum):
     oldest = "date"
 
 
+class DateFilterPrecision(StrEnum):
+    """The least precise dating a `precision` filter keeps."""
+
+    day = "day"
+    month = "month"
+    year = "year"
+
+
+class Expand(StrEnum):
+    """What an actor filter may expand to."""
+
+    members = "members"
+
+
 class ActorMatch(StrEnum):
     """How repeated `actor` parameters combine."""
 
@@ -125,8 +151,9 @@ class ActorMatch(StrEnum):
     any = "any"
 
 
-class EventQuery(PageQuery):
-    """Query parameters of event lists; repeated parameters are any-of, except `actor`."""
+class EventFilters(Schema):
+    """The event filters every event list, statistic and network takes; repeated parameters
+    are any-of, except `actor`."""
 
     actor: list[Text] = Field(
         default_factory=list,
@@ -175,6 +202,59 @@ class EventQuery(PageQuery):
         "the summary, or a claim's statement, quote or evidence text.",
         examples=["ceasefire"],
     )
+    bbox: Text | None = Field(
+        default=None,
+        description="min_lon,min_lat,max_lon,max_lat (WGS84): events with a located place "
+        "inside the box. min_lon > max_lon crosses the antimeridian.",
+        examples=["22,44,41,53"],
+    )
+    exclude_centroids: bool = Field(
+        default=False,
+        description="Leave out places located only by a country or continent centroid, in "
+        "`bbox` matching and in GeoJSON geometry.",
+    )
+    precision: DateFilterPrecision | None = Field(
+        default=None,
+        description="Only events dated at least this precisely (day ⊂ month ⊂ year); "
+        "`meta.excluded_by_precision` says how many matches it left out.",
+    )
+    expand: Expand | None = Field(
+        default=None,
+        description="`members`: an `actor` also matches events of its members and office "
+        "holders (its affiliations, one level deep) during their membership; a membership "
+        "or an event without dates is not excluded by the period.",
+    )
+
+    @field_validator("bbox")
+    @classmethod
+    def _valid_bbox(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_bbox(value)
+        return value
+
+    def bbox_values(self) -> tuple[float, float, float, float] | None:
+        """The bounding box as numbers, when one was given."""
+        return parse_bbox(self.bbox) if self.bbox is not None else None
+
+
+def parse_bbox(value: str) -> tuple[float, float, float, float]:
+    """min_lon,min_lat,max_lon,max_lat within WGS84 ranges, with min_lat <= max_lat."""
+    try:
+        min_lon, min_lat, max_lon, max_lat = (float(part) for part in value.split(","))
+    except ValueError as exc:
+        raise ValueError("bbox must be four numbers: min_lon,min_lat,max_lon,max_lat") from exc
+    if not all(math.isfinite(v) for v in (min_lon, min_lat, max_lon, max_lat)):
+        raise ValueError("bbox numbers must be finite")
+    if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
+        raise ValueError("bbox longitudes must lie in [-180, 180]")
+    if not (-90 <= min_lat <= max_lat <= 90):
+        raise ValueError("bbox latitudes must lie in [-90, 90] with min_lat <= max_lat")
+    return min_lon, min_lat, max_lon, max_lat
+
+
+class EventQuery(PageQuery, EventFilters):
+    """Query parameters of event lists: the filters, paging, output and order."""
+
     sort: EventSort = Field(
         default=EventSort.newest,
         description="`-date` newest first (default) or `date` oldest first, by start_date; "

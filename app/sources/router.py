@@ -1,37 +1,55 @@
 """HTTP routes of sources."""
 
+from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
+from app import formats
 from app.deps import SessionDep
 from app.errors import problem_responses
-from app.pagination import PageMeta, set_link_header
+from app.http_cache import record_data_version
 from app.schemas import PageQuery, Text
 from app.sources import service
 from app.sources.models import Source
 from app.sources.schemas import SourcePage, SourceRead
 
-router = APIRouter(prefix="/v1/sources", tags=["sources"])
+router = APIRouter(
+    prefix="/v1/sources", tags=["sources"], dependencies=[Depends(record_data_version)]
+)
 
 
 def _read(source: Source, claim_count: int) -> SourceRead:
     return SourceRead.model_validate(source).model_copy(update={"claim_count": claim_count})
 
 
-@router.get("", summary="List sources", response_model=SourcePage, responses=problem_responses(422))
+@router.get(
+    "",
+    summary="List sources",
+    response_model=SourcePage,
+    responses=problem_responses(406, 422) | formats.alternative_media(formats.LIST_FORMATS),
+)
 def list_sources(
-    session: SessionDep,
-    request: Request,
-    response: Response,
-    query: Annotated[PageQuery, Query()],
-) -> SourcePage:
-    """Source documents ordered by id, each with how many claims cite it."""
-    rows, total, next_cursor = service.get_all(session, query.limit, query.cursor)
-    set_link_header(request, response, next_cursor)
-    return SourcePage(
-        data=[_read(source, count) for source, count in rows],
-        meta=PageMeta(next_cursor=next_cursor, total=total, limit=query.limit),
+    session: SessionDep, request: Request, query: Annotated[PageQuery, Query()]
+) -> Response:
+    """Source documents ordered by id, each with how many claims cite it. JSON, CSV or
+    NDJSON; `limit=all` streams every source."""
+
+    def page(limit: int) -> tuple[list[SourceRead], int, str | None, dict[str, int]]:
+        rows, total, next_cursor = service.get_all(session, limit, query.cursor)
+        return [_read(*row) for row in rows], total, next_cursor, {}
+
+    def export(fmt: formats.Format) -> tuple[int, dict[str, int], Iterator[SourceRead]]:
+        total, rows = service.export(session)
+        return total, {}, (_read(*row) for row in rows)
+
+    return formats.list_response(
+        request,
+        query,
+        model=SourceRead,
+        allowed=formats.LIST_FORMATS,
+        page=page,
+        export=export,
     )
 
 

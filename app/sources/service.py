@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -21,6 +23,15 @@ def require(session: Session, source_ids: list[str]) -> None:
     for source_id in source_ids:
         if source_id not in found:
             raise InvalidParameter(f"unknown source {source_id!r}", param="source", value=source_id)
+
+
+def export(session: Session) -> tuple[int, Iterator[tuple[Source, int]]]:
+    """Every source with its claim count, ordered by id, streamed in batches."""
+    total = session.scalar(select(func.count()).select_from(Source)) or 0
+    rows = session.execute(
+        select(Source, _CLAIM_COUNT).order_by(Source.id).execution_options(yield_per=1000)
+    )
+    return total, (tuple(row) for row in rows)
 
 
 def get_all(

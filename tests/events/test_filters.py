@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from tests.factories import make_event
 
 
 def ids(client: TestClient, **params: Any) -> list[str]:
@@ -176,3 +180,80 @@ def test_sort_orders(client: TestClient) -> None:
     # Undated events come last in both orders.
     assert newest[-1]["start_date"] is None
     assert oldest[-1]["start_date"] is None
+
+
+def test_bbox_filter(client: TestClient) -> None:
+    around_kyiv = set(ids(client, bbox="22,44,41,53"))
+    assert around_kyiv == set(ids(client, location="kyiv"))
+    assert set(ids(client, bbox="50,20,60,30")) == set(ids(client, location="abu-dhabi"))
+    assert ids(client, bbox="-10,-10,10,10") == []
+    # A box across the antimeridian, from 170°E to 60°E the long way round, holds both cities;
+    # one from 60°E to 170°E holds neither.
+    across = set(ids(client, bbox="170,-90,60,90"))
+    assert across >= around_kyiv | set(ids(client, location="abu-dhabi"))
+    assert not across & set(ids(client, bbox="60,-90,170,90"))
+
+
+def test_exclude_centroids(client: TestClient) -> None:
+    # Europe is located only by its continent centroid.
+    europe = set(ids(client, location="europe"))
+    assert europe
+    box = "-20,30,40,70"
+    assert europe <= set(ids(client, bbox=box))
+    assert not europe & set(ids(client, bbox=box, exclude_centroids="true"))
+
+
+@pytest.mark.parametrize(
+    "bbox", ["1,2,3", "a,b,c,d", "0,0,200,10", "0,10,10,0", "nan,0,1,1", "0,0,1,1,1"]
+)
+def test_bad_bbox_is_422(client: TestClient, bbox: str) -> None:
+    response = client.get("/v1/events", params={"bbox": bbox})
+    assert response.status_code == 422
+    assert response.json()["param"] == "bbox"
+
+
+def test_precision_filter_says_what_it_left_out(client: TestClient) -> None:
+    everything = client.get("/v1/events", params={"limit": 1}).json()["meta"]
+    for precision, kept in (
+        ("day", {"day"}),
+        ("month", {"day", "month"}),
+        ("year", {"day", "month", "year"}),
+    ):
+        body = client.get("/v1/events", params={"precision": precision, "limit": 1000}).json()
+        assert {e["date_precision"] for e in body["data"]} <= kept
+        assert body["meta"]["total"] + body["meta"]["excluded_by_precision"] == everything["total"]
+    assert "excluded_by_precision" not in everything
+
+
+def test_expand_members(client: TestClient) -> None:
+    nato = set(ids(client, actor="nato"))
+    expanded = set(ids(client, actor="nato", expand="members"))
+    # Mark Rutte and the NATO diplomat are affiliated with NATO.
+    assert expanded == nato | set(
+        ids(client, actor=["mark-rutte", "nato-diplomat", "nato-sources"], actor_match="any")
+    )
+    assert expanded > nato
+    assert "hybrid-warfare-deployment-warning" in expanded
+    assert set(ids(client, actor="EU", expand="members")) >= set(
+        ids(client, actor="eu-member-states")
+    )
+
+
+def test_expand_members_respects_membership_periods(client: TestClient, session: Session) -> None:
+    from app.actors.models import Affiliation
+
+    session.add(
+        Affiliation(
+            id="test-period",
+            actor_id="estonia",
+            organization_id="nato",
+            start_date=date(2030, 1, 1),
+            end_date=date(2030, 12, 31),
+            role="member",
+        )
+    )
+    make_event(session, "estonia-before", date(2029, 6, 1), actors=("estonia",))
+    make_event(session, "estonia-during", date(2030, 6, 1), actors=("estonia",))
+    found = set(ids(client, actor="nato", expand="members", start="2029-01-01"))
+    assert "estonia-during" in found
+    assert "estonia-before" not in found

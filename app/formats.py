@@ -1,0 +1,411 @@
+"""Content negotiation and the four output formats: JSON, CSV, NDJSON and GeoJSON.
+
+Every list endpoint renders through here, buffered for a page or streamed for an export, so
+the formats, field selection and flattening rules are the same everywhere.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from enum import StrEnum
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
+
+from fastapi import Request
+from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel
+
+from app.errors import AppError, InvalidParameter
+
+
+class Format(StrEnum):
+    """Output formats, chosen by `format=` or the Accept header."""
+
+    json = "json"
+    csv = "csv"
+    ndjson = "ndjson"
+    geojson = "geojson"
+
+
+MEDIA_TYPES = {
+    Format.json: "application/json",
+    Format.csv: "text/csv; charset=utf-8",
+    Format.ndjson: "application/x-ndjson",
+    Format.geojson: "application/geo+json",
+}
+LIST_FORMATS = frozenset({Format.json, Format.csv, Format.ndjson})
+EVENT_FORMATS = LIST_FORMATS | {Format.geojson}
+
+
+class NotAcceptable(AppError):
+    """The Accept header names no format this endpoint produces."""
+
+    status = 406
+    type = "/problems/not-acceptable"
+    title = "Not acceptable"
+
+
+def alternative_media(formats: Iterable[Format]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` entry listing the non-JSON media types of a 200."""
+    content: dict[str, Any] = {
+        MEDIA_TYPES[f].split(";")[0]: {} for f in formats if f is not Format.json
+    }
+    return {200: {"content": content}}
+
+
+def _accepted(accept: str) -> list[tuple[float, str]]:
+    ranked = []
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        quality = 1.0
+        for param in params:
+            if param.startswith("q="):
+                try:
+                    quality = float(param[2:])
+                except ValueError:
+                    quality = 0.0
+        if media and quality > 0:
+            ranked.append((quality, media.lower()))
+    return sorted(ranked, key=lambda item: -item[0])
+
+
+def negotiate(request: Request, explicit: Format | None, allowed: frozenset[Format]) -> Format:
+    """`format=` wins; otherwise the best acceptable media type; JSON when anything goes."""
+    if explicit is not None:
+        if explicit not in allowed:
+            choices = ", ".join(sorted(allowed))
+            raise InvalidParameter(
+                f"format {explicit.value!r} is not offered here; use one of {choices}",
+                param="format",
+            )
+        return explicit
+    accept = request.headers.get("accept")
+    if not accept:
+        return Format.json
+    by_media = {MEDIA_TYPES[f].split(";")[0]: f for f in allowed}
+    for _, media in _accepted(accept):
+        if media in {"*/*", "application/*"}:
+            return Format.json
+        if media == "text/*" and Format.csv in allowed:
+            return Format.csv
+        if media in by_media:
+            return by_media[media]
+    offered = ", ".join(sorted(MEDIA_TYPES[f].split(";")[0] for f in allowed))
+    raise NotAcceptable(f"Accept: {accept} matches none of {offered}", param="accept")
+
+
+def parse_fields(fields: str | None, allowed: Iterable[str]) -> list[str] | None:
+    """The selected top-level fields, in the order given, or None for all; 422 if unknown."""
+    if fields is None:
+        return None
+    names = [name.strip() for name in fields.split(",") if name.strip()]
+    known = set(allowed)
+    unknown = [name for name in names if name not in known]
+    if unknown or not names:
+        raise InvalidParameter(
+            f"unknown field(s) {', '.join(unknown) or '(none given)'}; "
+            f"choose from {', '.join(sorted(known))}",
+            param="fields",
+        )
+    return list(dict.fromkeys(names))
+
+
+def project(item: Mapping[str, Any], fields: list[str] | None) -> dict[str, Any]:
+    """Keep only the selected fields (all when None)."""
+    if fields is None:
+        return dict(item)
+    return {name: item[name] for name in fields}
+
+
+def _unwrap(annotation: Any) -> Any:
+    """The non-None member of an Optional annotation."""
+    args = [a for a in get_args(annotation) if a is not type(None)]
+    if get_origin(annotation) in (Union, UnionType) and len(args) == 1:
+        return args[0]
+    return annotation
+
+
+def csv_columns(model: type[BaseModel], fields: list[str] | None, prefix: str = "") -> list[str]:
+    """The CSV header of a schema, following the same rules as `flatten`, so that every row of
+    an answer has the same columns whatever its lists hold."""
+    columns: list[str] = []
+    for key, info in model.model_fields.items():
+        if fields is not None and not prefix and key not in fields:
+            continue
+        name = f"{prefix}{key}"
+        annotation = _unwrap(info.annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            columns += csv_columns(annotation, None, f"{name}_")
+            continue
+        item = _unwrap(get_args(annotation)[0]) if get_origin(annotation) is list else None
+        if isinstance(item, type) and issubclass(item, BaseModel):
+            sub = item.model_fields
+            if "label" in sub and "value" in sub:
+                columns += [name, f"{name}_qualifiers"]
+            elif "id" in sub:
+                columns.append(name)
+                columns += [f"{name}_roles"] if "role" in sub else []
+                columns += [f"{name}_latitude", f"{name}_longitude"] if "latitude" in sub else []
+            else:
+                columns.append(name)
+        else:
+            columns.append(name)
+    if fields is not None and not prefix:
+        order = {f: i for i, f in enumerate(fields)}
+        columns.sort(
+            key=lambda c: order.get(next(f for f in fields if c == f or c.startswith(f + "_")), 0)
+        )
+    return columns
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def flatten(item: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """One flat CSV row from a JSON record.
+
+    Objects become `key_sub` columns; lists of scalars are joined by ';'; lists of records are
+    joined by ';' as ids (with `key_roles` as id=role pairs), as other_id=role pairs for
+    memberships, or, for quantities, as label=value pairs (with `key_qualifiers` as
+    label=qualifier); located places add `key_latitude` and `key_longitude` of the first
+    located one.
+    """
+    row: dict[str, Any] = {}
+    for key, value in item.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            row |= flatten(value, f"{name}_")
+        elif isinstance(value, list) and value and isinstance(value[0], Mapping):
+            row |= _flatten_records(name, value)
+        elif isinstance(value, list):
+            row[name] = ";".join(str(_cell(v)) for v in value)
+        else:
+            row[name] = _cell(value)
+    return row
+
+
+def _flatten_records(name: str, records: list[Mapping[str, Any]]) -> dict[str, Any]:
+    first = records[0]
+    if "label" in first and "value" in first:
+        return {
+            name: ";".join(f"{r['label']}={_cell(r['value'])}" for r in records),
+            f"{name}_qualifiers": ";".join(f"{r['label']}={r['qualifier']}" for r in records),
+        }
+    nested = next((k for k, v in first.items() if isinstance(v, Mapping) and "id" in v), None)
+    if nested is not None and "role" in first:
+        return {name: ";".join(f"{r[nested]['id']}={_cell(r['role'])}" for r in records)}
+    if "id" in first:
+        row = {name: ";".join(str(r["id"]) for r in records)}
+        if "role" in first:
+            row[f"{name}_roles"] = ";".join(f"{r['id']}={r['role']}" for r in records)
+        if "latitude" in first:
+            located = next((r for r in records if r.get("latitude") is not None), None)
+            row[f"{name}_latitude"] = _cell(located["latitude"]) if located else ""
+            row[f"{name}_longitude"] = _cell(located["longitude"]) if located else ""
+        return row
+    return {name: json.dumps(records, ensure_ascii=False, separators=(",", ":"))}
+
+
+def geometry(item: Mapping[str, Any], allowed_precisions: set[str] | None) -> dict[str, Any] | None:
+    """A Point or MultiPoint from an event's located places, or None when it has none."""
+    points = [
+        [loc["longitude"], loc["latitude"]]
+        for loc in item.get("locations") or []
+        if loc.get("latitude") is not None
+        and (allowed_precisions is None or loc.get("precision") in allowed_precisions)
+    ]
+    if not points:
+        return None
+    if len(points) == 1:
+        return {"type": "Point", "coordinates": points[0]}
+    return {"type": "MultiPoint", "coordinates": points}
+
+
+def feature(
+    item: Mapping[str, Any], geom: dict[str, Any], fields: list[str] | None
+) -> dict[str, Any]:
+    """A GeoJSON Feature for one event."""
+    return {
+        "type": "Feature",
+        "id": item["id"],
+        "geometry": geom,
+        "properties": project(item, fields),
+    }
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON, UTF-8 characters kept as they are."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _csv_writer(buffer: io.StringIO, columns: list[str]) -> csv.DictWriter[str]:
+    return csv.DictWriter(
+        buffer, fieldnames=columns, restval="", extrasaction="ignore", lineterminator="\r\n"
+    )
+
+
+GeoFilter = Callable[[Mapping[str, Any]], dict[str, Any] | None]
+
+
+def render(
+    fmt: Format,
+    items: list[dict[str, Any]],
+    meta: dict[str, Any],
+    fields: list[str] | None,
+    headers: dict[str, str],
+    columns: list[str] | None,
+    geo: GeoFilter | None = None,
+) -> Response:
+    """Render one page (or one buffered answer) in the chosen format; CSV columns come from
+    the schema, or from the rows themselves when `columns` is None."""
+    headers = dict(headers)
+    headers["X-Total-Count"] = str(meta.get("total", len(items)))
+    if fmt is Format.geojson:
+        assert geo is not None
+        features = []
+        for item in items:
+            geom = geo(item)
+            if geom is not None:
+                features.append(feature(item, geom, fields))
+        excluded = len(items) - len(features)
+        headers["X-Excluded-Without-Coordinates"] = str(excluded)
+        body = {
+            "type": "FeatureCollection",
+            "features": features,
+            "meta": meta | {"excluded_without_coordinates": excluded},
+        }
+        return Response(dumps(body), media_type=MEDIA_TYPES[fmt], headers=headers)
+    projected = [project(item, fields) for item in items]
+    if fmt is Format.csv:
+        rows = [flatten(row) for row in projected]
+        buffer = io.StringIO()
+        writer = _csv_writer(buffer, columns or list(dict.fromkeys(k for r in rows for k in r)))
+        writer.writeheader()
+        writer.writerows(rows)
+        return Response(buffer.getvalue(), media_type=MEDIA_TYPES[fmt], headers=headers)
+    if fmt is Format.ndjson:
+        text = "".join(dumps(row) + "\n" for row in projected)
+        return Response(text, media_type=MEDIA_TYPES[fmt], headers=headers)
+    return Response(
+        dumps({"data": projected, "meta": meta}), media_type=MEDIA_TYPES[fmt], headers=headers
+    )
+
+
+def stream(
+    fmt: Format,
+    items: Iterator[dict[str, Any]],
+    meta: dict[str, Any],
+    fields: list[str] | None,
+    headers: dict[str, str],
+    columns: list[str],
+    geo: GeoFilter | None = None,
+) -> StreamingResponse:
+    """Stream a whole result set row by row; memory stays bounded by the batch size."""
+    headers = dict(headers) | {"X-Total-Count": str(meta.get("total", ""))}
+    if "excluded_without_coordinates" in meta:
+        headers["X-Excluded-Without-Coordinates"] = str(meta["excluded_without_coordinates"])
+    return StreamingResponse(
+        _chunks(fmt, items, meta, fields, columns, geo),
+        media_type=MEDIA_TYPES[fmt],
+        headers=headers,
+    )
+
+
+CHUNK_ROWS = 500
+
+
+def _chunks(
+    fmt: Format,
+    items: Iterator[dict[str, Any]],
+    meta: dict[str, Any],
+    fields: list[str] | None,
+    columns: list[str],
+    geo: GeoFilter | None,
+) -> Iterator[str]:
+    if fmt is Format.geojson:
+        assert geo is not None
+        yield '{"type":"FeatureCollection","features":['
+        sep, excluded = "", 0
+        for item in items:
+            geom = geo(item)
+            if geom is None:
+                excluded += 1
+                continue
+            yield sep + dumps(feature(item, geom, fields))
+            sep = ","
+        yield '],"meta":' + dumps(meta | {"excluded_without_coordinates": excluded}) + "}"
+        return
+    if fmt is Format.csv:
+        buffer = io.StringIO()
+        writer = _csv_writer(buffer, columns)
+        writer.writeheader()
+        for n, item in enumerate(items, start=1):
+            writer.writerow(flatten(project(item, fields)))
+            if n % CHUNK_ROWS == 0:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue()
+        return
+    if fmt is Format.ndjson:
+        for item in items:
+            yield dumps(project(item, fields)) + "\n"
+        return
+    yield '{"data":['
+    sep = ""
+    for item in items:
+        yield sep + dumps(project(item, fields))
+        sep = ","
+    yield '],"meta":' + dumps(meta) + "}"
+
+
+PageFetch = Callable[[int], tuple[Sequence[BaseModel], int, str | None, Mapping[str, Any]]]
+ExportFetch = Callable[[Format], tuple[int, Mapping[str, Any], Iterator[BaseModel]]]
+
+
+def list_response(
+    request: Request,
+    query: Any,
+    *,
+    model: type[BaseModel],
+    allowed: frozenset[Format],
+    page: PageFetch,
+    export: ExportFetch,
+    geo: GeoFilter | None = None,
+) -> Response:
+    """Answer a list request: a page, or with `limit=all` a streamed export, in any format."""
+    from app.http_cache import http_date, not_modified, stream_etag
+
+    fmt = negotiate(request, query.format, allowed)
+    fields = parse_fields(query.fields, model.model_fields)
+    columns = csv_columns(model, fields)
+    if query.limit == "all":
+        if query.cursor is not None:
+            raise InvalidParameter("limit=all returns everything; drop the cursor", param="cursor")
+        etag = stream_etag(request, MEDIA_TYPES[fmt])
+        changed_at = request.state.data_changed_at
+        validators = {"ETag": etag, "Last-Modified": http_date(changed_at)}
+        if not_modified(request.headers, etag, changed_at):
+            return Response(status_code=304, headers=validators)
+        total, extra, rows = export(fmt)
+        meta = {"next_cursor": None, "total": total, "limit": None} | dict(extra)
+        stream_items = (row.model_dump(mode="json") for row in rows)
+        return stream(fmt, stream_items, meta, fields, validators, columns, geo)
+    records, total, next_cursor, extra = page(query.limit)
+    headers = {}
+    if next_cursor is not None:
+        url = request.url.include_query_params(cursor=next_cursor)
+        headers["Link"] = f'<{url}>; rel="next"'
+    meta = {"next_cursor": next_cursor, "total": total, "limit": query.limit} | dict(extra)
+    items = [record.model_dump(mode="json") for record in records]
+    return render(fmt, items, meta, fields, headers, columns, geo)

@@ -1,0 +1,1 @@
+"""Analytics for dashboards: timelines, summaries, quantity sums and the actor network."""

@@ -1,0 +1,100 @@
+"""HTTP routes of the analytics endpoints."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from app import formats
+from app.deps import SessionDep
+from app.errors import problem_responses
+from app.http_cache import record_data_version
+from app.stats import service
+from app.stats.schemas import (
+    Network,
+    NetworkQuery,
+    QuantityQuery,
+    QuantitySums,
+    Summary,
+    SummaryQuery,
+    Timeline,
+    TimelineQuery,
+)
+
+router = APIRouter(tags=["analytics"], dependencies=[Depends(record_data_version)])
+
+TABLE_FORMATS = formats.LIST_FORMATS
+
+
+def _table(
+    request: Request,
+    fmt: formats.Format | None,
+    rows: list[dict[str, object]],
+    meta: dict[str, object],
+) -> Response:
+    chosen = formats.negotiate(request, fmt, TABLE_FORMATS)
+    return formats.render(chosen, rows, meta, None, {}, None)
+
+
+@router.get(
+    "/v1/stats/timeline",
+    summary="Event counts per period",
+    response_model=Timeline,
+    responses=problem_responses(406, 422) | formats.alternative_media(TABLE_FORMATS),
+)
+def timeline(
+    session: SessionDep, request: Request, query: Annotated[TimelineQuery, Query()]
+) -> Response:
+    """How many matching events overlap each day, ISO week (Monday first), month or year,
+    with every event filter of GET /v1/events.
+
+    An event spanning several periods counts in each period it overlaps, so the counts can add
+    up to more than `meta.total`; an ongoing event without an end counts up to the last period.
+    Empty periods inside the range are present with count 0. The range is `start`..`end`
+    when given, else the matching events' span. Undated events are in `meta.total` and
+    `meta.undated`, never in a period. `group_by` splits each period into series.
+    CSV and NDJSON give one row per period (series as `series_<key>` columns in CSV).
+    """
+    result = service.timeline(session, query)
+    rows = [row.model_dump(mode="json", exclude_none=True) for row in result.data]
+    return _table(request, query.format, rows, result.meta.model_dump(mode="json"))
+
+
+@router.get(
+    "/v1/stats/summary",
+    summary="Header numbers of the filtered events",
+    response_model=Summary,
+    responses=problem_responses(422),
+)
+def summary(session: SessionDep, query: Annotated[SummaryQuery, Query()]) -> Summary:
+    """Totals, the date span covered, and counts by type, status, country and top actors, for
+    the events matching every given filter of GET /v1/events."""
+    return service.summary(session, query)
+
+
+@router.get(
+    "/v1/stats/quantities",
+    summary="Reported quantities summed per period",
+    response_model=QuantitySums,
+    responses=problem_responses(406, 422) | formats.alternative_media(TABLE_FORMATS),
+)
+def quantities(
+    session: SessionDep, request: Request, query: Annotated[QuantityQuery, Query()]
+) -> Response:
+    """Sums of reported figures per period, label and unit, carried as ranges: "over 30" and
+    "up to 40" add up to [30, open), not to a number. `meta.method` states the rules."""
+    result = service.quantities(session, query)
+    rows = [row.model_dump(mode="json") for row in result.data]
+    return _table(request, query.format, rows, result.meta.model_dump(mode="json"))
+
+
+@router.get(
+    "/v1/network",
+    summary="Actor network",
+    response_model=Network,
+    responses=problem_responses(422),
+)
+def network(session: SessionDep, query: Annotated[NetworkQuery, Query()]) -> Network:
+    """Actors of the matching events as nodes, and pairs of actors as edges weighted by their
+    shared events (the count `GET /v1/events?actor=a&actor=b` gives for the same filters). In
+    `directed` mode edges run from initiator to target."""
+    return service.network(session, query)

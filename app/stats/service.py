@@ -1,0 +1,441 @@
+"""Analytics computed by SQL aggregation on both stores: no event rows are loaded into Python.
+
+Periods are generated here and joined as a VALUES table, so counting an event in every
+period it overlaps is one GROUP BY, the same SQL on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    and_,
+    case,
+    column,
+    func,
+    literal,
+    select,
+    values,
+)
+from sqlalchemy.orm import Session, aliased
+
+from app.actors.models import Actor
+from app.claims.models import Claim, Quantity
+from app.errors import InvalidParameter
+from app.events import service as events
+from app.events.models import Event, EventActor, EventLocation
+from app.events.schemas import EventFilters
+from app.locations.models import Location
+from app.stats.schemas import (
+    Count,
+    GroupBy,
+    Interval,
+    Network,
+    NetworkEdge,
+    NetworkMeta,
+    NetworkMode,
+    NetworkNode,
+    NetworkQuery,
+    QuantityMeta,
+    QuantityQuery,
+    QuantityRow,
+    QuantitySums,
+    Summary,
+    SummaryQuery,
+    Timeline,
+    TimelineMeta,
+    TimelineQuery,
+    TimelineRow,
+)
+from app.vocab import EventStatus
+
+MAX_PERIODS = 5000
+
+
+def period_start(day: date, interval: Interval) -> date:
+    """The first day of the period containing `day`."""
+    match interval:
+        case Interval.day:
+            return day
+        case Interval.week:
+            return day - timedelta(days=day.weekday())
+        case Interval.month:
+            return day.replace(day=1)
+        case Interval.year:
+            return day.replace(month=1, day=1)
+
+
+def next_period(start: date, interval: Interval) -> date:
+    """The first day of the period after the one starting on `start`."""
+    match interval:
+        case Interval.day:
+            return start + timedelta(days=1)
+        case Interval.week:
+            return start + timedelta(days=7)
+        case Interval.month:
+            return date(start.year + start.month // 12, start.month % 12 + 1, 1)
+        case Interval.year:
+            return date(start.year + 1, 1, 1)
+
+
+def periods(first: date, last: date, interval: Interval) -> list[tuple[date, date]]:
+    """(start, end) of every period from the one containing `first` to the one with `last`."""
+    out: list[tuple[date, date]] = []
+    start = period_start(first, interval)
+    while start <= last:
+        following = next_period(start, interval)
+        out.append((start, following - timedelta(days=1)))
+        if len(out) > MAX_PERIODS:
+            raise InvalidParameter(
+                f"more than {MAX_PERIODS} {interval.value} periods; narrow start/end or use a "
+                "longer interval",
+                param="interval",
+            )
+        start = following
+    return out
+
+
+def _last_day(range_end: date) -> ColumnElement[Any]:
+    """An event's last day for counting: its end, or its start; ongoing runs to the range end."""
+    return func.coalesce(
+        Event.end_date,
+        case(
+            (Event.status == EventStatus.ongoing.value, literal(range_end, Date)),
+            else_=Event.start_date,
+        ),
+    )
+
+
+def _range(
+    session: Session, f: EventFilters, conds: list[ColumnElement[bool]]
+) -> tuple[date, date] | None:
+    """The days a timeline covers: the filter's range, or the matching events' span."""
+    if f.start is not None and f.end is not None:
+        return f.start, f.end
+    first, last_start, last_end = session.execute(
+        select(
+            func.min(Event.start_date), func.max(Event.start_date), func.max(Event.end_date)
+        ).where(*conds)
+    ).one()
+    if first is None:
+        return None
+    known_last = max(d for d in (last_start, last_end) if d is not None)
+    return f.start or first, f.end or known_last
+
+
+def _undated(session: Session, conds: list[ColumnElement[bool]]) -> int:
+    return events.count(session, [*conds, Event.start_date.is_(None)])
+
+
+def _period_table(spans: list[tuple[date, date]]) -> Any:
+    return (
+        values(column("p_start", Date), column("p_end", Date), name="periods")
+        .data(spans)
+        .cte("periods")
+    )
+
+
+def _series_key(group_by: GroupBy) -> tuple[Any, list[Any]]:
+    """The column a timeline splits on, and the joins it needs."""
+    match group_by:
+        case GroupBy.type:
+            return Event.event_type, []
+        case GroupBy.status:
+            return Event.status, []
+        case GroupBy.actor:
+            return EventActor.actor_id, [(EventActor, EventActor.event_id == Event.id)]
+        case GroupBy.country:
+            return Location.country, [
+                (EventLocation, EventLocation.event_id == Event.id),
+                (
+                    Location,
+                    and_(Location.id == EventLocation.location_id, Location.country.is_not(None)),
+                ),
+            ]
+
+
+def timeline(session: Session, f: TimelineQuery) -> Timeline:
+    """Events per period (each event in every period it overlaps), with empty periods."""
+    conds = events.conditions(session, f)
+    total = events.count(session, conds)
+    undated = _undated(session, conds)
+    covered = _range(session, f, conds)
+    meta: dict[str, Any] = {
+        "interval": f.interval,
+        "group_by": f.group_by,
+        "total": total,
+        "undated": undated,
+        "series": [],
+        "series_omitted": 0,
+    }
+    if covered is None:
+        return Timeline(data=[], meta=TimelineMeta(start=None, end=None, **meta))
+    spans = periods(covered[0], covered[1], f.interval)
+    table = _period_table(spans)
+    overlap = and_(Event.start_date <= table.c.p_end, _last_day(covered[1]) >= table.c.p_start)
+    counted = func.count(func.distinct(Event.id))
+    rows = session.execute(
+        select(table.c.p_start, counted)
+        .select_from(table)
+        .join(Event, overlap)
+        .where(*conds)
+        .group_by(table.c.p_start)
+    ).all()
+    counts = {row[0]: row[1] for row in rows}
+    series: dict[date, dict[str, int]] = defaultdict(dict)
+    keys: list[str] = []
+    if f.group_by is not None:
+        key, joins = _series_key(f.group_by)
+        stmt = select(table.c.p_start, key, counted).select_from(table).join(Event, overlap)
+        for target, on in joins:
+            stmt = stmt.join(target, on)
+        ranked = select(key, counted).select_from(Event)
+        for target, on in joins:
+            ranked = ranked.join(target, on)
+        ranked = ranked.where(*conds, Event.start_date.is_not(None)).group_by(key)
+        ranking = session.execute(ranked.order_by(counted.desc(), key).limit(1000)).all()
+        keys = [str(k) for k, _ in ranking[: f.series_limit]]
+        meta["series_omitted"] = max(0, len(ranking) - f.series_limit)
+        meta["series"] = keys
+        if keys:
+            for p_start, k, n in session.execute(
+                stmt.where(*conds, key.in_(keys)).group_by(table.c.p_start, key)
+            ):
+                series[p_start][str(k)] = n
+    data = [
+        TimelineRow(
+            period_start=start,
+            period_end=end,
+            count=counts.get(start, 0),
+            series={k: series[start].get(k, 0) for k in keys} if f.group_by else None,
+        )
+        for start, end in spans
+    ]
+    return Timeline(data=data, meta=TimelineMeta(start=spans[0][0], end=spans[-1][1], **meta))
+
+
+def _counts(session: Session, stmt: Any) -> list[Count]:
+    return [Count(key=str(k), count=n) for k, n in session.execute(stmt)]
+
+
+def summary(session: Session, f: SummaryQuery) -> Summary:
+    """Totals, the date span, and counts by type, status, country and top actors."""
+    conds = events.conditions(session, f)
+    matching = select(Event.id).where(*conds).scalar_subquery()
+    counted = func.count(func.distinct(Event.id))
+    total, undated, first, last_start, last_end = session.execute(
+        select(
+            func.count(),
+            func.count(case((Event.start_date.is_(None), 1))),
+            func.min(Event.start_date),
+            func.max(Event.start_date),
+            func.max(Event.end_date),
+        ).where(*conds)
+    ).one()
+    claims, sources = session.execute(
+        select(func.count(), func.count(func.distinct(Claim.source_id))).where(
+            Claim.event_id.in_(matching)
+        )
+    ).one()
+    by = [
+        select(Event.event_type, counted).where(*conds).group_by(Event.event_type),
+        select(Event.status, counted).where(*conds).group_by(Event.status),
+        select(Location.country, counted)
+        .join(EventLocation, EventLocation.event_id == Event.id)
+        .join(Location, Location.id == EventLocation.location_id)
+        .where(*conds, Location.country.is_not(None))
+        .group_by(Location.country),
+    ]
+    by_type, by_status, by_country = (
+        _counts(session, stmt.order_by(counted.desc(), stmt.selected_columns[0])) for stmt in by
+    )
+    top = session.execute(
+        select(Actor.id, Actor.name, counted)
+        .join(EventActor, EventActor.actor_id == Actor.id)
+        .join(Event, Event.id == EventActor.event_id)
+        .where(*conds)
+        .group_by(Actor.id, Actor.name)
+        .order_by(counted.desc(), Actor.id)
+        .limit(f.top)
+    ).all()
+    known_last = [d for d in (last_start, last_end) if d is not None]
+    return Summary(
+        total=total,
+        undated=undated,
+        first_date=first,
+        last_date=max(known_last) if known_last else None,
+        claims=claims,
+        sources=sources,
+        by_type=by_type,
+        by_status=by_status,
+        by_country=by_country,
+        top_actors=[Count(key=i, name=name, count=n) for i, name, n in top],
+    )
+
+
+QUANTITY_METHOD = (
+    "Figures are placed in the period of their event's start_date. Several figures for one "
+    "event, label and unit are combined into the tightest range all of them allow (the largest "
+    "lower bound, the smallest upper bound); when they contradict each other the event counts "
+    "as conflicting and its widest range is used. Sums add lower bounds (an open lower bound "
+    "counts as 0) and upper bounds (any open upper bound leaves the sum open, null)."
+)
+
+
+def quantities(session: Session, f: QuantityQuery) -> QuantitySums:
+    """Reported figures summed per period as [low, high] ranges, per label and unit."""
+    conds = events.conditions(session, f)
+    total = events.count(session, conds)
+    undated = _undated(session, conds)
+    label = func.lower(Quantity.label)
+    low = func.coalesce(Quantity.low, 0.0)
+    per_event = (
+        select(
+            Quantity.event_id.label("event_id"),
+            label.label("label"),
+            Quantity.unit.label("unit"),
+            func.max(low).label("tight_low"),
+            func.min(Quantity.high).label("tight_high"),
+            func.min(low).label("wide_low"),
+            func.max(Quantity.high).label("wide_high"),
+            (func.count(Quantity.high) == func.count()).label("closed"),
+        )
+        .join(Event, Event.id == Quantity.event_id)
+        .where(*conds, Event.start_date.is_not(None))
+        .group_by(Quantity.event_id, label, Quantity.unit)
+    )
+    if f.label:
+        per_event = per_event.where(label.in_([name.lower() for name in f.label]))
+    if f.unit:
+        per_event = per_event.where(Quantity.unit.in_(f.unit))
+    q = per_event.subquery()
+    conflict = and_(q.c.tight_high.is_not(None), q.c.tight_low > q.c.tight_high)
+    ev_low = case((conflict, q.c.wide_low), else_=q.c.tight_low)
+    ev_high = case((conflict, case((q.c.closed, q.c.wide_high), else_=None)), else_=q.c.tight_high)
+    placed = aliased(Event)
+    first_last = session.execute(
+        select(func.min(placed.start_date), func.max(placed.start_date)).join(
+            q, q.c.event_id == placed.id
+        )
+    ).one()
+    if first_last[0] is None or first_last[1] is None:
+        return QuantitySums(
+            data=[],
+            meta=QuantityMeta(
+                interval=f.interval, total=total, undated=undated, method=QUANTITY_METHOD
+            ),
+        )
+    start: date = f.start or first_last[0]
+    end: date = f.end or first_last[1]
+    spans = periods(start, end, f.interval)
+    table = _period_table(spans)
+    rows = session.execute(
+        select(
+            table.c.p_start,
+            q.c.label,
+            q.c.unit,
+            func.count(),
+            func.sum(ev_low),
+            case((func.count(ev_high) == func.count(), func.sum(ev_high)), else_=None),
+            func.count(case((conflict, 1))),
+        )
+        .select_from(q)
+        .join(placed, placed.id == q.c.event_id)
+        .join(table, and_(placed.start_date >= table.c.p_start, placed.start_date <= table.c.p_end))
+        .group_by(table.c.p_start, q.c.label, q.c.unit)
+    ).all()
+    found = {(r[0], r[1], r[2]): r[3:] for r in rows}
+    series = sorted({(r[1], r[2]) for r in rows})
+    data = []
+    for p_start, p_end in spans:
+        for name, unit in series:
+            n, lo, hi, conflicts = found.get((p_start, name, unit), (0, 0.0, 0.0, 0))
+            data.append(
+                QuantityRow(
+                    period_start=p_start,
+                    period_end=p_end,
+                    label=name,
+                    unit=unit,
+                    events=n,
+                    low=lo,
+                    high=hi,
+                    conflicting=conflicts,
+                )
+            )
+    return QuantitySums(
+        data=data,
+        meta=QuantityMeta(
+            interval=f.interval, total=total, undated=undated, method=QUANTITY_METHOD
+        ),
+    )
+
+
+def network(session: Session, f: NetworkQuery) -> Network:
+    """Actors as nodes (most events first) and their shared events as edges."""
+    conds = events.conditions(session, f)
+    total = events.count(session, conds)
+    counted = func.count(func.distinct(Event.id))
+    ranked = session.execute(
+        select(Actor.id, Actor.name, Actor.kind, counted)
+        .join(EventActor, EventActor.actor_id == Actor.id)
+        .join(Event, Event.id == EventActor.event_id)
+        .where(*conds)
+        .group_by(Actor.id, Actor.name, Actor.kind)
+        .order_by(counted.desc(), Actor.id)
+    ).all()
+    kept = ranked[: f.node_limit]
+    ids = [row[0] for row in kept]
+    a, b = aliased(EventActor), aliased(EventActor)
+    if f.mode is NetworkMode.directed:
+        pair = and_(
+            a.event_id == b.event_id,
+            a.role == "initiator",
+            b.role == "target",
+            a.actor_id != b.actor_id,
+        )
+    else:
+        pair = and_(a.event_id == b.event_id, a.actor_id < b.actor_id)
+    weight = func.count(func.distinct(Event.id))
+    base = (
+        select(a.actor_id, b.actor_id)
+        .select_from(a)
+        .join(b, pair)
+        .join(Event, Event.id == a.event_id)
+        .where(*conds, a.actor_id.in_(ids), b.actor_id.in_(ids))
+    )
+    edges = session.execute(
+        base.add_columns(
+            weight, func.min(Event.start_date), func.max(Event.start_date), func.max(Event.end_date)
+        )
+        .group_by(a.actor_id, b.actor_id)
+        .having(weight >= f.min_weight)
+        .order_by(weight.desc(), a.actor_id, b.actor_id)
+    ).all()
+    types: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    for source, target, event_type, n in session.execute(
+        base.add_columns(Event.event_type, weight).group_by(
+            a.actor_id, b.actor_id, Event.event_type
+        )
+    ):
+        types[(source, target)][event_type] = n
+    directed = f.mode is NetworkMode.directed
+    return Network(
+        nodes=[NetworkNode(id=i, name=name, kind=kind, events=n) for i, name, kind, n in kept],
+        edges=[
+            NetworkEdge(
+                source=source,
+                target=target,
+                weight=n,
+                directed=directed,
+                types=dict(sorted(types[(source, target)].items())),
+                first_date=first,
+                last_date=max((d for d in (last_start, last_end) if d is not None), default=None),
+            )
+            for source, target, n, first, last_start, last_end in edges
+        ],
+        meta=NetworkMeta(mode=f.mode, total_events=total, nodes_omitted=len(ranked) - len(kept)),
+    )
