@@ -69,6 +69,13 @@ def cmd_seed(args: argparse.Namespace) -> None:
     _seed(only_if_empty=False)
 
 
+def cmd_bench_generate(args: argparse.Namespace) -> None:
+    """Fill an empty database with the synthetic benchmark corpus."""
+    from app.bench.generate import generate
+
+    generate(args.database_url or get_settings().database_url, args.events, args.seed)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(prog="geoevents", description=__doc__)
@@ -89,6 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed", help="write the seed bundles from seed_data/ (idempotent)")
     seed.add_argument("--no-migrate", dest="migrate", action="store_false")
     seed.set_defaults(func=cmd_seed)
+    bench = sub.add_parser("bench", help="benchmark tools").add_subparsers(
+        dest="bench_command", required=True
+    )
+    gen = bench.add_parser("generate", help="write a deterministic synthetic corpus")
+    gen.add_argument("--events", type=int, required=True)
+    gen.add_argument("--seed", type=int, default=1)
+    gen.add_argument("--database-url", help="defaults to DATABASE_URL")
+    gen.set_defaults(func=cmd_bench_generate)
     return parser
 
 

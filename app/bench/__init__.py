@@ -1,0 +1,1 @@
+"""Benchmark support: a deterministic synthetic corpus at any scale."""
