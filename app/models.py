@@ -4,13 +4,21 @@ from app.actors.models import Actor, ActorAlias, Affiliation
 from app.changes.models import DataVersion
 from app.claims.models import Claim, Quantity
 from app.db import Base
-from app.events.models import Event, EventActor, EventLocation, EventRelation, EventTag
+from app.events.models import (
+    ActorEvent,
+    Event,
+    EventActor,
+    EventLocation,
+    EventRelation,
+    EventTag,
+)
 from app.locations.models import Location
 from app.sources.models import Source
 
 __all__ = [
     "Actor",
     "ActorAlias",
+    "ActorEvent",
     "Affiliation",
     "Base",
     "Claim",

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from app.changes import service as changes
 from app.claims.models import Claim, Quantity
 from app.claims.schemas import bounds
+from app.events import service as events
 from app.events.models import Event, EventActor, EventLocation, EventTag
 from app.vocab import Qualifier
 
@@ -37,6 +38,8 @@ def make_event(
         start_date=start,
         end_date=end,
         date_precision=precision or ("day" if start else "unknown"),
+        span_days=events.span_days(start, end),
+        last_date=events.last_date(start, end, status),
     )
     session.add(event)
     session.flush()
@@ -64,6 +67,7 @@ def make_event(
         )
     )
     session.flush()
+    events.refresh_actor_events(session, [event_id])
     for n, (label, value, unit, qualifier) in enumerate(quantities, start=1):
         low, high, low_inc, high_inc = bounds(Qualifier(qualifier), value)
         session.add(

@@ -23,6 +23,8 @@ class Event(Base):
         ),
         Index("ix_events_start_date_id", "start_date", "id"),
         Index("ix_events_end_date", "end_date"),
+        Index("ix_events_span_days", "span_days"),
+        Index("ix_events_last_date_start_date", "last_date", "start_date"),
     )
 
     id: Mapped[str] = mapped_column(String(160), primary_key=True)
@@ -34,6 +36,12 @@ class Event(Base):
     end_date: Mapped[date | None] = mapped_column(Date)
     date_precision: Mapped[str] = mapped_column(String(20))
     date_note: Mapped[str | None] = mapped_column(Text)
+    # Days from start_date to end_date: its maximum bounds how far before a date filter's
+    # start an overlapping event can begin, so date filters can use the start_date index.
+    span_days: Mapped[int | None] = mapped_column()
+    # The last day the event covers: end_date, else start_date; NULL when undated or ongoing
+    # with no known end (open-ended). Overlap tests then need no CASE over status.
+    last_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
@@ -134,3 +142,24 @@ class EventRelation(Base):
 
     related: Mapped[Event] = relationship(lazy="raise", foreign_keys=[related_event_id])
     origin: Mapped[Event] = relationship(lazy="raise", foreign_keys=[event_id], viewonly=True)
+
+
+class ActorEvent(Base):
+    """Derived index: one row per (actor, event) with the event's start_date, so "this
+    actor's events in this range, newest first" is a single index range scan whatever the
+    actor's popularity, and the index covers the overlap test (last_date) too. Rebuilt from
+    event_actors by `events.service.refresh_actor_events`."""
+
+    __tablename__ = "actor_events"
+    __table_args__ = (
+        Index("ix_actor_events_actor_date", "actor_id", "start_date", "event_id", "last_date"),
+    )
+
+    actor_id: Mapped[str] = mapped_column(
+        ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True
+    )
+    event_id: Mapped[str] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    start_date: Mapped[date | None] = mapped_column(Date)
+    last_date: Mapped[date | None] = mapped_column(Date)

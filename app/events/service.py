@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
+from sqlalchemy.sql.visitors import iterate, replacement_traverse
 
 from app.actors import service as actors
 from app.actors.models import Affiliation
 from app.claims.models import Claim
 from app.errors import InvalidParameter, NotFound
-from app.events.models import Event, EventActor, EventLocation, EventRelation, EventTag
+from app.events.models import (
+    ActorEvent,
+    Event,
+    EventActor,
+    EventLocation,
+    EventRelation,
+    EventTag,
+)
 from app.events.schemas import (
     ActorMatch,
     DateFilterPrecision,
@@ -115,39 +123,108 @@ def _has_location(location_ids: Any) -> ColumnElement[bool]:
     return exists().where(link.event_id == Event.id, link.location_id.in_(location_ids))
 
 
-def conditions(
-    session: Session, f: EventFilters, *, with_precision: bool = True
+@dataclass
+class Plan:
+    """How to read the events matching some filters.
+
+    With an actor filter (all-of), the first actor's rows of `actor_events` drive the scan:
+    "this actor, this date range, newest first" is then one index range whatever the actor's
+    popularity. Otherwise `events` is read through its (start_date, id) index.
+    """
+
+    conds: list[ColumnElement[bool]]
+    driver: str | None = None
+    dated: bool = False
+
+    @property
+    def date_col(self) -> Any:
+        """The start_date the order and the date bounds use."""
+        return ActorEvent.start_date if self.driver else Event.start_date
+
+    @property
+    def last_col(self) -> Any:
+        """The last_date the overlap test uses."""
+        return ActorEvent.last_date if self.driver else Event.last_date
+
+    @property
+    def id_col(self) -> Any:
+        """The event id that breaks ties in the order."""
+        return ActorEvent.event_id if self.driver else Event.id
+
+    def select(self, *columns: Any) -> Select[Any]:
+        """SELECT columns FROM events (joined to the driving actor's index) WHERE conds.
+
+        When nothing but the driving index is needed (no condition or column on `events`),
+        the index is read alone.
+        """
+        if self.driver and not any(_touches_events(c) for c in [*self.conds, *columns]):
+            return select(*columns).where(ActorEvent.actor_id == self.driver, *self.conds)
+        stmt = select(*columns).select_from(Event)
+        if self.driver:
+            stmt = stmt.join(
+                ActorEvent,
+                and_(ActorEvent.event_id == Event.id, ActorEvent.actor_id == self.driver),
+            )
+        return stmt.where(*self.conds)
+
+
+def _touches_events(clause: Any) -> bool:
+    """Whether an expression reads the events table (directly or in a subquery)."""
+    if isinstance(clause, type):  # a mapped class selected whole
+        return getattr(clause, "__table__", None) is Event.__table__
+    element = clause.__clause_element__() if hasattr(clause, "__clause_element__") else clause
+    return any(getattr(e, "table", None) is Event.__table__ for e in iterate(element))
+
+
+def _date_bounds(
+    session: Session, f: EventFilters, date_col: Any, last_col: Any
 ) -> list[ColumnElement[bool]]:
-    """Resolve the filters' references (422 when unknown) and turn them into SQL conditions."""
+    """Overlap with [start, end], plus start_date bounds an index can range over.
+
+    An event covers [start_date, last_date]; last_date is end_date, else start_date (a
+    one-day event), and NULL for an ongoing event with no known end, which runs on.
+    """
+    conds: list[ColumnElement[bool]] = []
+    if f.start:
+        open_ended = and_(last_col.is_(None), date_col.is_not(None))
+        # No event lasts longer than the longest span on record, so none that starts earlier
+        # than that before `start` can overlap; open-ended events are the exception.
+        longest = session.scalar(select(func.max(Event.span_days)))
+        lower = date_col >= f.start - timedelta(days=longest or 0)
+        any_open = session.scalar(
+            select(exists().where(Event.last_date.is_(None), Event.start_date.is_not(None)))
+        )
+        if any_open:
+            conds.append(or_(and_(lower, last_col >= f.start), open_ended))
+        else:
+            conds += [lower, last_col >= f.start]
+    if f.end:
+        conds.append(date_col <= f.end)
+    return conds
+
+
+def plan(session: Session, f: EventFilters, *, with_precision: bool = True) -> Plan:
+    """Resolve the filters' references (422 when unknown) and plan the SQL."""
     if f.start and f.end and f.end < f.start:
         raise InvalidParameter("end is before start", param="end")
     conds: list[ColumnElement[bool]] = []
     actor_ids = actors.resolve(session, f.actor)
     expand = f.expand is Expand.members
+    driver = None
     if actor_ids and f.actor_match is ActorMatch.any:
         conds.append(_involves(actor_ids, expand))
+    elif actor_ids and not expand:
+        driver = actor_ids[0]
+        conds.extend(_involves([actor_id], expand) for actor_id in actor_ids[1:])
     else:
         conds.extend(_involves([actor_id], expand) for actor_id in actor_ids)
+    result = Plan(conds, driver, dated=bool(f.start or f.end))
+    conds.extend(_date_bounds(session, f, result.date_col, result.last_col))
     bbox = f.bbox_values()
     if bbox is not None:
         conds.append(_located_in(bbox, f.exclude_centroids))
     if with_precision and f.precision is not None:
         conds.append(Event.date_precision.in_(PRECISION_KEPT[f.precision]))
-    if f.start:
-        # Overlap: the event's last day is on or after `start`. A missing end_date means a
-        # one-day event, except for ongoing events, which run on with no known end.
-        conds.append(
-            or_(
-                Event.end_date >= f.start,
-                and_(
-                    Event.end_date.is_(None),
-                    Event.start_date.is_not(None),
-                    or_(Event.status == EventStatus.ongoing.value, Event.start_date >= f.start),
-                ),
-            )
-        )
-    if f.end:
-        conds.append(Event.start_date <= f.end)
     if f.type:
         conds.append(Event.event_type.in_([t.value for t in f.type]))
     if f.status:
@@ -165,30 +242,62 @@ def conditions(
         tagged = aliased(EventTag)
         conds.append(exists().where(tagged.event_id == Event.id, tagged.tag.in_(f.tag)))
     conds.extend(_text_match(term) for term in search_terms(f.q))
-    return conds
+    return result
 
 
-def _ordered(stmt: Select[Event], sort: EventSort) -> Select[Event]:
+def conditions(
+    session: Session, f: EventFilters, *, with_precision: bool = True
+) -> list[ColumnElement[bool]]:
+    """The filters as conditions on `events` alone (for aggregations that join other tables)."""
+    planned = plan(session, f, with_precision=with_precision)
+    if planned.driver is None:
+        return planned.conds
+    link = aliased(ActorEvent)
+    driven = exists().where(link.event_id == Event.id, link.actor_id == planned.driver)
+    return [driven, *(_rebind(c) for c in planned.conds)]
+
+
+def _rebind(cond: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Move conditions on actor_events dates onto the events columns (equal by design)."""
+
+    def swap(element: Any) -> Any:
+        if getattr(element, "table", None) is ActorEvent.__table__:
+            name = getattr(element, "name", None)
+            if name in ("start_date", "last_date"):
+                return Event.__table__.c[name]
+        return None
+
+    rebound: ColumnElement[bool] = replacement_traverse(cond, {}, swap)  # type: ignore[call-overload]
+    return rebound
+
+
+def _ordered(stmt: Select[Any], p: Plan, sort: EventSort) -> Select[Any]:
+    date_col, id_col = p.date_col, p.id_col
     if sort is EventSort.oldest:
-        return stmt.order_by(Event.start_date.asc().nulls_last(), Event.id.asc())
-    return stmt.order_by(Event.start_date.desc().nulls_last(), Event.id.desc())
+        first = date_col.asc() if p.dated else date_col.asc().nulls_last()
+        return stmt.order_by(first, id_col.asc())
+    first = date_col.desc() if p.dated else date_col.desc().nulls_last()
+    return stmt.order_by(first, id_col.desc())
 
 
-def _after(sort: EventSort, last_date: date | None, last_id: str) -> ColumnElement[bool]:
+def _after(p: Plan, sort: EventSort, last_date: date | None, last_id: str) -> ColumnElement[bool]:
     """Rows after (last_date, last_id) in the list order, where undated events come last."""
+    date_col, id_col = p.date_col, p.id_col
     if last_date is None:
-        beyond_id = Event.id > last_id if sort is EventSort.oldest else Event.id < last_id
-        return and_(Event.start_date.is_(None), beyond_id)
+        beyond_id = id_col > last_id if sort is EventSort.oldest else id_col < last_id
+        return and_(date_col.is_(None), beyond_id)
     if sort is EventSort.oldest:
-        earlier_or_later = Event.start_date > last_date
-        same_day_next = and_(Event.start_date == last_date, Event.id > last_id)
+        beyond = date_col > last_date
+        same_day_next = and_(date_col == last_date, id_col > last_id)
     else:
-        earlier_or_later = Event.start_date < last_date
-        same_day_next = and_(Event.start_date == last_date, Event.id < last_id)
-    return or_(earlier_or_later, same_day_next, Event.start_date.is_(None))
+        beyond = date_col < last_date
+        same_day_next = and_(date_col == last_date, id_col < last_id)
+    if p.dated:
+        return or_(beyond, same_day_next)
+    return or_(beyond, same_day_next, date_col.is_(None))
 
 
-def list_options() -> list[object]:
+def list_options() -> list[Any]:
     """What a list item carries, loaded in a fixed number of statements per page."""
     return [
         selectinload(Event.actor_links).joinedload(EventActor.actor),
@@ -203,11 +312,16 @@ def count(session: Session, conds: list[ColumnElement[bool]]) -> int:
     return session.scalar(select(func.count()).select_from(Event).where(*conds)) or 0
 
 
+def count_planned(session: Session, p: Plan) -> int:
+    """How many events a plan matches."""
+    return session.scalar(p.select(func.count())) or 0
+
+
 def extra_meta(session: Session, f: EventFilters, total: int) -> dict[str, int]:
     """What filters left out, for the response's meta."""
     if f.precision is None:
         return {}
-    without = count(session, conditions(session, f, with_precision=False))
+    without = count_planned(session, plan(session, f, with_precision=False))
     return {"excluded_by_precision": without - total}
 
 
@@ -215,17 +329,17 @@ def get_all(
     session: Session, f: EventQuery, limit: int
 ) -> tuple[list[Event], int, str | None, dict[str, int]]:
     """A page of events in date order, the total matching, the next cursor and extra meta."""
-    conds = conditions(session, f)
-    total = count(session, conds)
-    stmt = _ordered(select(Event).where(*conds), f.sort).limit(limit + 1)
+    p = plan(session, f)
+    total = count_planned(session, p)
+    stmt = _ordered(p.select(Event), p, f.sort).limit(limit + 1)
     if f.cursor:
         raw_date, last_id = decode_cursor(f.cursor, f"events:{f.sort.value}", 2)
         try:
             last_date = date.fromisoformat(raw_date) if raw_date else None
         except ValueError as exc:
             raise InvalidParameter("cursor is malformed", param="cursor") from exc
-        stmt = stmt.where(_after(f.sort, last_date, last_id))
-    rows = list(session.scalars(stmt.options(*list_options())))  # type: ignore[arg-type]
+        stmt = stmt.where(_after(p, f.sort, last_date, last_id))
+    rows = list(session.scalars(stmt.options(*list_options())))
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -240,8 +354,8 @@ def export(
     """Every matching event, streamed from a database cursor in batches; each batch's actors,
     places and quantities are loaded with one statement per relation. For a map export,
     `count_unlocated` also counts the matches that have no usable coordinates."""
-    conds = conditions(session, f)
-    total = count(session, conds)
+    p = plan(session, f)
+    total = count_planned(session, p)
     extra = extra_meta(session, f, total)
     if count_unlocated:
         link, place = aliased(EventLocation), aliased(Location)
@@ -252,8 +366,9 @@ def export(
         ]
         if f.exclude_centroids:
             located.append(place.precision.not_in(CENTROIDS))
-        extra["excluded_without_coordinates"] = count(session, [*conds, ~exists().where(*located)])
-    stmt = _ordered(select(Event).where(*conds), f.sort).options(*list_options())  # type: ignore[arg-type]
+        unlocated = Plan([*p.conds, ~exists().where(*located)], p.driver, p.dated)
+        extra["excluded_without_coordinates"] = count_planned(session, unlocated)
+    stmt = _ordered(p.select(Event), p, f.sort).options(*list_options())
     return total, extra, stream_rows(session, stmt)
 
 
@@ -273,7 +388,7 @@ def get(session: Session, event_id: str) -> EventWithEvidence:
         select(Event)
         .where(Event.id == event_id)
         .options(
-            *list_options(),  # type: ignore[arg-type]
+            *list_options(),
             selectinload(Event.relations).joinedload(EventRelation.related),
         )
     )
@@ -296,3 +411,30 @@ def get(session: Session, event_id: str) -> EventWithEvidence:
         )
     )
     return EventWithEvidence(event, claims, list(event.relations), incoming)
+
+
+def span_days(start: date | None, end: date | None) -> int | None:
+    """The value of events.span_days for these dates."""
+    if start is None:
+        return None
+    return (end - start).days if end is not None else 0
+
+
+def last_date(start: date | None, end: date | None, status: str) -> date | None:
+    """The value of events.last_date: the last day covered, None when open-ended."""
+    if end is None and status == EventStatus.ongoing.value:
+        return None
+    return end or start
+
+
+def refresh_actor_events(session: Session, event_ids: list[str]) -> None:
+    """Rebuild the derived actor_events rows of these events from event_actors, in SQL."""
+    session.execute(delete(ActorEvent).where(ActorEvent.event_id.in_(event_ids)))
+    pairs = (
+        select(EventActor.actor_id, EventActor.event_id, Event.start_date, Event.last_date)
+        .join(Event, Event.id == EventActor.event_id)
+        .where(EventActor.event_id.in_(event_ids))
+        .distinct()
+    )
+    columns = ["actor_id", "event_id", "start_date", "last_date"]
+    session.execute(insert(ActorEvent).from_select(columns, pairs))

@@ -17,6 +17,7 @@ from app.changes import service as changes
 from app.claims.models import Claim, Quantity
 from app.claims.schemas import bounds
 from app.db import Base, utcnow
+from app.events import service as events
 from app.events.models import Event, EventActor, EventLocation, EventRelation, EventTag
 from app.locations import service as locations
 from app.locations.models import Location
@@ -159,6 +160,8 @@ def apply(session: Session, bundle: Bundle) -> SeedReport:
                 "event_type": e.event_type.value,
                 "status": e.status.value,
                 "date_precision": e.date_precision.value,
+                "span_days": events.span_days(e.start_date, e.end_date),
+                "last_date": events.last_date(e.start_date, e.end_date, e.status.value),
             }
             for e in bundle.events
         ],
@@ -204,6 +207,8 @@ def apply(session: Session, bundle: Bundle) -> SeedReport:
             for r in e.related
         ],
     )
+    if changed:
+        events.refresh_actor_events(session, event_ids)
     claims = bundle.all_claims()
     changed |= _upsert(
         session,

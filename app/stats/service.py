@@ -15,6 +15,7 @@ from sqlalchemy import (
     Date,
     and_,
     case,
+    cast,
     column,
     func,
     literal,
@@ -27,7 +28,7 @@ from app.actors.models import Actor
 from app.claims.models import Claim, Quantity
 from app.errors import InvalidParameter
 from app.events import service as events
-from app.events.models import Event, EventActor, EventLocation
+from app.events.models import ActorEvent, Event, EventActor, EventLocation
 from app.events.schemas import EventFilters
 from app.locations.models import Location
 from app.stats.schemas import (
@@ -51,7 +52,6 @@ from app.stats.schemas import (
     TimelineQuery,
     TimelineRow,
 )
-from app.vocab import EventStatus
 
 MAX_PERIODS = 5000
 
@@ -100,14 +100,8 @@ def periods(first: date, last: date, interval: Interval) -> list[tuple[date, dat
 
 
 def _last_day(range_end: date) -> ColumnElement[Any]:
-    """An event's last day for counting: its end, or its start; ongoing runs to the range end."""
-    return func.coalesce(
-        Event.end_date,
-        case(
-            (Event.status == EventStatus.ongoing.value, literal(range_end, Date)),
-            else_=Event.start_date,
-        ),
-    )
+    """An event's last day for counting; an open-ended one runs to the range end."""
+    return func.coalesce(Event.last_date, literal(range_end, Date))
 
 
 def _range(
@@ -139,29 +133,92 @@ def _period_table(spans: list[tuple[date, date]]) -> Any:
     )
 
 
-def _series_key(group_by: GroupBy) -> tuple[Any, list[Any]]:
-    """The column a timeline splits on, and the joins it needs."""
+def _series_pairs(group_by: GroupBy) -> Any:
+    """Distinct (event_id, key) pairs a timeline splits on: an event counts once per key."""
     match group_by:
         case GroupBy.type:
-            return Event.event_type, []
+            return select(Event.id.label("event_id"), Event.event_type.label("key")).subquery()
         case GroupBy.status:
-            return Event.status, []
+            return select(Event.id.label("event_id"), Event.status.label("key")).subquery()
         case GroupBy.actor:
-            return EventActor.actor_id, [(EventActor, EventActor.event_id == Event.id)]
+            return select(
+                ActorEvent.event_id.label("event_id"), ActorEvent.actor_id.label("key")
+            ).subquery()
         case GroupBy.country:
-            return Location.country, [
-                (EventLocation, EventLocation.event_id == Event.id),
-                (
-                    Location,
-                    and_(Location.id == EventLocation.location_id, Location.country.is_not(None)),
-                ),
-            ]
+            return (
+                select(EventLocation.event_id.label("event_id"), Location.country.label("key"))
+                .join(Location, Location.id == EventLocation.location_id)
+                .where(Location.country.is_not(None))
+                .distinct()
+                .subquery()
+            )
+
+
+def period_key(session: Session, day: Any, interval: Interval) -> ColumnElement[Any]:
+    """The first day of the period containing `day`, in SQL: the one dialect-specific piece
+    of the analytics (SQLite date modifiers, PostgreSQL date_trunc; ISO weeks on both)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.date_trunc(interval.value, day), Date)
+    modifiers = {
+        Interval.day: (),
+        Interval.week: ("-6 days", "weekday 1"),
+        Interval.month: ("start of month",),
+        Interval.year: ("start of year",),
+    }[interval]
+    return func.date(day, *modifiers)
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _running_counts(
+    session: Session,
+    f: TimelineQuery,
+    p: events.Plan,
+    covered: tuple[date, date],
+    pairs: Any | None,
+    keys: list[str] | None,
+) -> dict[tuple[date, str | None], int]:
+    """Events active per (period, series key), counted in every period they overlap.
+
+    Two GROUP BY passes over the matching events: how many start in each period and how many
+    end in each (both clamped to the range); a running sum over the periods then gives, for
+    each period, the events that started in or before it and had not ended before it.
+    """
+    first, last = covered
+    start = case((p.date_col < first, literal(first, Date)), else_=p.date_col)
+    last_day = func.coalesce(p.last_col, literal(last, Date))  # open-ended: to the range end
+    end = case((last_day > last, literal(last, Date)), else_=last_day)
+    deltas: dict[tuple[date, str | None], int] = defaultdict(int)
+    for day, sign in ((start, 1), (end, -1)):
+        bucket = period_key(session, day, f.interval).label("bucket")
+        columns: list[Any] = [bucket]
+        if pairs is not None:
+            columns.append(pairs.c.key)
+            stmt = (
+                p.select(Event.id)
+                .join(pairs, pairs.c.event_id == Event.id)
+                .where(p.date_col.is_not(None), pairs.c.key.in_(keys or []))
+            )
+        else:
+            stmt = p.select(p.id_col).where(p.date_col.is_not(None))
+        stmt = stmt.with_only_columns(*columns, func.count()).group_by(*columns)
+        for row in session.execute(stmt):
+            series = str(row[1]) if pairs is not None else None
+            key = (_as_date(row[0]), series)
+            if sign > 0:
+                deltas[key] += row[-1]
+            else:  # an event ending in period P stops counting from the period after P
+                deltas[(next_period(key[0], f.interval), series)] -= row[-1]
+    return deltas
 
 
 def timeline(session: Session, f: TimelineQuery) -> Timeline:
     """Events per period (each event in every period it overlaps), with empty periods."""
+    planned = events.plan(session, f)
     conds = events.conditions(session, f)
-    total = events.count(session, conds)
+    total = events.count_planned(session, planned)
     undated = _undated(session, conds)
     covered = _range(session, f, conds)
     meta: dict[str, Any] = {
@@ -175,46 +232,39 @@ def timeline(session: Session, f: TimelineQuery) -> Timeline:
     if covered is None:
         return Timeline(data=[], meta=TimelineMeta(start=None, end=None, **meta))
     spans = periods(covered[0], covered[1], f.interval)
-    table = _period_table(spans)
-    overlap = and_(Event.start_date <= table.c.p_end, _last_day(covered[1]) >= table.c.p_start)
-    counted = func.count(func.distinct(Event.id))
-    rows = session.execute(
-        select(table.c.p_start, counted)
-        .select_from(table)
-        .join(Event, overlap)
-        .where(*conds)
-        .group_by(table.c.p_start)
-    ).all()
-    counts = {row[0]: row[1] for row in rows}
-    series: dict[date, dict[str, int]] = defaultdict(dict)
+    deltas = _running_counts(session, f, planned, covered, None, None)
     keys: list[str] = []
+    series_deltas: dict[tuple[date, str | None], int] = {}
     if f.group_by is not None:
-        key, joins = _series_key(f.group_by)
-        stmt = select(table.c.p_start, key, counted).select_from(table).join(Event, overlap)
-        for target, on in joins:
-            stmt = stmt.join(target, on)
-        ranked = select(key, counted).select_from(Event)
-        for target, on in joins:
-            ranked = ranked.join(target, on)
-        ranked = ranked.where(*conds, Event.start_date.is_not(None)).group_by(key)
-        ranking = session.execute(ranked.order_by(counted.desc(), key).limit(1000)).all()
+        pairs = _series_pairs(f.group_by)
+        counted = func.count()
+        ranking = session.execute(
+            select(pairs.c.key, counted)
+            .join(Event, Event.id == pairs.c.event_id)
+            .where(*conds, Event.start_date.is_not(None))
+            .group_by(pairs.c.key)
+            .order_by(counted.desc(), pairs.c.key)
+            .limit(1000)
+        ).all()
         keys = [str(k) for k, _ in ranking[: f.series_limit]]
         meta["series_omitted"] = max(0, len(ranking) - f.series_limit)
         meta["series"] = keys
         if keys:
-            for p_start, k, n in session.execute(
-                stmt.where(*conds, key.in_(keys)).group_by(table.c.p_start, key)
-            ):
-                series[p_start][str(k)] = n
-    data = [
-        TimelineRow(
-            period_start=start,
-            period_end=end,
-            count=counts.get(start, 0),
-            series={k: series[start].get(k, 0) for k in keys} if f.group_by else None,
+            series_deltas = _running_counts(session, f, planned, covered, pairs, keys)
+    running: dict[str | None, int] = defaultdict(int)
+    data = []
+    for p_start, p_end in spans:
+        running[None] += deltas.get((p_start, None), 0)
+        for k in keys:
+            running[k] += series_deltas.get((p_start, k), 0)
+        data.append(
+            TimelineRow(
+                period_start=p_start,
+                period_end=p_end,
+                count=running[None],
+                series={k: running[k] for k in keys} if f.group_by else None,
+            )
         )
-        for start, end in spans
-    ]
     return Timeline(data=data, meta=TimelineMeta(start=spans[0][0], end=spans[-1][1], **meta))
 
 
