@@ -21,6 +21,12 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(
         default_factory=lambda: ["*"], description="Origins allowed to GET from a browser."
     )
+    response_cache_entries: int = Field(
+        default=2048, ge=0, description="Answers each process keeps (0 turns the cache off)."
+    )
+    response_cache_max_body: int = Field(
+        default=2_000_000, ge=0, description="Largest answer, in bytes, the cache keeps."
+    )
     cache_control: str = Field(
         default="no-cache",
         description="Cache-Control of /v1 answers; the default makes clients revalidate with "

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from types import UnionType
 from typing import Any, Union, get_args, get_origin
 
+import orjson
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
@@ -213,7 +213,7 @@ def _flatten_records(name: str, records: list[Mapping[str, Any]]) -> dict[str, A
             row[f"{name}_latitude"] = _cell(located["latitude"]) if located else ""
             row[f"{name}_longitude"] = _cell(located["longitude"]) if located else ""
         return row
-    return {name: json.dumps(records, ensure_ascii=False, separators=(",", ":"))}
+    return {name: dumps(records)}
 
 
 def geometry(item: Mapping[str, Any], allowed_precisions: set[str] | None) -> dict[str, Any] | None:
@@ -244,8 +244,8 @@ def feature(
 
 
 def dumps(value: Any) -> str:
-    """Compact JSON, UTF-8 characters kept as they are."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON, UTF-8 characters kept as they are (orjson: ~10x the standard module)."""
+    return orjson.dumps(value).decode()
 
 
 def _csv_writer(buffer: io.StringIO, columns: list[str]) -> csv.DictWriter[str]:

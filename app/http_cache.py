@@ -1,19 +1,25 @@
 """HTTP caching for dashboards: ETag, Last-Modified, 304 Not Modified, Cache-Control, HEAD.
 
 The ETag of a buffered answer is a hash of its body, so it changes exactly when the answer
-does. Last-Modified is when the data version last moved (any write). A streamed export cannot
-be hashed before it is sent; its route sets a weak ETag from the data version and the request
-instead (see `stream_etag`), and the middleware leaves it alone.
+does. Last-Modified is when the data version last moved (any write). Buffered answers are kept
+in a per-process cache keyed by the data version (see `ResponseCache`), so a dashboard polling
+an unchanged URL costs one version read. A streamed export cannot be hashed before it is
+sent; its route sets a weak ETag from the data version and the request instead (see
+`stream_etag`), and the middleware leaves it alone.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
 from fastapi import Request
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -24,10 +30,12 @@ CACHED_PREFIX = "/v1/"
 
 
 def record_data_version(request: Request, session: SessionDep) -> None:
-    """Dependency of every data route: remember the data version the answer is built from."""
-    version, changed_at = changes.current(session)
-    request.state.data_version = version
-    request.state.data_changed_at = changed_at
+    """Dependency of every data route: the data version the answer is built from (read by the
+    middleware already, unless the route is called some other way)."""
+    if getattr(request.state, "data_version", None) is None:
+        version, changed_at = changes.current(session)
+        request.state.data_version = version
+        request.state.data_changed_at = changed_at
 
 
 def http_date(moment: datetime) -> str:
@@ -62,12 +70,56 @@ def stream_etag(request: Request, media_type: str) -> str:
     return 'W/"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'
 
 
-class HTTPCacheMiddleware:
-    """Adds validators and answers conditional GETs for /v1/; makes HEAD work for every GET."""
+@dataclass(frozen=True)
+class CachedAnswer:
+    """A buffered 200 answer and the validators computed for it."""
 
-    def __init__(self, app: ASGIApp, cache_control: str) -> None:
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    etag: str
+
+
+class ResponseCache:
+    """Answers by (data version, method-free request key), least recently used out first.
+
+    The data version lives in the database and every write bumps it in the same transaction,
+    so an answer is only ever reused while the data it was built from is unchanged: a cached
+    answer is never stale, whatever the number of workers or hosts.
+    """
+
+    def __init__(self, max_entries: int, max_body: int) -> None:
+        self.max_entries = max_entries
+        self.max_body = max_body
+        self._entries: OrderedDict[tuple[int, str], CachedAnswer] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, key: tuple[int, str]) -> CachedAnswer | None:
+        """The answer stored under key, if any."""
+        answer = self._entries.get(key)
+        if answer is not None:
+            self._entries.move_to_end(key)
+        return answer
+
+    def put(self, key: tuple[int, str], answer: CachedAnswer) -> None:
+        """Store an answer, evicting the least recently used beyond the limit."""
+        if len(answer.body) > self.max_body or self.max_entries == 0:
+            return
+        self._entries[key] = answer
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+
+class HTTPCacheMiddleware:
+    """Adds validators and answers conditional GETs for /v1/; serves repeated requests from a
+    response cache keyed by the data version; makes HEAD work for every GET."""
+
+    def __init__(self, app: ASGIApp, cache_control: str, cache: ResponseCache) -> None:
         self.app = app
         self.cache_control = cache_control
+        self.cache = cache
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in {"GET", "HEAD"}:
@@ -78,6 +130,17 @@ class HTTPCacheMiddleware:
             scope = dict(scope, method="GET")
         request_headers = Headers(scope=scope)
         cacheable = scope["path"].startswith(CACHED_PREFIX)
+        key: tuple[int, str] | None = None
+        if cacheable:
+            version = await self._version(scope)
+            if version is not None:
+                query = scope.get("query_string", b"").decode("latin-1")
+                accept = request_headers.get("accept", "")
+                key = (version[0], f"{scope['path']}?{query}|{accept}")
+                cached = self.cache.get(key)
+                if cached is not None:
+                    await self._send(cached, request_headers, head, send, version[1])
+                    return
         start: Message | None = None
         body: list[bytes] = []
         passthrough = False
@@ -104,33 +167,58 @@ class HTTPCacheMiddleware:
             body.append(message.get("body", b""))
             if message.get("more_body", False):
                 return
-            await self._finish(scope, start, b"".join(body), request_headers, head, send)
+            assert start is not None
+            payload = b"".join(body)
+            headers = MutableHeaders(raw=start["headers"])
+            answer = CachedAnswer(list(headers.raw), payload, _etag(payload))
+            if key is not None:
+                self.cache.put(key, answer)
+            state: dict[str, Any] = scope.get("state", {})
+            await self._send(answer, request_headers, head, send, state.get("data_changed_at"))
 
         await self.app(scope, receive, send_wrapper)
 
-    async def _finish(
+    async def _version(self, scope: Scope) -> tuple[int, datetime] | None:
+        """Read the data version for this request and leave it for the route's dependency."""
+        app = scope.get("app")
+        factory = getattr(getattr(app, "state", None), "sessionmaker", None)
+        if factory is None:
+            return None
+        try:
+            version = await run_in_threadpool(_read_version, factory)
+        except SQLAlchemyError:
+            return None  # the route will report the database problem itself
+        state = scope.setdefault("state", {})
+        state["data_version"], state["data_changed_at"] = version
+        return version
+
+    async def _send(
         self,
-        scope: Scope,
-        start: Message | None,
-        payload: bytes,
+        answer: CachedAnswer,
         request_headers: Headers,
         head: bool,
         send: Send,
+        changed_at: datetime | None,
     ) -> None:
-        assert start is not None
-        headers = MutableHeaders(raw=start["headers"])
-        etag = '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
-        headers["etag"] = etag
-        state: dict[str, Any] = scope.get("state", {})
-        changed_at = state.get("data_changed_at")
+        headers = MutableHeaders(raw=list(answer.headers))
+        headers["etag"] = answer.etag
         if changed_at is not None:
             headers["last-modified"] = http_date(changed_at)
-        if not_modified(request_headers, etag, changed_at):
+        if not_modified(request_headers, answer.etag, changed_at):
             for name in ("content-length", "content-type"):
                 if name in headers:
                     del headers[name]
             await send({"type": "http.response.start", "status": 304, "headers": headers.raw})
             await send({"type": "http.response.body", "body": b""})
             return
-        await send(start)
-        await send({"type": "http.response.body", "body": b"" if head else payload})
+        await send({"type": "http.response.start", "status": 200, "headers": headers.raw})
+        await send({"type": "http.response.body", "body": b"" if head else answer.body})
+
+
+def _etag(payload: bytes) -> str:
+    return '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
+
+
+def _read_version(factory: Any) -> tuple[int, datetime]:
+    with factory() as session:
+        return changes.current(session)

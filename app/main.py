@@ -15,7 +15,7 @@ from app.docs import install_docs
 from app.errors import install_error_handlers
 from app.events.router import router as events_router
 from app.health import router as health_router
-from app.http_cache import HTTPCacheMiddleware
+from app.http_cache import HTTPCacheMiddleware, ResponseCache
 from app.sources.router import router as sources_router
 from app.stats.router import router as stats_router
 
@@ -68,6 +68,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    cache = ResponseCache(settings.response_cache_entries, settings.response_cache_max_body)
+    app.state.response_cache = cache
+    app.add_middleware(HTTPCacheMiddleware, cache_control=settings.cache_control, cache=cache)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -81,7 +84,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "X-Excluded-Without-Coordinates",
         ],
     )
-    app.add_middleware(HTTPCacheMiddleware, cache_control=settings.cache_control)
     install_error_handlers(app)
     install_docs(app)
     routers = (

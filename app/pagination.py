@@ -84,4 +84,8 @@ def stream_rows(session: Session, stmt: Select[Any]) -> Iterator[Any]:
     the session before fetching the next, so an export runs in bounded memory."""
     for partition in session.scalars(stmt.execution_options(yield_per=EXPORT_BATCH)).partitions():
         yield from partition
-        session.expunge_all()
+        # Expunge object by object: expunge_all() would replace the identity map that the
+        # still-open result is loading into.
+        for obj in list(session.identity_map.values()):
+            if obj in session:  # an earlier expunge may have cascaded to it
+                session.expunge(obj)

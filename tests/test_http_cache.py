@@ -109,3 +109,25 @@ def test_cache_control_and_cors_are_configurable(database_url: str, engine: obje
         assert allowed.headers["access-control-allow-origin"] == "https://grafana.internal"
         other = client.get("/v1/sources", headers={"Origin": "https://elsewhere.example"})
         assert "access-control-allow-origin" not in other.headers
+
+
+def test_repeated_requests_are_served_from_the_response_cache(
+    client: TestClient, session: Session
+) -> None:
+    cache = client.app.state.response_cache  # type: ignore[attr-defined]
+    url = "/v1/events?actor=ukraine&limit=3"
+    first = client.get(url)
+    stored = len(cache)
+    second = client.get(url)
+    assert len(cache) == stored  # a hit adds nothing
+    assert second.content == first.content
+    assert second.headers["etag"] == first.headers["etag"]
+    assert (
+        client.get(url, headers={"Accept": "text/csv"})
+        .headers["content-type"]
+        .startswith("text/csv")
+    )  # the Accept header is part of the key
+    make_event(session, "fresh-data", date(2026, 3, 1), actors=("ukraine",))
+    third = client.get(url)
+    assert third.content != first.content  # a write bumps the version: never a stale answer
+    assert "fresh-data" in third.text
