@@ -370,7 +370,9 @@ def _chunks(
 
 
 PageFetch = Callable[[int], tuple[Sequence[BaseModel], int, str | None, Mapping[str, Any]]]
-ExportFetch = Callable[[Format], tuple[int, Mapping[str, Any], Iterator[BaseModel]]]
+ExportFetch = Callable[
+    [Format], tuple[int, Mapping[str, Any], Iterator[BaseModel] | Iterator[dict[str, Any]]]
+]
 
 
 def list_response(
@@ -399,7 +401,9 @@ def list_response(
             return Response(status_code=304, headers=validators)
         total, extra, rows = export(fmt)
         meta = {"next_cursor": None, "total": total, "limit": None} | dict(extra)
-        stream_items = (row.model_dump(mode="json") for row in rows)
+        stream_items = (
+            row.model_dump(mode="json") if isinstance(row, BaseModel) else row for row in rows
+        )
         return stream(fmt, stream_items, meta, fields, validators, columns, geo)
     records, total, next_cursor, extra = page(query.limit)
     headers = {}

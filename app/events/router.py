@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
@@ -32,9 +32,8 @@ def event_list(session: SessionDep, request: Request, query: EventQuery) -> Resp
         rows, total, next_cursor, extra = service.get_all(session, query, limit)
         return [EventRead.model_validate(row) for row in rows], total, next_cursor, extra
 
-    def export(fmt: formats.Format) -> tuple[int, dict[str, int], Iterator[EventRead]]:
-        total, extra, rows = service.export(session, query, fmt is formats.Format.geojson)
-        return total, extra, (EventRead.model_validate(row) for row in rows)
+    def export(fmt: formats.Format) -> tuple[int, dict[str, int], Iterator[dict[str, Any]]]:
+        return service.export(session, query, fmt is formats.Format.geojson)
 
     precisions = None
     if query.exclude_centroids:

@@ -425,67 +425,113 @@ def quantities(session: Session, f: QuantityQuery) -> QuantitySums:
 
 
 def network(session: Session, f: NetworkQuery) -> Network:
-    """Actors as nodes (most events first) and their shared events as edges."""
-    conds = events.conditions(session, f)
-    total = events.count(session, conds)
-    counted = func.count(func.distinct(Event.id))
+    """Actors as nodes (most events first) and their shared events as edges.
+
+    The matching events are gathered first (a CTE over the date-range index), then their
+    actors; each pair is grouped by event type in one pass, and weights, types and dates are
+    summed from those groups.
+    """
+    planned = events.plan(session, f)
+    total = events.count_planned(session, planned)
+    matching = (
+        planned.select(
+            Event.id.label("id"),
+            Event.event_type.label("event_type"),
+            Event.start_date.label("start_date"),
+            func.coalesce(Event.end_date, Event.start_date).label("last_date"),
+        )
+        .cte("matching")
+        .prefix_with("MATERIALIZED")
+    )
+    counted = func.count()
     ranked = session.execute(
         select(Actor.id, Actor.name, Actor.kind, counted)
-        .join(EventActor, EventActor.actor_id == Actor.id)
-        .join(Event, Event.id == EventActor.event_id)
-        .where(*conds)
+        .select_from(matching)
+        .join(ActorEvent, ActorEvent.event_id == matching.c.id)
+        .join(Actor, Actor.id == ActorEvent.actor_id)
         .group_by(Actor.id, Actor.name, Actor.kind)
         .order_by(counted.desc(), Actor.id)
     ).all()
     kept = ranked[: f.node_limit]
     ids = [row[0] for row in kept]
-    a, b = aliased(EventActor), aliased(EventActor)
-    if f.mode is NetworkMode.directed:
+    directed = f.mode is NetworkMode.directed
+    a: Any
+    b: Any
+    if directed:
+        a, b = aliased(EventActor), aliased(EventActor)
         pair = and_(
-            a.event_id == b.event_id,
+            b.event_id == a.event_id,
             a.role == "initiator",
             b.role == "target",
             a.actor_id != b.actor_id,
         )
+        per_event = (
+            select(matching.c.id, a.actor_id.label("source"), b.actor_id.label("target"))
+            .select_from(matching)
+            .join(a, a.event_id == matching.c.id)
+            .join(b, pair)
+            .distinct()
+            .cte("pairs")
+            .prefix_with("MATERIALIZED")
+        )
     else:
-        pair = and_(a.event_id == b.event_id, a.actor_id < b.actor_id)
-    weight = func.count(func.distinct(Event.id))
-    base = (
-        select(a.actor_id, b.actor_id)
-        .select_from(a)
-        .join(b, pair)
-        .join(Event, Event.id == a.event_id)
-        .where(*conds, a.actor_id.in_(ids), b.actor_id.in_(ids))
-    )
-    edges = session.execute(
-        base.add_columns(
-            weight, func.min(Event.start_date), func.max(Event.start_date), func.max(Event.end_date)
+        a, b = aliased(ActorEvent), aliased(ActorEvent)
+        per_event = (
+            select(matching.c.id, a.actor_id.label("source"), b.actor_id.label("target"))
+            .select_from(matching)
+            .join(a, a.event_id == matching.c.id)
+            .join(b, and_(b.event_id == matching.c.id, a.actor_id < b.actor_id))
+            .cte("pairs")
+            .prefix_with("MATERIALIZED")
         )
-        .group_by(a.actor_id, b.actor_id)
-        .having(weight >= f.min_weight)
-        .order_by(weight.desc(), a.actor_id, b.actor_id)
+    groups = session.execute(
+        select(
+            per_event.c.source,
+            per_event.c.target,
+            matching.c.event_type,
+            func.count(),
+            func.min(matching.c.start_date),
+            func.max(matching.c.last_date),
+        )
+        .join(matching, matching.c.id == per_event.c.id)
+        # Filtering the kept actors after the pairs are formed keeps every planner reading
+        # the matching events first, not the (large) histories of the popular actors.
+        .where(per_event.c.source.in_(ids), per_event.c.target.in_(ids))
+        .group_by(per_event.c.source, per_event.c.target, matching.c.event_type)
     ).all()
-    types: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
-    for source, target, event_type, n in session.execute(
-        base.add_columns(Event.event_type, weight).group_by(
-            a.actor_id, b.actor_id, Event.event_type
+    edges: dict[tuple[str, str], dict[str, Any]] = {}
+    for source, target, event_type, n, first, last in groups:
+        edge = edges.setdefault(
+            (source, target), {"weight": 0, "types": {}, "first": None, "last": None}
         )
-    ):
-        types[(source, target)][event_type] = n
-    directed = f.mode is NetworkMode.directed
+        edge["weight"] += n
+        edge["types"][event_type] = n
+        first, last = _maybe_date(first), _maybe_date(last)
+        if first is not None and (edge["first"] is None or first < edge["first"]):
+            edge["first"] = first
+        if last is not None and (edge["last"] is None or last > edge["last"]):
+            edge["last"] = last
+    ordered = sorted(
+        ((k, v) for k, v in edges.items() if v["weight"] >= f.min_weight),
+        key=lambda item: (-item[1]["weight"], item[0]),
+    )
     return Network(
         nodes=[NetworkNode(id=i, name=name, kind=kind, events=n) for i, name, kind, n in kept],
         edges=[
             NetworkEdge(
                 source=source,
                 target=target,
-                weight=n,
+                weight=edge["weight"],
                 directed=directed,
-                types=dict(sorted(types[(source, target)].items())),
-                first_date=first,
-                last_date=max((d for d in (last_start, last_end) if d is not None), default=None),
+                types=dict(sorted(edge["types"].items())),
+                first_date=edge["first"],
+                last_date=edge["last"],
             )
-            for source, target, n, first, last_start, last_end in edges
+            for (source, target), edge in ordered
         ],
         meta=NetworkMeta(mode=f.mode, total_events=total, nodes_omitted=len(ranked) - len(kept)),
     )
+
+
+def _maybe_date(value: Any) -> date | None:
+    return None if value is None else _as_date(value)
