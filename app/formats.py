@@ -369,7 +369,10 @@ def _chunks(
     yield '],"meta":' + dumps(meta) + "}"
 
 
-PageFetch = Callable[[int], tuple[Sequence[BaseModel], int, str | None, Mapping[str, Any]]]
+PageFetch = Callable[
+    [int],
+    tuple[Sequence[BaseModel] | Sequence[dict[str, Any]], int, str | None, Mapping[str, Any]],
+]
 ExportFetch = Callable[
     [Format], tuple[int, Mapping[str, Any], Iterator[BaseModel] | Iterator[dict[str, Any]]]
 ]
@@ -411,5 +414,5 @@ def list_response(
         url = request.url.include_query_params(cursor=next_cursor)
         headers["Link"] = f'<{url}>; rel="next"'
     meta = {"next_cursor": next_cursor, "total": total, "limit": query.limit} | dict(extra)
-    items = [record.model_dump(mode="json") for record in records]
+    items = [r.model_dump(mode="json") if isinstance(r, BaseModel) else r for r in records]
     return render(fmt, items, meta, fields, headers, columns, geo)

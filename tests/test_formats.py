@@ -219,3 +219,10 @@ def test_event_export_records_equal_page_records(
     paged = json_rows(client, "/v1/events", **params)
     exported = client.get("/v1/events", params={"limit": "all", **params}).json()["data"]
     assert exported == paged
+
+
+def test_list_records_equal_the_detail_records(client: TestClient) -> None:
+    """Lists build records from Core rows; each must equal the ORM-built detail record."""
+    for record in json_rows(client, "/v1/events"):
+        detail = client.get(f"/v1/events/{record['id']}").json()
+        assert {key: detail[key] for key in record} == record

@@ -28,9 +28,8 @@ EventId = Annotated[
 def event_list(session: SessionDep, request: Request, query: EventQuery) -> Response:
     """Answer an event list request in the negotiated format (a page or an export)."""
 
-    def page(limit: int) -> tuple[list[EventRead], int, str | None, dict[str, int]]:
-        rows, total, next_cursor, extra = service.get_all(session, query, limit)
-        return [EventRead.model_validate(row) for row in rows], total, next_cursor, extra
+    def page(limit: int) -> tuple[list[dict[str, Any]], int, str | None, dict[str, int]]:
+        return service.get_all(session, query, limit)
 
     def export(fmt: formats.Format) -> tuple[int, dict[str, int], Iterator[dict[str, Any]]]:
         return service.export(session, query, fmt is formats.Format.geojson)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -330,11 +330,12 @@ def extra_meta(session: Session, f: EventFilters, total: int) -> dict[str, int]:
 
 def get_all(
     session: Session, f: EventQuery, limit: int
-) -> tuple[list[Event], int, str | None, dict[str, int]]:
-    """A page of events in date order, the total matching, the next cursor and extra meta."""
+) -> tuple[list[dict[str, Any]], int, str | None, dict[str, int]]:
+    """A page of event records in date order, the total matching, the next cursor and extra
+    meta. Records are built from Core rows (see `_records`), not ORM objects."""
     p = plan(session, f)
     total = count_planned(session, p)
-    stmt = _ordered(p.select(Event), p, f.sort).limit(limit + 1)
+    stmt = _ordered(p.select(*EVENT_COLUMNS), p, f.sort).limit(limit + 1)
     if f.cursor:
         raw_date, last_id = decode_cursor(f.cursor, f"events:{f.sort.value}", 2)
         try:
@@ -342,13 +343,14 @@ def get_all(
         except ValueError as exc:
             raise InvalidParameter("cursor is malformed", param="cursor") from exc
         stmt = stmt.where(_after(p, f.sort, last_date, last_id))
-    rows = list(session.scalars(stmt.options(*list_options())))
+    rows = session.execute(stmt).all()
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
         key = [last.start_date.isoformat() if last.start_date else None, last.id]
         next_cursor = encode_cursor(f"events:{f.sort.value}", key)
-    return rows[:limit], total, next_cursor, extra_meta(session, f, total)
+    records = list(_records(session, rows[:limit]))
+    return records, total, next_cursor, extra_meta(session, f, total)
 
 
 def export(
@@ -389,52 +391,60 @@ def _iso(value: Any) -> Any:
 
 
 def _export_records(session: Session, stmt: Select[Any]) -> Iterator[dict[str, Any]]:
-    """Event records as plain dicts in the EventRead JSON shape, batch by batch.
-
-    An export reads rows through Core, not the ORM: no identity map, no instrumented
-    collections; each batch's actors, places, tags and quantities come from one IN query
-    each. This is the difference between a few thousand and tens of thousands of rows/s.
-    """
+    """Event records for an export, batch by batch from a database cursor."""
     result = session.execute(stmt.execution_options(yield_per=EXPORT_BATCH))
     for batch in result.partitions():
-        ids = [row.id for row in batch]
-        actors_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for event_id, actor_id, name, kind, role in session.execute(
-            select(EventActor.event_id, Actor.id, Actor.name, Actor.kind, EventActor.role)
-            .join(Actor, Actor.id == EventActor.actor_id)
-            .where(EventActor.event_id.in_(ids))
-            .order_by(EventActor.event_id, EventActor.position)
-        ):
-            actors_of[event_id].append({"id": actor_id, "name": name, "kind": kind, "role": role})
-        places_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for row in session.execute(
-            select(EventLocation.event_id, *LOCATION_COLUMNS)
-            .join(Location, Location.id == EventLocation.location_id)
-            .where(EventLocation.event_id.in_(ids))
-            .order_by(EventLocation.event_id, EventLocation.position)
-        ):
-            place = dict(row._mapping)
-            event_id = place.pop("event_id")
-            places_of[event_id].append(place | {"coordinates_note": ENRICHMENT_NOTE})
-        tags_of: dict[str, list[str]] = defaultdict(list)
-        for event_id, tag in session.execute(
-            select(EventTag.event_id, EventTag.tag)
-            .where(EventTag.event_id.in_(ids))
-            .order_by(EventTag.event_id, EventTag.tag)
-        ):
-            tags_of[event_id].append(tag)
-        quantities_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for row in session.execute(
-            select(*QUANTITY_COLUMNS).where(Quantity.event_id.in_(ids)).order_by(Quantity.id)
-        ):
-            quantities_of[row.event_id].append(dict(row._mapping))
-        for row in batch:
-            record = {key: _iso(value) for key, value in row._mapping.items()}
-            record["tags"] = tags_of.get(row.id, [])
-            record["actors"] = actors_of.get(row.id, [])
-            record["locations"] = places_of.get(row.id, [])
-            record["quantities"] = quantities_of.get(row.id, [])
-            yield {key: record[key] for key in EVENT_FIELDS}
+        yield from _records(session, batch)
+
+
+def _records(session: Session, batch: Sequence[Any]) -> Iterator[dict[str, Any]]:
+    """Event records as plain dicts in the EventRead JSON shape, from rows of EVENT_COLUMNS.
+
+    Lists and exports read through Core, not the ORM: no identity map, no instrumented
+    collections; the batch's actors, places, tags and quantities come from one IN query
+    each. `tests/test_formats.py` pins these records equal to the EventRead of the detail
+    route.
+    """
+    if not batch:
+        return
+    ids = [row.id for row in batch]
+    actors_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for event_id, actor_id, name, kind, role in session.execute(
+        select(EventActor.event_id, Actor.id, Actor.name, Actor.kind, EventActor.role)
+        .join(Actor, Actor.id == EventActor.actor_id)
+        .where(EventActor.event_id.in_(ids))
+        .order_by(EventActor.event_id, EventActor.position)
+    ):
+        actors_of[event_id].append({"id": actor_id, "name": name, "kind": kind, "role": role})
+    places_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in session.execute(
+        select(EventLocation.event_id, *LOCATION_COLUMNS)
+        .join(Location, Location.id == EventLocation.location_id)
+        .where(EventLocation.event_id.in_(ids))
+        .order_by(EventLocation.event_id, EventLocation.position)
+    ):
+        place = dict(row._mapping)
+        event_id = place.pop("event_id")
+        places_of[event_id].append(place | {"coordinates_note": ENRICHMENT_NOTE})
+    tags_of: dict[str, list[str]] = defaultdict(list)
+    for event_id, tag in session.execute(
+        select(EventTag.event_id, EventTag.tag)
+        .where(EventTag.event_id.in_(ids))
+        .order_by(EventTag.event_id, EventTag.tag)
+    ):
+        tags_of[event_id].append(tag)
+    quantities_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in session.execute(
+        select(*QUANTITY_COLUMNS).where(Quantity.event_id.in_(ids)).order_by(Quantity.id)
+    ):
+        quantities_of[row.event_id].append(dict(row._mapping))
+    for row in batch:
+        record = {key: _iso(value) for key, value in row._mapping.items()}
+        record["tags"] = tags_of.get(row.id, [])
+        record["actors"] = actors_of.get(row.id, [])
+        record["locations"] = places_of.get(row.id, [])
+        record["quantities"] = quantities_of.get(row.id, [])
+        yield {key: record[key] for key in EVENT_FIELDS}
 
 
 EVENT_FIELDS = list(EventRead.model_fields)
