@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format migrate seed ci clean
+.PHONY: run test lint format migrate seed ci clean bench bench-full
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "geoevents needs Python 3.11 or newer")'
@@ -36,6 +36,14 @@ seed: $(STAMP)
 
 ci:
 	bash .ci/run
+
+bench: $(STAMP)  ## small benchmark (10 k events, SQLite, Datasette beside): a couple of minutes
+	$(BIN)/python bench/run.py --events 10000 --duration 2 --stores sqlite --workers 1 \
+		--connections 1,32 --datasette
+
+bench-full: $(STAMP)  ## 1 M events on both stores, Datasette beside: about an hour
+	$(BIN)/python bench/run.py --events 1000000 --duration 15 --stores sqlite,postgresql \
+		--workers 1,2 --connections 1,32 --datasette
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -32,17 +32,26 @@ class Settings(BaseSettings):
         description="Cache-Control of /v1 answers; the default makes clients revalidate with "
         "the ETag every time (a 304 when nothing changed).",
     )
+    database_read_url: str | None = Field(
+        default=None,
+        description="Optional read replica: GET and HEAD requests read from it; everything "
+        "else, and every request when unset, uses DATABASE_URL.",
+    )
+    db_pool_size: int = Field(default=5, ge=1, description="Connections kept per process.")
+    db_max_overflow: int = Field(default=10, ge=0, description="Extra connections at peaks.")
     seed_dir: Path = Field(default=PROJECT_ROOT / "seed_data")
     article_path: Path = Field(
         default=PROJECT_ROOT.parent / "shared" / "seed" / "article.txt",
         description="Where the seed article's text is looked for (verification only).",
     )
 
-    @field_validator("database_url")
+    @field_validator("database_url", "database_read_url")
     @classmethod
-    def _known_store(cls, value: str) -> str:
-        if not value.startswith(("sqlite://", "postgresql://", "postgresql+psycopg://")):
-            raise ValueError("DATABASE_URL must start with sqlite:// or postgresql://")
+    def _known_store(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(
+            ("sqlite://", "postgresql://", "postgresql+psycopg://")
+        ):
+            raise ValueError("a database URL must start with sqlite:// or postgresql://")
         return value
 
 

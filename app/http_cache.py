@@ -24,7 +24,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.changes import service as changes
-from app.deps import SessionDep
+from app.deps import SessionDep, session_factory
 
 CACHED_PREFIX = "/v1/"
 
@@ -180,10 +180,12 @@ class HTTPCacheMiddleware:
 
     async def _version(self, scope: Scope) -> tuple[int, datetime] | None:
         """Read the data version for this request and leave it for the route's dependency."""
-        app = scope.get("app")
-        factory = getattr(getattr(app, "state", None), "sessionmaker", None)
-        if factory is None:
+        state_of_app = getattr(scope.get("app"), "state", None)
+        if state_of_app is None:
             return None
+        # The version comes from the database the answer will be read from (the replica,
+        # when there is one), so the two always agree.
+        factory = session_factory(state_of_app, "GET")
         try:
             version = await run_in_threadpool(_read_version, factory)
         except SQLAlchemyError:

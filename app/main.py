@@ -49,12 +49,17 @@ TAGS = [
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the ASGI app for these settings (the environment's by default)."""
     settings = settings or get_settings()
-    engine = make_engine(settings.database_url)
+    pool = {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
+    engine = make_engine(settings.database_url, **pool)
+    read_engine = (
+        make_engine(settings.database_read_url, **pool) if settings.database_read_url else engine
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         engine.dispose()
+        read_engine.dispose()
 
     app = FastAPI(
         title="geoevents",
@@ -68,6 +73,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.read_sessionmaker = make_sessionmaker(read_engine)
     cache = ResponseCache(settings.response_cache_entries, settings.response_cache_max_body)
     app.state.response_cache = cache
     app.add_middleware(HTTPCacheMiddleware, cache_control=settings.cache_control, cache=cache)

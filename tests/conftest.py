@@ -76,7 +76,7 @@ def session(connection: Connection) -> Iterator[Session]:
 def client(settings: Settings, connection: Connection) -> Iterator[TestClient]:
     """The real app, its sessions bound to the test's rolled-back connection."""
     app = create_app(settings)
-    app.state.sessionmaker = sessionmaker(
+    app.state.sessionmaker = app.state.read_sessionmaker = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
     with TestClient(app) as c:
