@@ -8,6 +8,7 @@ from sqlalchemy import Connection
 from app.config import get_settings
 from app.db import UTCDateTime, make_engine, sqlalchemy_url
 from app.models import Base
+from app.search import is_search_table
 
 config = context.config
 target_metadata = Base.metadata
@@ -26,6 +27,14 @@ def _render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
     return False
 
 
+def include_object(
+    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
+) -> bool:
+    """Leave the search index (store-specific DDL, outside the metadata) to its migration."""
+    table = obj if type_ == "table" else getattr(obj, "table", None)
+    return not (table is not None and is_search_table(str(table.name)))
+
+
 def _configure(connection: Connection) -> None:
     context.configure(
         connection=connection,
@@ -33,6 +42,7 @@ def _configure(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=_render_item,
+        include_object=include_object,
     )
 
 

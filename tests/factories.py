@@ -6,6 +6,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from app import search
 from app.changes import service as changes
 from app.claims.models import Claim, Quantity
 from app.claims.schemas import bounds
@@ -68,6 +69,7 @@ def make_event(
     )
     session.flush()
     events.refresh_actor_events(session, [event_id])
+    search.refresh(session, [event_id])
     for n, (label, value, unit, qualifier) in enumerate(quantities, start=1):
         low, high, low_inc, high_inc = bounds(Qualifier(qualifier), value)
         session.add(

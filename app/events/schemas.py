@@ -198,8 +198,10 @@ class EventFilters(Schema):
     q: Text | None = Field(
         default=None,
         max_length=200,
-        description="Text search: every word must occur (case-insensitively) in the title, "
-        "the summary, or a claim's statement, quote or evidence text.",
+        description="Full-text search: every word of `q` must begin a word (case and accents "
+        "ignored) of the title, the summary, or a claim's statement, quote or evidence text; "
+        "`barb` finds 'barbaric'. Punctuation separates words; a query without any word "
+        "matches nothing.",
         examples=["ceasefire"],
     )
     bbox: Text | None = Field(

@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, insert
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 from sqlalchemy.sql.visitors import iterate, replacement_traverse
 
+from app import search
 from app.actors import service as actors
 from app.actors.models import Actor, Affiliation
 from app.claims.models import Claim, Quantity
@@ -40,31 +41,8 @@ from app.pagination import EXPORT_BATCH, decode_cursor, encode_cursor
 from app.sources import service as sources
 from app.vocab import CoordinatePrecision, EventStatus
 
-
-def search_terms(q: str | None) -> list[str]:
-    """Split a text query into the words that must all match."""
-    return [term for term in (q or "").split() if term][:10]
-
-
 # Every subquery below reads its tables through fresh aliases, so that it correlates only to
 # `events` even inside statements that join those tables themselves (stats, network).
-
-
-def _text_match(term: str) -> ColumnElement[bool]:
-    claim = aliased(Claim)
-    claim_match = exists().where(
-        claim.event_id == Event.id,
-        or_(
-            claim.statement.icontains(term, autoescape=True),
-            claim.quote.icontains(term, autoescape=True),
-            claim.evidence_text.icontains(term, autoescape=True),
-        ),
-    )
-    return or_(
-        Event.title.icontains(term, autoescape=True),
-        Event.summary.icontains(term, autoescape=True),
-        claim_match,
-    )
 
 
 CENTROIDS = (
@@ -244,7 +222,8 @@ def plan(session: Session, f: EventFilters, *, with_precision: bool = True) -> P
     if f.tag:
         tagged = aliased(EventTag)
         conds.append(exists().where(tagged.event_id == Event.id, tagged.tag.in_(f.tag)))
-    conds.extend(_text_match(term) for term in search_terms(f.q))
+    if f.q is not None:
+        conds.append(search.matching_events(session, f.q))
     return result
 
 

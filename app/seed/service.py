@@ -11,6 +11,7 @@ import yaml
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from app import search
 from app.actors.models import Actor, ActorAlias, Affiliation
 from app.actors.service import normalise
 from app.changes import service as changes
@@ -251,6 +252,7 @@ def apply(session: Session, bundle: Bundle) -> SeedReport:
             )
     changed |= _upsert(session, Quantity, quantity_rows)
     if changed:
+        search.refresh(session, event_ids)
         changes.bump(session)
     counts = {
         "actors": len(bundle.actors),

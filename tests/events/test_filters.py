@@ -257,3 +257,18 @@ def test_expand_members_respects_membership_periods(client: TestClient, session:
     found = set(ids(client, actor="nato", expand="members", start="2029-01-01"))
     assert "estonia-during" in found
     assert "estonia-before" not in found
+
+
+def test_full_text_search_semantics(client: TestClient) -> None:
+    barbaric = ids(client, q="barbaric")
+    assert ids(client, q="barb") == barbaric  # a word prefix
+    assert ids(client, q="BARBARIC") == barbaric
+    assert ids(client, q="arbaric") == []  # not a substring search
+    assert ids(client, q="“barbaric”") == barbaric  # punctuation separates words
+    both = set(ids(client, q="visa bans"))
+    assert both <= set(ids(client, q="visa")) & set(ids(client, q="bans"))
+    # Query syntax of the search engines is not interpreted: these are just words.
+    for q in ("barbaric OR putin", 'NEAR("a" "b")', "barbaric*", "-barbaric", "barbaric AND"):
+        response = client.get("/v1/events", params={"q": q})
+        assert response.status_code == 200, q
+    assert set(ids(client, q="barbaric OR putin")) <= set(barbaric)
