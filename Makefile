@@ -42,7 +42,7 @@ bench: $(STAMP)  ## small benchmark (10 k events, SQLite, Datasette beside): a c
 		--connections 1,32 --datasette
 
 bench-full: $(STAMP)  ## 1 M events on both stores, Datasette beside: about an hour
-	$(BIN)/python bench/run.py --events 1000000 --duration 15 --stores sqlite,postgresql \
+	$(BIN)/python bench/run.py --events 1000000 --duration 10 --stores sqlite,postgresql \
 		--workers 1,2 --connections 1,32 --datasette
 
 clean:
