@@ -37,8 +37,13 @@ class Settings(BaseSettings):
         description="Optional read replica: GET and HEAD requests read from it; everything "
         "else, and every request when unset, uses DATABASE_URL.",
     )
-    db_pool_size: int = Field(default=5, ge=1, description="Connections kept per process.")
-    db_max_overflow: int = Field(default=10, ge=0, description="Extra connections at peaks.")
+    db_pool_size: int = Field(
+        default=20,
+        ge=1,
+        description="Connections kept per process: about the request thread pool's size, so "
+        "that concurrent requests do not open and close PostgreSQL backends.",
+    )
+    db_max_overflow: int = Field(default=5, ge=0, description="Extra connections at peaks.")
     seed_dir: Path = Field(default=PROJECT_ROOT / "seed_data")
     article_path: Path = Field(
         default=PROJECT_ROOT.parent / "shared" / "seed" / "article.txt",

@@ -72,7 +72,7 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
-def make_engine(url: str, pool_size: int = 5, max_overflow: int = 10) -> Engine:
+def make_engine(url: str, pool_size: int = 20, max_overflow: int = 5) -> Engine:
     """An engine for either store, with SQLite's foreign keys switched on per connection."""
     url = sqlalchemy_url(url)
     if url.startswith("sqlite"):

@@ -99,11 +99,6 @@ def periods(first: date, last: date, interval: Interval) -> list[tuple[date, dat
     return out
 
 
-def _last_day(range_end: date) -> ColumnElement[Any]:
-    """An event's last day for counting; an open-ended one runs to the range end."""
-    return func.coalesce(Event.last_date, literal(range_end, Date))
-
-
 def _range(
     session: Session, f: EventFilters, conds: list[ColumnElement[bool]]
 ) -> tuple[date, date] | None:
