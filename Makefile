@@ -41,7 +41,7 @@ bench: $(STAMP)  ## small benchmark (10 k events, SQLite, Datasette beside): a c
 	$(BIN)/python bench/run.py --events 10000 --duration 2 --stores sqlite --workers 1 \
 		--connections 1,32 --datasette
 
-bench-full: $(STAMP)  ## 1 M events on both stores, Datasette beside: about an hour
+bench-full: $(STAMP)  ## 1 M events on both stores, Datasette beside: about half an hour
 	$(BIN)/python bench/run.py --events 1000000 --duration 10 --stores sqlite,postgresql \
 		--workers 1,2 --connections 1,32 --datasette
 
