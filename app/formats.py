@@ -129,14 +129,12 @@ def _unwrap(annotation: Any) -> Any:
 
 
 def csv_columns(model: type[BaseModel], fields: list[str] | None, prefix: str = "") -> list[str]:
-    """The CSV header of a schema, following the same rules as `flatten`, so that every row of
-    an answer has the same columns whatever its lists hold."""
+    """The CSV header of a schema (its selected fields, in the order asked), following the
+    same rules as `flatten`, so that every row has the same columns whatever its lists hold."""
     columns: list[str] = []
-    for key, info in model.model_fields.items():
-        if fields is not None and not prefix and key not in fields:
-            continue
+    for key in fields if fields is not None else list(model.model_fields):
         name = f"{prefix}{key}"
-        annotation = _unwrap(info.annotation)
+        annotation = _unwrap(model.model_fields[key].annotation)
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             columns += csv_columns(annotation, None, f"{name}_")
             continue
@@ -153,11 +151,6 @@ def csv_columns(model: type[BaseModel], fields: list[str] | None, prefix: str = 
                 columns.append(name)
         else:
             columns.append(name)
-    if fields is not None and not prefix:
-        order = {f: i for i, f in enumerate(fields)}
-        columns.sort(
-            key=lambda c: order.get(next(f for f in fields if c == f or c.startswith(f + "_")), 0)
-        )
     return columns
 
 

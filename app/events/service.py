@@ -132,6 +132,14 @@ class Plan:
         """The event id that breaks ties in the order."""
         return ActorEvent.event_id if self.driver else Event.id
 
+    def on_events(self) -> list[ColumnElement[bool]]:
+        """The same filter as conditions on `events` alone, the driving index as EXISTS."""
+        if self.driver is None:
+            return self.conds
+        link = aliased(ActorEvent)
+        driven = exists().where(link.event_id == Event.id, link.actor_id == self.driver)
+        return [driven, *(_rebind(c) for c in self.conds)]
+
     def select(self, *columns: Any) -> Select[Any]:
         """SELECT columns FROM events (joined to the driving actor's index) WHERE conds.
 
@@ -231,12 +239,7 @@ def conditions(
     session: Session, f: EventFilters, *, with_precision: bool = True
 ) -> list[ColumnElement[bool]]:
     """The filters as conditions on `events` alone (for aggregations that join other tables)."""
-    planned = plan(session, f, with_precision=with_precision)
-    if planned.driver is None:
-        return planned.conds
-    link = aliased(ActorEvent)
-    driven = exists().where(link.event_id == Event.id, link.actor_id == planned.driver)
-    return [driven, *(_rebind(c) for c in planned.conds)]
+    return plan(session, f, with_precision=with_precision).on_events()
 
 
 def _rebind(cond: ColumnElement[bool]) -> ColumnElement[bool]:

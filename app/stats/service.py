@@ -212,7 +212,7 @@ def _running_counts(
 def timeline(session: Session, f: TimelineQuery) -> Timeline:
     """Events per period (each event in every period it overlaps), with empty periods."""
     planned = events.plan(session, f)
-    conds = events.conditions(session, f)
+    conds = planned.on_events()
     total = events.count_planned(session, planned)
     undated = _undated(session, conds)
     covered = _range(session, f, conds)
