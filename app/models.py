@@ -11,6 +11,7 @@ from app.events.models import (
     EventLocation,
     EventRelation,
     EventTag,
+    TimelineDay,
 )
 from app.locations.models import Location
 from app.sources.models import Source
@@ -31,4 +32,5 @@ __all__ = [
     "Location",
     "Quantity",
     "Source",
+    "TimelineDay",
 ]

@@ -42,19 +42,20 @@ def make_event(
         span_days=events.span_days(start, end),
         last_date=events.last_date(start, end, status),
     )
-    session.add(event)
-    session.flush()
-    session.add_all(
-        [
-            EventActor(event_id=event_id, actor_id=a, role="participant", position=n)
-            for n, a in enumerate(actors)
-        ]
-        + [EventTag(event_id=event_id, tag=t) for t in tags]
-        + [
-            EventLocation(event_id=event_id, location_id=loc, position=n)
-            for n, loc in enumerate(locations)
-        ]
-    )
+    with events.maintaining(session, [event_id]):
+        session.add(event)
+        session.flush()
+        session.add_all(
+            [
+                EventActor(event_id=event_id, actor_id=a, role="participant", position=n)
+                for n, a in enumerate(actors)
+            ]
+            + [EventTag(event_id=event_id, tag=t) for t in tags]
+            + [
+                EventLocation(event_id=event_id, location_id=loc, position=n)
+                for n, loc in enumerate(locations)
+            ]
+        )
     session.add(
         Claim(
             id=f"{event_id}-claim",
@@ -68,7 +69,6 @@ def make_event(
         )
     )
     session.flush()
-    events.refresh_actor_events(session, [event_id])
     search.refresh(session, [event_id])
     for n, (label, value, unit, qualifier) in enumerate(quantities, start=1):
         low, high, low_inc, high_inc = bounds(Qualifier(qualifier), value)

@@ -23,6 +23,7 @@ from sqlalchemy import Engine, text
 
 from app import search
 from app.db import Base, make_engine
+from app.events import service as events_service
 from app.health import alembic_config
 from app.models import (
     Actor,
@@ -324,6 +325,10 @@ def generate(database_url: str, events: int, seed: int, echo: Any = print) -> di
             index.create(conn)
         if postgres:
             conn.exec_driver_sql("CREATE INDEX ix_event_search_tsv ON event_search USING gin (tsv)")
+        events_service.rebuild_timeline_days(conn)
+        counts["timeline_days"] = conn.execute(
+            text("SELECT count(*) FROM timeline_days")
+        ).scalar_one()
         conn.execute(text("UPDATE data_version SET version = version + 1"))
     if engine.dialect.name == "postgresql":
         # VACUUM as well: it sets the visibility map that index-only scans need, and spares

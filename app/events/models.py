@@ -163,3 +163,17 @@ class ActorEvent(Base):
     )
     start_date: Mapped[date | None] = mapped_column(Date)
     last_date: Mapped[date | None] = mapped_column(Date)
+
+
+class TimelineDay(Base):
+    """Derived rollup: per scope (an actor id, or "*" for every event) and day, how many dated
+    events start that day and how many end (have their last day) that day. A timeline over
+    any calendar periods is a running sum over these rows. Kept exact on every write by
+    `events.service.maintaining`; a timeline whose filters it cannot serve scans instead."""
+
+    __tablename__ = "timeline_days"
+
+    scope: Mapped[str] = mapped_column(String(120), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    starts: Mapped[int] = mapped_column(default=0)
+    ends: Mapped[int] = mapped_column(default=0)

@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, exists, func, insert, or_, select
+import orjson
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 from sqlalchemy.sql.visitors import iterate, replacement_traverse
 
 from app import search
 from app.actors import service as actors
-from app.actors.models import Actor, Affiliation
+from app.actors.models import Affiliation
 from app.claims.models import Claim, Quantity
 from app.errors import InvalidParameter, NotFound
 from app.events.models import (
@@ -24,6 +41,7 @@ from app.events.models import (
     EventLocation,
     EventRelation,
     EventTag,
+    TimelineDay,
 )
 from app.events.schemas import (
     ActorMatch,
@@ -383,50 +401,92 @@ def _records(session: Session, batch: Sequence[Any]) -> Iterator[dict[str, Any]]
     """Event records as plain dicts in the EventRead JSON shape, from rows of EVENT_COLUMNS.
 
     Lists and exports read through Core, not the ORM: no identity map, no instrumented
-    collections; the batch's actors, places, tags and quantities come from one IN query
-    each. `tests/test_formats.py` pins these records equal to the EventRead of the detail
-    route.
+    collections; the batch's actors, places, tags and quantities come from one statement
+    that has the database build them as JSON arrays (see `_RELATIONS`). `tests/test_formats.py`
+    pins these records equal to the EventRead of the detail route.
     """
     if not batch:
         return
-    ids = [row.id for row in batch]
-    actors_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for event_id, actor_id, name, kind, role in session.execute(
-        select(EventActor.event_id, Actor.id, Actor.name, Actor.kind, EventActor.role)
-        .join(Actor, Actor.id == EventActor.actor_id)
-        .where(EventActor.event_id.in_(ids))
-        .order_by(EventActor.event_id, EventActor.position)
-    ):
-        actors_of[event_id].append({"id": actor_id, "name": name, "kind": kind, "role": role})
-    places_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in session.execute(
-        select(EventLocation.event_id, *LOCATION_COLUMNS)
-        .join(Location, Location.id == EventLocation.location_id)
-        .where(EventLocation.event_id.in_(ids))
-        .order_by(EventLocation.event_id, EventLocation.position)
-    ):
-        place = dict(row._mapping)
-        event_id = place.pop("event_id")
-        places_of[event_id].append(place | {"coordinates_note": ENRICHMENT_NOTE})
-    tags_of: dict[str, list[str]] = defaultdict(list)
-    for event_id, tag in session.execute(
-        select(EventTag.event_id, EventTag.tag)
-        .where(EventTag.event_id.in_(ids))
-        .order_by(EventTag.event_id, EventTag.tag)
-    ):
-        tags_of[event_id].append(tag)
-    quantities_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in session.execute(
-        select(*QUANTITY_COLUMNS).where(Quantity.event_id.in_(ids)).order_by(Quantity.id)
-    ):
-        quantities_of[row.event_id].append(dict(row._mapping))
+    statement = _RELATIONS[session.get_bind().dialect.name]
+    related = {
+        row[0]: row[1:] for row in session.execute(statement, {"ids": [row.id for row in batch]})
+    }
     for row in batch:
         record = {key: _iso(value) for key, value in row._mapping.items()}
-        record["tags"] = tags_of.get(row.id, [])
-        record["actors"] = actors_of.get(row.id, [])
-        record["locations"] = places_of.get(row.id, [])
-        record["quantities"] = quantities_of.get(row.id, [])
+        tags, actors_json, places_json, quantities_json = related[row.id]
+        record["tags"] = orjson.loads(tags)
+        record["actors"] = orjson.loads(actors_json)
+        places = orjson.loads(places_json)
+        for place in places:
+            place["coordinates_note"] = ENRICHMENT_NOTE
+        record["locations"] = places
+        record["quantities"] = orjson.loads(quantities_json)
         yield {key: record[key] for key in EVENT_FIELDS}
+
+
+def _relations_sql(array: str, obj: str, booleans: str) -> str:
+    """Per event id: its tags, actors, places and quantities as JSON array texts, ordered as
+    the detail view orders them. `array` aggregates {value} over {rows} in {order}."""
+
+    def agg(value: str, rows: str, order: str, scalar: bool = False) -> str:
+        elem = "j" if scalar else "json(j)"
+        return "(" + array.format(value=value, rows=rows, order=order, elem=elem) + ")"
+
+    def fields(alias: str, names: list[str]) -> str:
+        return obj + "(" + ", ".join(f"'{n}', {alias}.{n}" for n in names) + ")"
+
+    place_fields = [c.name for c in LOCATION_COLUMNS]
+    quantity_fields = [
+        booleans.format(f"q.{c.name}") if c.name.endswith("_inclusive") else f"q.{c.name}"
+        for c in QUANTITY_COLUMNS
+    ]
+    quantity = (
+        obj
+        + "("
+        + ", ".join(
+            f"'{c.name}', {v}" for c, v in zip(QUANTITY_COLUMNS, quantity_fields, strict=True)
+        )
+        + ")"
+    )
+    actor = obj + "('id', a.id, 'name', a.name, 'kind', a.kind, 'role', x.role)"
+    return f"""SELECT e.id,
+  {agg("t.tag", "event_tags t WHERE t.event_id = e.id", "t.tag", scalar=True)},
+  {
+        agg(
+            actor,
+            "event_actors x JOIN actors a ON a.id = x.actor_id WHERE x.event_id = e.id",
+            "x.position, x.actor_id, x.role",
+        )
+    },
+  {
+        agg(
+            fields("l", place_fields),
+            "event_locations x JOIN locations l ON l.id = x.location_id WHERE x.event_id = e.id",
+            "x.position, x.location_id",
+        )
+    },
+  {agg(quantity, "quantities q WHERE q.event_id = e.id", "q.id")}
+FROM events e WHERE e.id IN :ids"""
+
+
+# SQLite (before 3.44) has no ORDER BY inside an aggregate: order a subquery, then aggregate.
+_RELATIONS = {
+    "sqlite": text(
+        _relations_sql(
+            "SELECT json_group_array({elem})"
+            " FROM (SELECT {value} AS j FROM {rows} ORDER BY {order})",
+            "json_object",
+            "json(CASE {} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)",
+        )
+    ).bindparams(bindparam("ids", expanding=True)),
+    "postgresql": text(
+        _relations_sql(
+            "SELECT coalesce(json_agg({value} ORDER BY {order}), '[]')::text FROM {rows}",
+            "json_build_object",
+            "{}",
+        )
+    ).bindparams(bindparam("ids", expanding=True)),
+}
 
 
 EVENT_FIELDS = list(EventRead.model_fields)
@@ -485,6 +545,106 @@ def last_date(start: date | None, end: date | None, status: str) -> date | None:
     if end is None and status == EventStatus.ongoing.value:
         return None
     return end or start
+
+
+ALL_EVENTS = "*"  # the timeline_days scope of every event, beside one per actor
+
+EventState = frozenset[tuple[str, str | None, date | None, date | None]]
+
+
+def _state(session: Session, event_ids: list[str]) -> EventState:
+    """What the derived tables hold of these events: (event, actor or None, start, last)."""
+    rows = session.execute(
+        select(Event.id, EventActor.actor_id, Event.start_date, Event.last_date)
+        .outerjoin(EventActor, EventActor.event_id == Event.id)
+        .where(Event.id.in_(event_ids))
+    )
+    state: set[tuple[str, str | None, date | None, date | None]] = set()
+    for event_id, actor_id, start, last in rows:
+        state.add((event_id, None, start, last))
+        if actor_id is not None:
+            state.add((event_id, actor_id, start, last))
+    return frozenset(state)
+
+
+def _day_counts(state: EventState) -> Counter[tuple[str, date, bool]]:
+    """timeline_days contributions: (scope, day, is_end) -> events."""
+    counts: Counter[tuple[str, date, bool]] = Counter()
+    for _, actor_id, start, last in state:
+        if start is None:
+            continue
+        scope = actor_id or ALL_EVENTS
+        counts[(scope, start, False)] += 1
+        if last is not None:
+            counts[(scope, last, True)] += 1
+    return counts
+
+
+def _apply_day_counts(session: Session, before: EventState, after: EventState) -> None:
+    """Add the difference of two states to timeline_days, in one upsert."""
+    delta: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0])
+    for sign, state in ((-1, before), (1, after)):
+        for (scope, day, is_end), n in _day_counts(state).items():
+            delta[(scope, day)][is_end] += sign * n
+    rows = [
+        {"scope": scope, "day": day, "starts": starts, "ends": ends}
+        for (scope, day), (starts, ends) in delta.items()
+        if starts or ends
+    ]
+    if not rows:
+        return
+    upsert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(
+        TimelineDay
+    )
+    session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[TimelineDay.scope, TimelineDay.day],
+            set_={
+                "starts": TimelineDay.starts + upsert.excluded.starts,
+                "ends": TimelineDay.ends + upsert.excluded.ends,
+            },
+        ),
+        rows,
+    )
+
+
+@contextmanager
+def maintaining(session: Session, event_ids: list[str]) -> Iterator[None]:
+    """Keep the derived tables (actor_events, timeline_days) exact across a change to these
+    events: what they held of the events before is replaced by what they hold after."""
+    session.flush()
+    before = _state(session, event_ids)
+    yield
+    session.flush()
+    after = _state(session, event_ids)
+    if after != before:
+        refresh_actor_events(session, event_ids)
+        _apply_day_counts(session, before, after)
+
+
+def rebuild_timeline_days(connection: Connection) -> None:
+    """Recompute timeline_days from scratch (after a bulk load)."""
+    connection.execute(delete(TimelineDay))
+    connection.execute(text(TIMELINE_DAYS))
+
+
+TIMELINE_DAYS = f"""
+INSERT INTO timeline_days (scope, day, starts, ends)
+SELECT scope, day, sum(starts), sum(ends) FROM (
+    SELECT '{ALL_EVENTS}' AS scope, start_date AS day, 1 AS starts, 0 AS ends
+      FROM events WHERE start_date IS NOT NULL
+    UNION ALL
+    SELECT '{ALL_EVENTS}', last_date, 0, 1
+      FROM events WHERE start_date IS NOT NULL AND last_date IS NOT NULL
+    UNION ALL
+    SELECT actor_id, start_date, 1, 0
+      FROM actor_events WHERE start_date IS NOT NULL
+    UNION ALL
+    SELECT actor_id, last_date, 0, 1
+      FROM actor_events WHERE start_date IS NOT NULL AND last_date IS NOT NULL
+) AS contributions
+GROUP BY scope, day
+"""
 
 
 def refresh_actor_events(session: Session, event_ids: list[str]) -> None:

@@ -152,64 +152,67 @@ def apply(session: Session, bundle: Bundle) -> SeedReport:
         row = locations.enrich(place)
         location_rows.append({c.key: getattr(row, c.key) for c in Location.__table__.columns})
     changed |= _upsert(session, Location, location_rows)
-    changed |= _upsert(
-        session,
-        Event,
-        [
-            e.model_dump(exclude={"tags", "actors", "locations", "related", "claims"})
-            | {
-                "event_type": e.event_type.value,
-                "status": e.status.value,
-                "date_precision": e.date_precision.value,
-                "span_days": events.span_days(e.start_date, e.end_date),
-                "last_date": events.last_date(e.start_date, e.end_date, e.status.value),
-            }
-            for e in bundle.events
-        ],
-    )
     event_ids = [e.id for e in bundle.events]
-    changed |= _replace(
-        session,
-        EventActor,
-        EventActor.event_id,
-        event_ids,
-        [
-            EventActor(event_id=e.id, actor_id=link.actor, role=link.role.value, position=n)
-            for e in bundle.events
-            for n, link in enumerate(e.actors)
-        ],
-    )
-    changed |= _replace(
-        session,
-        EventLocation,
-        EventLocation.event_id,
-        event_ids,
-        [
-            EventLocation(event_id=e.id, location_id=loc, position=n)
-            for e in bundle.events
-            for n, loc in enumerate(dict.fromkeys(e.locations))
-        ],
-    )
-    changed |= _replace(
-        session,
-        EventTag,
-        EventTag.event_id,
-        event_ids,
-        [EventTag(event_id=e.id, tag=tag) for e in bundle.events for tag in dict.fromkeys(e.tags)],
-    )
-    changed |= _replace(
-        session,
-        EventRelation,
-        EventRelation.event_id,
-        event_ids,
-        [
-            EventRelation(event_id=e.id, related_event_id=r.event, relation=r.relation.value)
-            for e in bundle.events
-            for r in e.related
-        ],
-    )
-    if changed:
-        events.refresh_actor_events(session, event_ids)
+    with events.maintaining(session, event_ids):
+        changed |= _upsert(
+            session,
+            Event,
+            [
+                e.model_dump(exclude={"tags", "actors", "locations", "related", "claims"})
+                | {
+                    "event_type": e.event_type.value,
+                    "status": e.status.value,
+                    "date_precision": e.date_precision.value,
+                    "span_days": events.span_days(e.start_date, e.end_date),
+                    "last_date": events.last_date(e.start_date, e.end_date, e.status.value),
+                }
+                for e in bundle.events
+            ],
+        )
+        changed |= _replace(
+            session,
+            EventActor,
+            EventActor.event_id,
+            event_ids,
+            [
+                EventActor(event_id=e.id, actor_id=link.actor, role=link.role.value, position=n)
+                for e in bundle.events
+                for n, link in enumerate(e.actors)
+            ],
+        )
+        changed |= _replace(
+            session,
+            EventLocation,
+            EventLocation.event_id,
+            event_ids,
+            [
+                EventLocation(event_id=e.id, location_id=loc, position=n)
+                for e in bundle.events
+                for n, loc in enumerate(dict.fromkeys(e.locations))
+            ],
+        )
+        changed |= _replace(
+            session,
+            EventTag,
+            EventTag.event_id,
+            event_ids,
+            [
+                EventTag(event_id=e.id, tag=tag)
+                for e in bundle.events
+                for tag in dict.fromkeys(e.tags)
+            ],
+        )
+        changed |= _replace(
+            session,
+            EventRelation,
+            EventRelation.event_id,
+            event_ids,
+            [
+                EventRelation(event_id=e.id, related_event_id=r.event, relation=r.relation.value)
+                for e in bundle.events
+                for r in e.related
+            ],
+        )
     claims = bundle.all_claims()
     changed |= _upsert(
         session,
