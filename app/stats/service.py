@@ -9,6 +9,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from datetime import date, timedelta
+from itertools import accumulate
 from typing import Any
 
 from sqlalchemy import (
@@ -56,6 +57,7 @@ from app.stats.schemas import (
 )
 
 MAX_PERIODS = 5000
+BEFORE = date(1, 1, 1)  # the timeline bucket of the days before `start`
 
 
 def period_start(day: date, interval: Interval) -> date:
@@ -228,35 +230,32 @@ def _rollup_scope(session: Session, f: TimelineQuery) -> str | None:
 
 def _rollup_timeline(session: Session, f: TimelineQuery, scope: str) -> Timeline:
     """The timeline from timeline_days: in each period, the events that started by its end
-    and had not ended before its start (both clamped to start/end), from running sums of
-    the per-day starts and ends."""
-    stmt = select(TimelineDay.day, TimelineDay.starts, TimelineDay.ends).where(
-        TimelineDay.scope == scope
-    )
+    and had not ended before its start, from running sums of starts and ends per period.
+
+    Days after `end` are left out; days before `start` fall into one bucket ahead of every
+    period, so an event that ended before `start` is never counted and one that started
+    before it counts from the first period on.
+    """
+    table = TimelineDay.__table__.c
+    bucket: Any = period_key(session, table.day, f.interval)
+    if f.start is not None:
+        bucket = case((table.day < f.start, literal(BEFORE, Date)), else_=bucket)
+    stmt = select(bucket, func.sum(table.starts), func.sum(table.ends)).where(table.scope == scope)
     if f.end is not None:
-        stmt = stmt.where(TimelineDay.day <= f.end)
-    days: list[date] = []
-    started, ended = [0], [0]
-    for day, starts, ends in session.execute(stmt.order_by(TimelineDay.day)):
-        days.append(_as_date(day))
-        started.append(started[-1] + starts)
-        ended.append(ended[-1] + ends)
-
-    def starts_by(day: date | None) -> int:
-        return started[-1] if day is None else started[bisect_right(days, day)]
-
-    def ends_before(day: date | None) -> int:
-        return 0 if day is None else ended[bisect_left(days, day)]
-
-    dated = starts_by(f.end) - ends_before(f.start)
+        stmt = stmt.where(table.day <= f.end)
+    rows = sorted(session.execute(stmt.group_by(bucket)).all(), key=lambda row: _as_date(row[0]))
+    keys = [_as_date(key) for key, _, _ in rows]
+    started = list(accumulate((int(starts) for _, starts, _ in rows), initial=0))
+    ended = list(accumulate((int(ends) for _, _, ends in rows), initial=0))
+    dated = started[-1] - (ended[bisect_right(keys, BEFORE)] if f.start else 0)
     if f.start is not None and f.end is not None:
         covered: tuple[date, date] | None = (f.start, f.end)
     elif dated == 0:
         covered = None
     else:
-        first = f.start or days[bisect_right(started, 0) - 1]
+        first = f.start or keys[bisect_right(started, 0) - 1]
         # Past the last day on record only open-ended events run on: one period shows them.
-        covered = (first, f.end or max(days[-1], first))
+        covered = (first, f.end or max(keys[-1], first))
     undated = 0
     if f.start is None and f.end is None:
         undated = _undated(session, events.plan(session, f).on_events())
@@ -275,8 +274,7 @@ def _rollup_timeline(session: Session, f: TimelineQuery, scope: str) -> Timeline
         TimelineRow(
             period_start=p_start,
             period_end=p_end,
-            count=starts_by(min(p_end, f.end) if f.end else p_end)
-            - ends_before(max(p_start, f.start) if f.start else p_start),
+            count=started[bisect_right(keys, p_start)] - ended[bisect_left(keys, p_start)],
         )
         for p_start, p_end in spans
     ]
