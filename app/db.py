@@ -65,6 +65,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
+    # Write-ahead logging: readers never wait on a writer, nor a writer on readers. The mode
+    # is stored in the file; an in-memory database keeps its own.
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
 
 
