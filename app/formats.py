@@ -10,6 +10,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
+from itertools import islice
 from types import UnionType
 from typing import Any, Union, get_args, get_origin
 
@@ -176,9 +177,9 @@ def flatten(item: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     row: dict[str, Any] = {}
     for key, value in item.items():
         name = f"{prefix}{key}"
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             row |= flatten(value, f"{name}_")
-        elif isinstance(value, list) and value and isinstance(value[0], Mapping):
+        elif isinstance(value, list) and value and isinstance(value[0], dict):
             row |= _flatten_records(name, value)
         elif isinstance(value, list):
             row[name] = ";".join(str(_cell(v)) for v in value)
@@ -194,7 +195,7 @@ def _flatten_records(name: str, records: list[Mapping[str, Any]]) -> dict[str, A
             name: ";".join(f"{r['label']}={_cell(r['value'])}" for r in records),
             f"{name}_qualifiers": ";".join(f"{r['label']}={r['qualifier']}" for r in records),
         }
-    nested = next((k for k, v in first.items() if isinstance(v, Mapping) and "id" in v), None)
+    nested = next((k for k, v in first.items() if isinstance(v, dict) and "id" in v), None)
     if nested is not None and "role" in first:
         return {name: ";".join(f"{r[nested]['id']}={_cell(r['role'])}" for r in records)}
     if "id" in first:
@@ -325,19 +326,8 @@ def _chunks(
     columns: list[str],
     geo: GeoFilter | None,
 ) -> Iterator[str]:
-    if fmt is Format.geojson:
-        assert geo is not None
-        yield '{"type":"FeatureCollection","features":['
-        sep, excluded = "", 0
-        for item in items:
-            geom = geo(item)
-            if geom is None:
-                excluded += 1
-                continue
-            yield sep + dumps(feature(item, geom, fields))
-            sep = ","
-        yield '],"meta":' + dumps(meta | {"excluded_without_coordinates": excluded}) + "}"
-        return
+    """The body in pieces of CHUNK_ROWS records: each piece is one hop to the worker thread
+    that reads the database and one write to the socket, so pieces are few and large."""
     if fmt is Format.csv:
         buffer = io.StringIO()
         writer = _csv_writer(buffer, columns)
@@ -351,15 +341,37 @@ def _chunks(
         yield buffer.getvalue()
         return
     if fmt is Format.ndjson:
-        for item in items:
-            yield dumps(project(item, fields)) + "\n"
+        for batch in _batched(items):
+            yield "".join([dumps(project(item, fields)) + "\n" for item in batch])
+        return
+    if fmt is Format.geojson:
+        assert geo is not None
+        yield '{"type":"FeatureCollection","features":['
+        sep, excluded = "", 0
+        for batch in _batched(items):
+            features = []
+            for item in batch:
+                geom = geo(item)
+                if geom is None:
+                    excluded += 1
+                else:
+                    features.append(dumps(feature(item, geom, fields)))
+            if features:
+                yield sep + ",".join(features)
+                sep = ","
+        yield '],"meta":' + dumps(meta | {"excluded_without_coordinates": excluded}) + "}"
         return
     yield '{"data":['
     sep = ""
-    for item in items:
-        yield sep + dumps(project(item, fields))
+    for batch in _batched(items):
+        yield sep + ",".join([dumps(project(item, fields)) for item in batch])
         sep = ","
     yield '],"meta":' + dumps(meta) + "}"
+
+
+def _batched(items: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    while batch := list(islice(items, CHUNK_ROWS)):
+        yield batch
 
 
 PageFetch = Callable[
