@@ -44,6 +44,13 @@ class Settings(BaseSettings):
         "that concurrent requests do not open and close PostgreSQL backends.",
     )
     db_max_overflow: int = Field(default=5, ge=0, description="Extra connections at peaks.")
+    request_concurrency: int = Field(
+        default=4,
+        ge=0,
+        description="Requests worked on at once per process (0: no limit); the rest wait on "
+        "the event loop. Worker threads share one interpreter lock, so a few at a time "
+        "answer more per second than many. Cached answers and streamed bodies do not count.",
+    )
     seed_dir: Path = Field(default=PROJECT_ROOT / "seed_data")
     article_path: Path = Field(
         default=PROJECT_ROOT.parent / "shared" / "seed" / "article.txt",

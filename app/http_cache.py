@@ -120,6 +120,7 @@ class HTTPCacheMiddleware:
         self.app = app
         self.cache_control = cache_control
         self.cache = cache
+        self._readers: dict[str, changes.LocalReader] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in {"GET", "HEAD"}:
@@ -190,10 +191,8 @@ class HTTPCacheMiddleware:
         try:
             if not isinstance(bind, Engine):  # a session bound to one connection (tests)
                 version = await run_in_threadpool(_read_version, factory)
-            elif bind.dialect.name == "sqlite":
-                # One row of a local file in WAL mode, which never waits on a writer: cheaper
-                # read in place than after a hop to a worker thread.
-                version = changes.read(bind)
+            elif bind.dialect.name == "sqlite" and bind.url.database not in (None, "", ":memory:"):
+                version = self._local_reader(bind.url.database)()
             else:
                 version = await run_in_threadpool(changes.read, bind)
         except Exception:  # SQLAlchemy's or the driver's: the route will report it as a problem
@@ -201,6 +200,12 @@ class HTTPCacheMiddleware:
         state = scope.setdefault("state", {})
         state["data_version"], state["data_changed_at"] = version
         return version
+
+    def _local_reader(self, path: str) -> changes.LocalReader:
+        reader = self._readers.get(path)
+        if reader is None:
+            reader = self._readers[path] = changes.LocalReader(path)
+        return reader
 
     async def _send(
         self,

@@ -16,6 +16,7 @@ from app.errors import install_error_handlers
 from app.events.router import router as events_router
 from app.health import router as health_router
 from app.http_cache import HTTPCacheMiddleware, ResponseCache
+from app.limits import ConcurrencyLimitMiddleware
 from app.sources.router import router as sources_router
 from app.stats.router import router as stats_router
 
@@ -76,6 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.read_sessionmaker = make_sessionmaker(read_engine)
     cache = ResponseCache(settings.response_cache_entries, settings.response_cache_max_body)
     app.state.response_cache = cache
+    # Innermost first: a cached answer is served without waiting for a place.
+    app.add_middleware(ConcurrencyLimitMiddleware, limit=settings.request_concurrency)
     app.add_middleware(HTTPCacheMiddleware, cache_control=settings.cache_control, cache=cache)
     app.add_middleware(
         CORSMiddleware,
