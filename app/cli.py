@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any
 
 from alembic import command
 
 from app.config import get_settings
 from app.db import make_engine, make_sessionmaker, session_scope
+from app.errors import AppError
 from app.health import alembic_config
 from app.seed import service as seeding
 
@@ -69,6 +71,53 @@ def cmd_seed(args: argparse.Namespace) -> None:
     _seed(only_if_empty=False)
 
 
+def _session_run(work: Any) -> Any:
+    """Run work(session) in one transaction, committed when it returns."""
+    engine = make_engine(get_settings().database_url)
+    result = None
+    try:
+        for session in session_scope(make_sessionmaker(engine)):
+            result = work(session)
+    finally:
+        engine.dispose()
+    return result
+
+
+def cmd_keys(args: argparse.Namespace) -> None:
+    """Create, list or revoke API keys."""
+    from app.auth import service as auth
+    from app.auth.schemas import Scope
+
+    if args.action == "create":
+        secret = _session_run(lambda s: auth.create(s, args.name, Scope(args.scope)))
+        print(f"created key {args.name!r} with scope {args.scope}; it is shown only this once:")
+        print(secret)
+    elif args.action == "revoke":
+        _session_run(lambda s: auth.revoke(s, args.name))
+        print(f"revoked key {args.name!r}")
+    else:
+
+        def show(session: Any) -> None:
+            for key in auth.get_all(session):
+                state = f"revoked {key.revoked_at:%Y-%m-%d %H:%M}" if key.revoked_at else "valid"
+                print(f"{key.name}\t{key.scope}\t{key.prefix}…\t{state}")
+
+        _session_run(show)
+
+
+def cmd_ingest(args: argparse.Namespace) -> None:
+    """Ingest a bundle file (JSON or YAML) in one transaction, as POST /v1/ingest does."""
+    import yaml
+
+    from app.curation import service as curation
+    from app.curation.schemas import IngestBundle
+
+    with open(args.file, encoding="utf-8") as fh:
+        bundle = IngestBundle.model_validate(yaml.safe_load(fh))
+    report = _session_run(lambda s: curation.ingest(s, args.author, bundle))
+    print(report.model_dump_json(indent=2))
+
+
 def cmd_bench_generate(args: argparse.Namespace) -> None:
     """Fill an empty database with the synthetic benchmark corpus."""
     from app.bench.generate import generate
@@ -96,6 +145,17 @@ def build_parser() -> argparse.ArgumentParser:
     seed = sub.add_parser("seed", help="write the seed bundles from seed_data/ (idempotent)")
     seed.add_argument("--no-migrate", dest="migrate", action="store_false")
     seed.set_defaults(func=cmd_seed)
+    keys = sub.add_parser("keys", help="API keys: create, list, revoke")
+    keys.add_argument("action", choices=["create", "list", "revoke"])
+    keys.add_argument("--name", help="who holds the key (create, revoke)")
+    keys.add_argument("--scope", choices=["read", "write", "admin"], default="write")
+    keys.set_defaults(func=cmd_keys)
+
+    ingest = sub.add_parser("ingest", help="ingest a bundle of new reporting (JSON or YAML)")
+    ingest.add_argument("file")
+    ingest.add_argument("--author", default="cli", help="name the revisions are credited to")
+    ingest.set_defaults(func=cmd_ingest)
+
     bench = sub.add_parser("bench", help="benchmark tools").add_subparsers(
         dest="bench_command", required=True
     )
@@ -109,8 +169,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `geoevents` console script."""
-    args = build_parser().parse_args(argv)
-    args.func(args)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "keys" and args.action in ("create", "revoke") and not args.name:
+        parser.error(f"keys {args.action} needs --name")
+    try:
+        args.func(args)
+    except AppError as exc:  # a refused key or bundle: say why, no traceback
+        raise SystemExit(f"geoevents: {exc.detail}") from exc
 
 
 if __name__ == "__main__":

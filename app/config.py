@@ -44,6 +44,11 @@ class Settings(BaseSettings):
         "that concurrent requests do not open and close PostgreSQL backends.",
     )
     db_max_overflow: int = Field(default=5, ge=0, description="Extra connections at peaks.")
+    require_read_key: bool = Field(
+        default=False,
+        description="Require an API key (any scope) for reads too; the response cache is then "
+        "off, so that every answer is authorised.",
+    )
     request_concurrency: int = Field(
         default=4,
         ge=0,

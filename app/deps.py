@@ -1,13 +1,20 @@
 """Annotated dependency aliases: the one place routers get settings and sessions from."""
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from app.auth import service as auth
+from app.auth.schemas import Scope
+from app.auth.service import Caller
 from app.config import Settings
 from app.db import session_scope
+from app.errors import InvalidParameter
+from app.schemas import AS_OF_DESCRIPTION
 
 
 def get_settings(request: Request) -> Settings:
@@ -29,3 +36,62 @@ def get_session(request: Request) -> Iterator[Session]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_read_session(
+    request: Request,
+    session: SessionDep,
+    as_of: Annotated[
+        datetime | None,
+        Query(description=AS_OF_DESCRIPTION, examples=["2026-02-01T00:00:00Z"]),
+    ] = None,
+) -> Iterator[Session]:
+    """The session a read runs on: the live database, or the database as of `as_of`."""
+    if as_of is None:
+        yield session
+        return
+    if as_of.tzinfo is None:
+        raise InvalidParameter("as_of needs a UTC offset (…Z or …+00:00)", param="as_of")
+    past = request.app.state.point_in_time.session(session, as_of.astimezone(UTC))
+    try:
+        yield past
+    finally:
+        past.close()
+
+
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
+
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="ApiKey",
+    description="An API key from `geoevents keys create`, sent as `Authorization: Bearer gek_…`. "
+    "Writes need scope write (ingest too); reads need none unless REQUIRE_READ_KEY is set.",
+)
+
+
+def get_caller(
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Caller:
+    """Who sends the request: the key's holder, or the public without a key (401 for an
+    unknown or revoked key)."""
+    return auth.authenticate(session, credentials.credentials if credentials else None)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def get_writer(caller: CallerDep) -> Caller:
+    """The caller of a write: 401 without a key, 403 without scope write."""
+    auth.require(caller, Scope.write)
+    return caller
+
+
+def check_reader(request: Request, caller: CallerDep) -> None:
+    """Reads are public unless REQUIRE_READ_KEY is set; then they need a key (any scope)."""
+    if request.app.state.settings.require_read_key:
+        auth.require(caller, Scope.read)
+
+
+WriterDep = Annotated[Caller, Depends(get_writer)]

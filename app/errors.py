@@ -43,6 +43,46 @@ class InvalidParameter(AppError):
     title = "Invalid parameter"
 
 
+class Unauthorized(AppError):
+    """No API key, or one that is unknown or revoked."""
+
+    status = 401
+    type = "/problems/unauthorized"
+    title = "Unauthorized"
+
+
+class Forbidden(AppError):
+    """The API key's scope does not allow this."""
+
+    status = 403
+    type = "/problems/forbidden"
+    title = "Forbidden"
+
+
+class Conflict(AppError):
+    """The request contradicts the data as it stands (a duplicate id, a record in use)."""
+
+    status = 409
+    type = "/problems/conflict"
+    title = "Conflict"
+
+
+class PreconditionFailed(AppError):
+    """If-Match names a version the record has moved on from."""
+
+    status = 412
+    type = "/problems/precondition-failed"
+    title = "Precondition failed"
+
+
+class PreconditionRequired(AppError):
+    """A change to an existing record needs If-Match with the version it was based on."""
+
+    status = 428
+    type = "/problems/precondition-required"
+    title = "Precondition required"
+
+
 class ServiceUnavailable(AppError):
     """A dependency (the database) cannot serve the request right now."""
 
@@ -72,6 +112,8 @@ def problem(
         body["param"] = param
     body.update(extra)
     headers = {"Retry-After": "5"} if status == 503 else None
+    if status == 401:
+        headers = {"WWW-Authenticate": 'Bearer realm="geoevents"'}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
@@ -170,8 +212,13 @@ class Problem(BaseModel):
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries documenting the problem+json shape for these statuses."""
     text = {
+        401: "No API key, or an unknown or revoked one.",
+        403: "The API key's scope does not allow this.",
         404: "No such resource.",
-        422: "A parameter is malformed or names something unknown.",
+        409: "The request contradicts the data as it stands.",
+        412: "If-Match names a version the record has moved on from.",
+        422: "A parameter or body field is malformed or names something unknown.",
+        428: "If-Match is missing.",
         503: "The database is unreachable or not migrated.",
     }
     return {

@@ -27,6 +27,7 @@ from app.changes import service as changes
 from app.deps import SessionDep, session_factory
 
 CACHED_PREFIX = "/v1/"
+RECORD_VERSION = "X-Record-Version"  # set by a record's route; its ETag then leads with it
 
 
 def record_data_version(request: Request, session: SessionDep) -> None:
@@ -171,7 +172,9 @@ class HTTPCacheMiddleware:
             assert start is not None
             payload = b"".join(body)
             headers = MutableHeaders(raw=start["headers"])
-            answer = CachedAnswer(list(headers.raw), payload, _etag(payload))
+            version = headers.get(RECORD_VERSION)
+            etag = record_etag(int(version), payload) if version else _etag(payload)
+            answer = CachedAnswer(list(headers.raw), payload, etag)
             if key is not None:
                 self.cache.put(key, answer)
             state: dict[str, Any] = scope.get("state", {})
@@ -232,6 +235,12 @@ class HTTPCacheMiddleware:
 
 def _etag(payload: bytes) -> str:
     return '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
+
+
+def record_etag(version: int, payload: bytes) -> str:
+    """A record's ETag: its version (what If-Match compares) and a digest of the body (so
+    that a cache revalidates when anything shown changes, a linked actor's name say)."""
+    return f'"{version}-{hashlib.sha256(payload).hexdigest()[:16]}"'
 
 
 def _read_version(factory: Any) -> tuple[int, datetime]:

@@ -8,8 +8,11 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
 from app.actors.router import router as actors_router
+from app.changes.router import router as changes_router
+from app.changes.service import PointInTime
 from app.claims.router import router as claims_router
 from app.config import Settings, get_settings
+from app.curation.router import router as curation_router
 from app.db import make_engine, make_sessionmaker
 from app.docs import install_docs
 from app.errors import install_error_handlers
@@ -43,6 +46,11 @@ TAGS = [
         "description": "Timelines, summaries, quantity sums and the actor network, computed in "
         "SQL with every event filter.",
     },
+    {
+        "name": "curation",
+        "description": "Ingest new reporting; every write needs an API key with scope write.",
+    },
+    {"name": "changes", "description": "Every change, in order: history and the change feed."},
     {"name": "health", "description": "Probes for orchestrators and load balancers."},
 ]
 
@@ -73,9 +81,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessionmaker = make_sessionmaker(engine)
+    # Writes on SQLite take the write lock when they begin (see app.db), so that two writers
+    # queue instead of the second failing on a stale snapshot.
+    app.state.sessionmaker = make_sessionmaker(engine.execution_options(sqlite_immediate=True))
     app.state.read_sessionmaker = make_sessionmaker(read_engine)
-    cache = ResponseCache(settings.response_cache_entries, settings.response_cache_max_body)
+    app.state.point_in_time = PointInTime()
+    entries = 0 if settings.require_read_key else settings.response_cache_entries
+    cache = ResponseCache(entries, settings.response_cache_max_body)
     app.state.response_cache = cache
     # Innermost first: a cached answer is served without waiting for a place.
     app.add_middleware(ConcurrencyLimitMiddleware, limit=settings.request_concurrency)
@@ -101,6 +113,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         claims_router,
         sources_router,
         stats_router,
+        changes_router,
+        curation_router,
         health_router,
     )
     for router in routers:

@@ -1,7 +1,8 @@
 """Imports every domain's models so that metadata (and Alembic) sees the whole schema."""
 
 from app.actors.models import Actor, ActorAlias, Affiliation
-from app.changes.models import DataVersion
+from app.auth.models import ApiKey
+from app.changes.models import DataVersion, IdempotentRequest, Revision
 from app.claims.models import Claim, Quantity
 from app.db import Base
 from app.events.models import (
@@ -21,6 +22,7 @@ __all__ = [
     "ActorAlias",
     "ActorEvent",
     "Affiliation",
+    "ApiKey",
     "Base",
     "Claim",
     "DataVersion",
@@ -29,8 +31,10 @@ __all__ = [
     "EventLocation",
     "EventRelation",
     "EventTag",
+    "IdempotentRequest",
     "Location",
     "Quantity",
+    "Revision",
     "Source",
     "TimelineDay",
 ]

@@ -1,5 +1,6 @@
 """The base every request and response schema shares, and validators used across domains."""
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 import pycountry
@@ -55,7 +56,21 @@ Slug = Annotated[
 PageSize = Annotated[int, Field(ge=1, le=1000)]
 
 
-class PageQuery(Schema):
+AS_OF_DESCRIPTION = (
+    "Answer with the data as it stood at this moment (RFC 3339 with a UTC offset, e.g. "
+    "2026-02-01T00:00:00Z), rebuilt from the change feed."
+)
+
+
+class AsOfQuery(Schema):
+    """The point in time every read can be asked at."""
+
+    as_of: datetime | None = Field(
+        default=None, description=AS_OF_DESCRIPTION, examples=["2026-02-01T00:00:00Z"]
+    )
+
+
+class PageQuery(AsOfQuery):
     """Paging and output parameters every list endpoint takes."""
 
     limit: PageSize | Literal["all"] = Field(

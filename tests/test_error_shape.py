@@ -100,7 +100,7 @@ def test_unknown_ids_are_404(client: TestClient, path: str, param: str) -> None:
 
 def test_unknown_route_and_method(client: TestClient) -> None:
     assert_problem(client.get("/v1/nothing-here"), 404, None)
-    assert_problem(client.post("/v1/events", json={}), 405, None)
+    assert_problem(client.put("/v1/events", json={}), 405, None)
 
 
 def test_validation_errors_list_every_parameter(client: TestClient) -> None:

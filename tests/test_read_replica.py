@@ -35,4 +35,5 @@ def test_reads_go_to_the_read_url(database_url: str, engine: Any) -> None:
 
 def test_without_a_read_url_everything_uses_the_primary(database_url: str, engine: Any) -> None:
     app = create_app(Settings(database_url=database_url))
-    assert app.state.read_sessionmaker.kw["bind"] is app.state.sessionmaker.kw["bind"]
+    # One engine (the writer's view of it begins SQLite transactions IMMEDIATE): one pool.
+    assert app.state.read_sessionmaker.kw["bind"].pool is app.state.sessionmaker.kw["bind"].pool

@@ -24,6 +24,7 @@ class Actor(Base):
     description: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     alias_rows: Mapped[list[ActorAlias]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="ActorAlias.alias"

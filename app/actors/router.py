@@ -8,15 +8,17 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from app import formats
 from app.actors import service
 from app.actors.schemas import ActorDetail, ActorPage, ActorQuery, ActorRead, MemberRead
-from app.deps import SessionDep
+from app.deps import ReadSessionDep, check_reader
 from app.errors import NotFound, problem_responses
 from app.events.router import event_list
 from app.events.schemas import EventPage, EventQuery
-from app.http_cache import record_data_version
+from app.http_cache import RECORD_VERSION, record_data_version
 from app.schemas import Text
 
 router = APIRouter(
-    prefix="/v1/actors", tags=["actors"], dependencies=[Depends(record_data_version)]
+    prefix="/v1/actors",
+    tags=["actors"],
+    dependencies=[Depends(record_data_version), Depends(check_reader)],
 )
 
 ActorId = Annotated[
@@ -31,7 +33,7 @@ ActorId = Annotated[
     responses=problem_responses(406, 422) | formats.alternative_media(formats.LIST_FORMATS),
 )
 def list_actors(
-    session: SessionDep, request: Request, query: Annotated[ActorQuery, Query()]
+    session: ReadSessionDep, request: Request, query: Annotated[ActorQuery, Query()]
 ) -> Response:
     """Actors ordered by id; `q` searches names and aliases, so "EU" finds the European Union.
     JSON, CSV or NDJSON; `limit=all` streams every match."""
@@ -60,10 +62,11 @@ def list_actors(
     response_model=ActorDetail,
     responses=problem_responses(404, 422),
 )
-def get_actor(session: SessionDep, actor_id: ActorId) -> ActorDetail:
+def get_actor(session: ReadSessionDep, response: Response, actor_id: ActorId) -> ActorDetail:
     """The actor with aliases, affiliations, members (actors affiliated with it) and the
     number of events it takes part in."""
     actor, members, event_count = service.get(session, actor_id)
+    response.headers[RECORD_VERSION] = str(actor.version)
     return ActorDetail(
         **ActorRead.model_validate(actor).model_dump(),
         members=[
@@ -87,7 +90,7 @@ def get_actor(session: SessionDep, actor_id: ActorId) -> ActorDetail:
     responses=problem_responses(404, 406, 422) | formats.alternative_media(formats.EVENT_FORMATS),
 )
 def list_actor_events(
-    session: SessionDep,
+    session: ReadSessionDep,
     request: Request,
     actor_id: ActorId,
     query: Annotated[EventQuery, Query()],

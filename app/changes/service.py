@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import sqlite3
+import tempfile
+import threading
+from collections import OrderedDict
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select, update
-from sqlalchemy.orm import Session
+import orjson
+from alembic import command
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
 
-from app.changes.models import DataVersion
+from app.changes.models import DataVersion, Revision
+from app.changes.schemas import RevisionRead
 from app.db import utcnow
 
 
@@ -80,3 +87,116 @@ def _version(row: Any) -> tuple[int, datetime]:
     if changed_at.tzinfo is None:
         changed_at = changed_at.replace(tzinfo=UTC)
     return int(version), changed_at.astimezone(UTC)
+
+
+def revision_read(revision: Revision) -> RevisionRead:
+    """A revision as the API shows it."""
+    before, after = _document(revision.before), _document(revision.after)
+    old, new = before or {}, after or {}
+    return RevisionRead(
+        seq=revision.seq,
+        at=revision.at,
+        kind=revision.kind,
+        record_id=revision.record_id,
+        event_id=revision.event_id,
+        op=revision.op,
+        version=revision.version,
+        author=revision.author,
+        note=revision.note,
+        changes={
+            name: {"before": old.get(name), "after": new.get(name)}
+            for name in sorted(set(old) | set(new))
+            if old.get(name) != new.get(name)
+        },
+        before=before,
+        after=after,
+    )
+
+
+def _document(text: str | None) -> dict[str, Any] | None:
+    return None if text is None else orjson.loads(text)
+
+
+def feed(session: Session, since: int, limit: int, kinds: list[str]) -> tuple[list[Revision], bool]:
+    """Revisions after sequence number `since`, oldest first, and whether more follow."""
+    stmt = select(Revision).where(Revision.seq > since)
+    if kinds:
+        stmt = stmt.where(Revision.kind.in_(kinds))
+    rows = list(session.scalars(stmt.order_by(Revision.seq).limit(limit + 1)))
+    return rows[:limit], len(rows) > limit
+
+
+def history(session: Session, event_id: str) -> list[Revision]:
+    """Every revision of an event and of the claims that were ever about it."""
+    return list(
+        session.scalars(
+            select(Revision).where(Revision.event_id == event_id).order_by(Revision.seq)
+        )
+    )
+
+
+def as_of_documents(
+    session: Session, kind: str, record_id: str, moment: datetime
+) -> tuple[dict[str, Any] | None, Revision | None]:
+    """A record's document as it stood at `moment`, from its last revision by then."""
+    revision = session.scalar(
+        select(Revision)
+        .where(
+            Revision.kind == kind,
+            Revision.record_id == record_id,
+            Revision.at <= moment,
+            Revision.op != "merged",
+        )
+        .order_by(Revision.seq.desc())
+        .limit(1)
+    )
+    if revision is None:
+        return None, None
+    return _document(revision.after), revision
+
+
+class PointInTime:
+    """Databases as they stood at a moment, rebuilt by replaying the change feed up to it.
+
+    A read with `as_of` runs its usual query against such a database, so every endpoint
+    answers as of then with the same code. Each is a SQLite file keyed by the last revision
+    it holds, so all moments between two changes share one; the few most recent are kept.
+    """
+
+    def __init__(self, keep: int = 4) -> None:
+        self.keep = keep
+        self._lock = threading.Lock()
+        self._built: OrderedDict[int, tuple[Engine, sessionmaker[Session], Path]] = OrderedDict()
+        self._dir = Path(tempfile.mkdtemp(prefix="geoevents-as-of-"))
+
+    def session(self, live: Session, moment: datetime) -> Session:
+        """A session on the database as it stood at `moment`."""
+        last = live.scalar(select(func.max(Revision.seq)).where(Revision.at <= moment)) or 0
+        with self._lock:
+            if last not in self._built:
+                self._built[last] = self._build(live, last)
+                while len(self._built) > self.keep:
+                    _, (engine, _, path) = self._built.popitem(last=False)
+                    engine.dispose()
+                    path.unlink(missing_ok=True)
+            self._built.move_to_end(last)
+            return self._built[last][1]()
+
+    def _build(self, live: Session, last: int) -> tuple[Engine, sessionmaker[Session], Path]:
+        from app.curation import service as curation  # the write path replays revisions
+        from app.db import make_engine, make_sessionmaker
+        from app.health import alembic_config
+
+        path = self._dir / f"at-{last}.db"
+        path.unlink(missing_ok=True)
+        url = f"sqlite:///{path}"
+        command.upgrade(alembic_config(url), "head")
+        engine = make_engine(url)
+        factory = make_sessionmaker(engine)
+        revisions = live.scalars(
+            select(Revision).where(Revision.seq <= last).order_by(Revision.seq)
+        ).yield_per(1000)
+        with factory() as session:
+            curation.replay(session, revisions)
+            session.commit()
+        return engine, factory, path

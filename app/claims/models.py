@@ -39,6 +39,7 @@ class Claim(Base):
     evidence_text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     speaker: Mapped[Actor | None] = relationship(lazy="raise")
     quantities: Mapped[list[Quantity]] = relationship(

@@ -3,17 +3,20 @@
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from app import formats
 from app.claims import service
 from app.claims.schemas import ClaimPage, ClaimQuery, ClaimRead
-from app.deps import SessionDep
+from app.deps import ReadSessionDep, check_reader
 from app.errors import problem_responses
-from app.http_cache import record_data_version
+from app.http_cache import RECORD_VERSION, record_data_version
+from app.schemas import Text
 
 router = APIRouter(
-    prefix="/v1/claims", tags=["claims"], dependencies=[Depends(record_data_version)]
+    prefix="/v1/claims",
+    tags=["claims"],
+    dependencies=[Depends(record_data_version), Depends(check_reader)],
 )
 
 
@@ -24,7 +27,7 @@ router = APIRouter(
     responses=problem_responses(406, 422) | formats.alternative_media(formats.LIST_FORMATS),
 )
 def list_claims(
-    session: SessionDep, request: Request, query: Annotated[ClaimQuery, Query()]
+    session: ReadSessionDep, request: Request, query: Annotated[ClaimQuery, Query()]
 ) -> Response:
     """Claims in source order (by source, then by position in its text), with speaker,
     hedging, evidence span and the quantities each reports. JSON, CSV or NDJSON;
@@ -46,3 +49,20 @@ def list_claims(
         page=page,
         export=export,
     )
+
+
+@router.get(
+    "/{claim_id}",
+    summary="Get one claim",
+    response_model=ClaimRead,
+    responses=problem_responses(404, 422),
+)
+def get_claim(
+    session: ReadSessionDep,
+    response: Response,
+    claim_id: Annotated[Text, Path(description="Claim id.", max_length=160)],
+) -> ClaimRead:
+    """One claim: statement, quote, speaker, hedging, evidence span and quantities."""
+    claim = service.get(session, claim_id)
+    response.headers[RECORD_VERSION] = str(claim.version)
+    return ClaimRead.model_validate(claim)

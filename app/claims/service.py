@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from app.actors import service as actors
 from app.claims.models import Claim
 from app.claims.schemas import ClaimQuery
-from app.errors import InvalidParameter
+from app.errors import InvalidParameter, NotFound
 from app.events.models import Event
 from app.pagination import decode_cursor, encode_cursor, keyset_after, stream_rows
 from app.sources import service as sources
@@ -75,3 +75,11 @@ def get_all(session: Session, f: ClaimQuery, limit: int) -> tuple[list[Claim], i
         key = [last.source_id, str(last.evidence_start), last.id]
         next_cursor = encode_cursor("claims", key)
     return rows[:limit], total, next_cursor
+
+
+def get(session: Session, claim_id: str) -> Claim:
+    """One claim with its speaker and quantities, or 404."""
+    claim = session.scalar(select(Claim).where(Claim.id == claim_id).options(*_loaded()))
+    if claim is None:
+        raise NotFound(f"no claim with id {claim_id!r}", param="claim_id")
+    return claim

@@ -44,6 +44,7 @@ class Event(Base):
     last_date: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     actor_links: Mapped[list[EventActor]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="EventActor.position"

@@ -8,15 +8,17 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from app import formats
 from app.claims.schemas import ClaimRead
-from app.deps import SessionDep
+from app.deps import ReadSessionDep, check_reader
 from app.errors import problem_responses
 from app.events import service
 from app.events.schemas import EventDetail, EventPage, EventQuery, EventRead, RelatedEventRead
-from app.http_cache import record_data_version
+from app.http_cache import RECORD_VERSION, record_data_version
 from app.schemas import Text
 
 router = APIRouter(
-    prefix="/v1/events", tags=["events"], dependencies=[Depends(record_data_version)]
+    prefix="/v1/events",
+    tags=["events"],
+    dependencies=[Depends(record_data_version), Depends(check_reader)],
 )
 
 EventId = Annotated[
@@ -25,7 +27,7 @@ EventId = Annotated[
 ]
 
 
-def event_list(session: SessionDep, request: Request, query: EventQuery) -> Response:
+def event_list(session: ReadSessionDep, request: Request, query: EventQuery) -> Response:
     """Answer an event list request in the negotiated format (a page or an export)."""
 
     def page(limit: int) -> tuple[list[dict[str, Any]], int, str | None, dict[str, int]]:
@@ -55,7 +57,7 @@ def event_list(session: SessionDep, request: Request, query: EventQuery) -> Resp
     responses=problem_responses(406, 422) | formats.alternative_media(formats.EVENT_FORMATS),
 )
 def list_events(
-    session: SessionDep, request: Request, query: Annotated[EventQuery, Query()]
+    session: ReadSessionDep, request: Request, query: Annotated[EventQuery, Query()]
 ) -> Response:
     """Events matching every given filter, newest first, keyset-paginated.
 
@@ -77,10 +79,11 @@ def list_events(
     response_model=EventDetail,
     responses=problem_responses(404, 422),
 )
-def get_event(session: SessionDep, event_id: EventId) -> EventDetail:
+def get_event(session: ReadSessionDep, response: Response, event_id: EventId) -> EventDetail:
     """The event with every claim about it (statement, quote, speaker, hedging, evidence span
     and text) and its related events in both directions."""
     found = service.get(session, event_id)
+    response.headers[RECORD_VERSION] = str(found.event.version)
     related = [
         RelatedEventRead(
             id=r.related.id, title=r.related.title, relation=r.relation, direction="outgoing"
@@ -93,9 +96,11 @@ def get_event(session: SessionDep, event_id: EventId) -> EventDetail:
         for r in found.incoming
     ]
     base = EventRead.model_validate(found.event).model_dump()
+    base["source_count"] = len({c.source_id for c in found.claims})
     return EventDetail(
         **base,
         claims=[ClaimRead.model_validate(c) for c in found.claims],
         related=related,
         source_ids=sorted({c.source_id for c in found.claims}),
+        figure_conflicts=service.figure_conflicts(found.claims),
     )

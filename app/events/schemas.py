@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from app.claims.schemas import ClaimCreate, ClaimRead, QuantityRead
 from app.locations.schemas import LocationRead
 from app.pagination import PageMeta
-from app.schemas import CountryCode, PageQuery, Schema, Slug, Text
+from app.schemas import AsOfQuery, CountryCode, PageQuery, Schema, Slug, Text
 from app.vocab import ActorRole, DatePrecision, EventStatus, EventType, RelationType
 
 
@@ -47,15 +47,20 @@ class EventCreate(Schema):
 
     @model_validator(mode="after")
     def _dates(self) -> "EventCreate":
-        if self.end_date is not None and self.start_date is None:
-            raise ValueError("end_date given without start_date")
-        if self.start_date and self.end_date and self.end_date < self.start_date:
-            raise ValueError("end_date is before start_date")
-        if self.start_date is None and self.date_precision is not DatePrecision.unknown:
-            raise ValueError("an undated event must have date_precision 'unknown'")
-        if self.start_date is not None and self.date_precision is DatePrecision.unknown:
-            raise ValueError("a dated event needs a date_precision other than 'unknown'")
+        check_dates(self.start_date, self.end_date, self.date_precision)
         return self
+
+
+def check_dates(start: date | None, end: date | None, precision: DatePrecision) -> None:
+    """Raise ValueError unless an event's dates and their precision agree."""
+    if end is not None and start is None:
+        raise ValueError("end_date given without start_date")
+    if start and end and end < start:
+        raise ValueError("end_date is before start_date")
+    if start is None and precision is not DatePrecision.unknown:
+        raise ValueError("an undated event must have date_precision 'unknown'")
+    if start is not None and precision is DatePrecision.unknown:
+        raise ValueError("a dated event needs a date_precision other than 'unknown'")
 
 
 class EventActorRead(Schema):
@@ -83,8 +88,29 @@ class EventRead(Schema):
     actors: list[EventActorRead] = Field(description="Who took part, and how.")
     locations: list[LocationRead] = Field(description="Where it happened.")
     quantities: list[QuantityRead] = Field(description="Numbers reported about it.")
+    source_count: int = Field(
+        default=0, description="How many different sources have claims about it."
+    )
     created_at: datetime = Field(description="When the record was created (UTC).")
     updated_at: datetime = Field(description="When the record last changed (UTC).")
+
+
+class FigureRead(Schema):
+    """One source's figure for a quantity."""
+
+    value: float = Field(description="The number in base units.")
+    qualifier: str = Field(description="How the number bounds the true value.")
+    as_reported: str | None = Field(description="The source's words.")
+    claim_id: str = Field(description="The claim that reports it.")
+    source_id: str = Field(description="The source of that claim.")
+
+
+class FigureConflict(Schema):
+    """Sources whose figures for one quantity cannot all be true."""
+
+    label: str = Field(description="What is counted.")
+    unit: str = Field(description="The unit.")
+    figures: list[FigureRead] = Field(description="Every figure given for it, side by side.")
 
 
 class RelatedEventRead(Schema):
@@ -106,6 +132,11 @@ class EventDetail(EventRead):
     claims: list[ClaimRead] = Field(description="Every claim about the event, in source order.")
     related: list[RelatedEventRead] = Field(description="Linked events, both directions.")
     source_ids: list[str] = Field(description="The sources its claims come from.")
+    figure_conflicts: list[FigureConflict] = Field(
+        default_factory=list,
+        description="Quantities for which sources give figures that cannot all be true (their "
+        "ranges do not overlap); every figure is kept, with its source.",
+    )
 
 
 class EventPageMeta(PageMeta):
@@ -151,7 +182,7 @@ class ActorMatch(StrEnum):
     any = "any"
 
 
-class EventFilters(Schema):
+class EventFilters(AsOfQuery):
     """The event filters every event list, statistic and network takes; repeated parameters
     are any-of, except `actor`."""
 
@@ -195,6 +226,12 @@ class EventFilters(Schema):
         description="Source id: events with a claim from it (repeatable, any-of).",
     )
     tag: list[Text] = Field(default_factory=list, description="Tag (repeatable, any-of).")
+    min_sources: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="Only events that claims of at least this many different sources support.",
+    )
     q: Text | None = Field(
         default=None,
         max_length=200,

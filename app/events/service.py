@@ -51,6 +51,8 @@ from app.events.schemas import (
     EventRead,
     EventSort,
     Expand,
+    FigureConflict,
+    FigureRead,
 )
 from app.locations import service as locations
 from app.locations.models import Location
@@ -248,6 +250,14 @@ def plan(session: Session, f: EventFilters, *, with_precision: bool = True) -> P
     if f.tag:
         tagged = aliased(EventTag)
         conds.append(exists().where(tagged.event_id == Event.id, tagged.tag.in_(f.tag)))
+    if f.min_sources is not None:
+        cited = aliased(Claim)
+        sources_of = (
+            select(func.count(cited.source_id.distinct()))
+            .where(cited.event_id == Event.id)
+            .scalar_subquery()
+        )
+        conds.append(sources_of >= f.min_sources)
     if f.q is not None:
         conds.append(search.matching_events(session, f.q))
     return result
@@ -413,7 +423,7 @@ def _records(session: Session, batch: Sequence[Any]) -> Iterator[dict[str, Any]]
     }
     for row in batch:
         record = {key: _iso(value) for key, value in row._mapping.items()}
-        tags, actors_json, places_json, quantities_json = related[row.id]
+        tags, actors_json, places_json, quantities_json, source_count = related[row.id]
         record["tags"] = orjson.loads(tags)
         record["actors"] = orjson.loads(actors_json)
         places = orjson.loads(places_json)
@@ -421,6 +431,7 @@ def _records(session: Session, batch: Sequence[Any]) -> Iterator[dict[str, Any]]
             place["coordinates_note"] = ENRICHMENT_NOTE
         record["locations"] = places
         record["quantities"] = orjson.loads(quantities_json)
+        record["source_count"] = source_count
         yield {key: record[key] for key in EVENT_FIELDS}
 
 
@@ -465,7 +476,8 @@ def _relations_sql(array: str, obj: str, booleans: str) -> str:
             "x.position, x.location_id",
         )
     },
-  {agg(quantity, "quantities q WHERE q.event_id = e.id", "q.id")}
+  {agg(quantity, "quantities q WHERE q.event_id = e.id", "q.id")},
+  (SELECT count(DISTINCT c.source_id) FROM claims c WHERE c.event_id = e.id)
 FROM events e WHERE e.id IN :ids"""
 
 
@@ -531,6 +543,57 @@ def get(session: Session, event_id: str) -> EventWithEvidence:
         )
     )
     return EventWithEvidence(event, claims, list(event.relations), incoming)
+
+
+def figure_conflicts(claims: Sequence[Claim]) -> list[FigureConflict]:
+    """Quantities (same label and unit) for which two sources give figures whose ranges do
+    not overlap: both cannot be true, so both are shown, each with its source."""
+    groups: dict[tuple[str, str], list[tuple[Claim, Quantity]]] = defaultdict(list)
+    for claim in claims:
+        for q in claim.quantities:
+            groups[(q.label, q.unit)].append((claim, q))
+    conflicts = []
+    for (label, unit), figures in groups.items():
+        disjoint = any(
+            a.source_id != b.source_id and not _overlap(p, q)
+            for n, (a, p) in enumerate(figures)
+            for b, q in figures[n + 1 :]
+        )
+        if disjoint:
+            conflicts.append(
+                FigureConflict(
+                    label=label,
+                    unit=unit,
+                    figures=[
+                        FigureRead(
+                            value=q.value,
+                            qualifier=q.qualifier,
+                            as_reported=q.as_reported,
+                            claim_id=c.id,
+                            source_id=c.source_id,
+                        )
+                        for c, q in figures
+                    ],
+                )
+            )
+    return conflicts
+
+
+def _overlap(a: Quantity, b: Quantity) -> bool:
+    """Whether two reported ranges share a possible value."""
+
+    def below(
+        high: float | None, high_in: bool | None, low: float | None, low_in: bool | None
+    ) -> bool:
+        # the range ending at `high` lies wholly below the one starting at `low`
+        if high is None or low is None:
+            return False
+        return high < low or (high == low and not (high_in and low_in))
+
+    return not (
+        below(a.high, a.high_inclusive, b.low, b.low_inclusive)
+        or below(b.high, b.high_inclusive, a.low, a.low_inclusive)
+    )
 
 
 def span_days(start: date | None, end: date | None) -> int | None:

@@ -28,5 +28,7 @@ class Source(Base):
     text_length: Mapped[int | None] = mapped_column()
     retrieved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     description: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text, deferred=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    version: Mapped[int] = mapped_column(default=1, server_default="1")

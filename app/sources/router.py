@@ -6,16 +6,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from app import formats
-from app.deps import SessionDep
+from app.deps import ReadSessionDep, check_reader
 from app.errors import problem_responses
-from app.http_cache import record_data_version
+from app.http_cache import RECORD_VERSION, record_data_version
 from app.schemas import PageQuery, Text
 from app.sources import service
 from app.sources.models import Source
 from app.sources.schemas import SourcePage, SourceRead
 
 router = APIRouter(
-    prefix="/v1/sources", tags=["sources"], dependencies=[Depends(record_data_version)]
+    prefix="/v1/sources",
+    tags=["sources"],
+    dependencies=[Depends(record_data_version), Depends(check_reader)],
 )
 
 
@@ -30,7 +32,7 @@ def _read(source: Source, claim_count: int) -> SourceRead:
     responses=problem_responses(406, 422) | formats.alternative_media(formats.LIST_FORMATS),
 )
 def list_sources(
-    session: SessionDep, request: Request, query: Annotated[PageQuery, Query()]
+    session: ReadSessionDep, request: Request, query: Annotated[PageQuery, Query()]
 ) -> Response:
     """Source documents ordered by id, each with how many claims cite it. JSON, CSV or
     NDJSON; `limit=all` streams every source."""
@@ -60,10 +62,13 @@ def list_sources(
     responses=problem_responses(404, 422),
 )
 def get_source(
-    session: SessionDep,
+    session: ReadSessionDep,
+    response: Response,
     source_id: Annotated[
         Text, Path(description="Source id.", examples=["putin-roundup-article"], max_length=120)
     ],
 ) -> SourceRead:
     """One source document: its metadata and the sha256 of the text evidence points into."""
-    return _read(*service.get(session, source_id))
+    source, claims = service.get(session, source_id)
+    response.headers[RECORD_VERSION] = str(source.version)
+    return _read(source, claims)

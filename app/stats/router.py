@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from app import formats
-from app.deps import SessionDep
+from app.deps import ReadSessionDep, check_reader
 from app.errors import problem_responses
 from app.http_cache import record_data_version
 from app.stats import service
@@ -20,7 +20,9 @@ from app.stats.schemas import (
     TimelineQuery,
 )
 
-router = APIRouter(tags=["analytics"], dependencies=[Depends(record_data_version)])
+router = APIRouter(
+    tags=["analytics"], dependencies=[Depends(record_data_version), Depends(check_reader)]
+)
 
 TABLE_FORMATS = formats.LIST_FORMATS
 
@@ -42,7 +44,7 @@ def _table(
     responses=problem_responses(406, 422) | formats.alternative_media(TABLE_FORMATS),
 )
 def timeline(
-    session: SessionDep, request: Request, query: Annotated[TimelineQuery, Query()]
+    session: ReadSessionDep, request: Request, query: Annotated[TimelineQuery, Query()]
 ) -> Response:
     """How many matching events overlap each day, ISO week (Monday first), month or year,
     with every event filter of GET /v1/events.
@@ -65,7 +67,7 @@ def timeline(
     response_model=Summary,
     responses=problem_responses(422),
 )
-def summary(session: SessionDep, query: Annotated[SummaryQuery, Query()]) -> Summary:
+def summary(session: ReadSessionDep, query: Annotated[SummaryQuery, Query()]) -> Summary:
     """Totals, the date span covered, and counts by type, status, country and top actors, for
     the events matching every given filter of GET /v1/events."""
     return service.summary(session, query)
@@ -78,7 +80,7 @@ def summary(session: SessionDep, query: Annotated[SummaryQuery, Query()]) -> Sum
     responses=problem_responses(406, 422) | formats.alternative_media(TABLE_FORMATS),
 )
 def quantities(
-    session: SessionDep, request: Request, query: Annotated[QuantityQuery, Query()]
+    session: ReadSessionDep, request: Request, query: Annotated[QuantityQuery, Query()]
 ) -> Response:
     """Sums of reported figures per period, label and unit, carried as ranges: "over 30" and
     "up to 40" add up to [30, open), not to a number. `meta.method` states the rules."""
@@ -93,7 +95,7 @@ def quantities(
     response_model=Network,
     responses=problem_responses(422),
 )
-def network(session: SessionDep, query: Annotated[NetworkQuery, Query()]) -> Network:
+def network(session: ReadSessionDep, query: Annotated[NetworkQuery, Query()]) -> Network:
     """Actors of the matching events as nodes, and pairs of actors as edges weighted by their
     shared events (the count `GET /v1/events?actor=a&actor=b` gives for the same filters). In
     `directed` mode edges run from initiator to target."""

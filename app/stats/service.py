@@ -220,6 +220,8 @@ def _rollup_scope(session: Session, f: TimelineQuery) -> str | None:
     others = (f.type, f.status, f.country, f.location, f.source, f.tag)
     if any(others) or f.q is not None or f.bbox is not None or f.precision is not None:
         return None
+    if f.min_sources is not None:
+        return None
     if f.group_by is not None or f.expand is Expand.members:
         return None
     actor_ids = actors.resolve(session, f.actor)

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.events import service as events
 from app.events.models import Event, TimelineDay
 from app.seed import service as seed
-from app.vocab import EventType
+from app.vocab import DatePrecision, EventType
 from tests.factories import make_event
 
 SEED_FILE = Path(__file__).resolve().parents[2] / "seed_data" / "article.yaml"
@@ -97,7 +97,11 @@ def test_rollups_stay_exact_through_writes(client: TestClient, session: Session)
     # Move an event, change its actors and end it, through the seed's upsert path.
     bundle = seed.load_bundle(SEED_FILE)
     moved = bundle.events[0].model_copy(
-        update={"start_date": date(2024, 5, 1), "end_date": date(2024, 6, 30)}
+        update={
+            "start_date": date(2024, 5, 1),
+            "end_date": date(2024, 6, 30),
+            "date_precision": DatePrecision.day,
+        }
     )
     bundle.events[0] = moved.model_copy(update={"actors": moved.actors[:1]})
     seed.apply(session, bundle)

@@ -1,0 +1,1 @@
+"""API keys: who may read and write."""

@@ -1,0 +1,83 @@
+"""HTTP routes of the change feed and of an event's history."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query
+
+from app.changes import service
+from app.changes.schemas import ChangesMeta, ChangesPage, HistoryPage
+from app.curation.schemas import Kind
+from app.deps import SessionDep, check_reader
+from app.errors import InvalidParameter, NotFound, problem_responses
+from app.events.models import Event
+from app.http_cache import record_data_version
+from app.pagination import decode_cursor, encode_cursor
+from app.schemas import Text
+
+router = APIRouter(
+    tags=["changes"], dependencies=[Depends(record_data_version), Depends(check_reader)]
+)
+
+
+@router.get(
+    "/v1/changes",
+    summary="The change feed",
+    response_model=ChangesPage,
+    responses=problem_responses(422),
+)
+def list_changes(
+    session: SessionDep,
+    since: Annotated[
+        str | None,
+        Query(
+            description="`meta.next_cursor` of the previous call; omit to start at the beginning.",
+            max_length=200,
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Changes per page.")] = 100,
+    kind: Annotated[list[Kind], Query(description="Only these kinds of record (repeatable).")] = [],  # noqa: B006
+) -> ChangesPage:
+    """Every created, updated, deleted and merged record across all resources, in the order
+    the changes were committed. A mirror stores `meta.next_cursor` and polls with it: it
+    sees each change exactly once, never one out of order. Deleted records appear as
+    tombstones (`op: deleted`, `after: null`). Replaying `after` documents in order
+    rebuilds every record as it stands."""
+    position = 0
+    if since is not None:
+        try:
+            (raw,) = decode_cursor(since, "changes", 1)
+        except InvalidParameter as exc:
+            raise InvalidParameter(exc.detail, param="since") from exc
+        if raw is None or not raw.isdigit():
+            raise InvalidParameter("cursor is malformed", param="since")
+        position = int(raw)
+    rows, more = service.feed(session, position, limit, [k.value for k in kind])
+    last = rows[-1].seq if rows else position
+    return ChangesPage(
+        data=[service.revision_read(r) for r in rows],
+        meta=ChangesMeta(
+            next_cursor=encode_cursor("changes", [str(last)]), has_more=more, limit=limit
+        ),
+    )
+
+
+@router.get(
+    "/v1/events/{event_id}/history",
+    summary="An event's history",
+    response_model=HistoryPage,
+    responses=problem_responses(404, 422),
+)
+def event_history(
+    session: SessionDep,
+    event_id: Annotated[Text, Path(description="Event id.", max_length=160)],
+) -> HistoryPage:
+    """Every revision of the event and of the claims about it, oldest first: who (the API
+    key's name), when, and per field what it was before and after. A deleted event keeps
+    its history."""
+    rows = service.history(session, event_id)
+    if not rows and session.get(Event, event_id) is None:
+        raise NotFound(f"no event with id {event_id!r}", param="event_id")
+    return HistoryPage(
+        data=[service.revision_read(r) for r in rows],
+        meta={"event_id": event_id, "count": len(rows)},
+    )

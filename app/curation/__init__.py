@@ -1,0 +1,1 @@
+"""Writes: resource documents, their revisions, ingestion of new reporting."""

@@ -1,0 +1,405 @@
+"""HTTP routes that write: create, patch and delete records, and ingest new reporting.
+
+Every route here needs an API key with scope write, commits before it answers (so a 2xx
+means the change is stored), and answers with the record as GET shows it, with its ETag.
+"""
+
+from collections.abc import Callable
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Header, Path, Request, Response
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.actors.router import get_actor
+from app.actors.schemas import ActorCreate, ActorDetail
+from app.claims.router import get_claim
+from app.claims.schemas import ClaimRead
+from app.curation import service
+from app.curation.schemas import (
+    ActorPatch,
+    ClaimDoc,
+    ClaimPatch,
+    EventDoc,
+    EventIn,
+    EventPatch,
+    IngestBundle,
+    IngestReport,
+    Kind,
+    SourceDoc,
+    SourcePatch,
+)
+from app.deps import SessionDep, WriterDep
+from app.errors import problem_responses
+from app.events.router import get_event
+from app.events.schemas import EventDetail
+from app.http_cache import record_etag
+from app.schemas import Text
+from app.sources.router import get_source
+from app.sources.schemas import SourceRead
+
+router = APIRouter()
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="Any unique string: a retry with the same key and body is answered "
+        "once, as the first time; the same key with another body is a 422.",
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match",
+        max_length=1000,
+        description="The ETag of the record as you read it (`*`: whatever its version).",
+    ),
+]
+RecordId = Annotated[Text, Path(description="The record's id.", max_length=180)]
+
+WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
+CREATE_ERRORS = problem_responses(401, 403, 409, 422)
+
+READERS: dict[Kind, Callable[[Session, str], BaseModel]] = {
+    Kind.event: lambda s, i: get_event(s, Response(), i),
+    Kind.actor: lambda s, i: get_actor(s, Response(), i),
+    Kind.source: lambda s, i: get_source(s, Response(), i),
+    Kind.claim: lambda s, i: get_claim(s, Response(), i),
+}
+
+
+def _answer(session: Session, kind: Kind, record_id: str, status: int) -> Response:
+    """The record as GET shows it, with its ETag (and Location for a creation)."""
+    body = orjson.dumps(READERS[kind](session, record_id).model_dump(mode="json"))
+    model = service.MODELS[kind]
+    version = session.scalar(select(model.version).where(model.id == record_id)) or 1
+    headers = {"ETag": record_etag(version, body)}
+    if status == 201:
+        headers["Location"] = f"/v1/{kind.value}s/{record_id}"
+    return Response(body, status, headers=headers, media_type="application/json")
+
+
+def _once(
+    session: Session,
+    request: Request,
+    writer: str,
+    key: str | None,
+    body: BaseModel,
+    write: Callable[[], Response],
+) -> Response:
+    """Run a POST once per Idempotency-Key; commit before answering."""
+    fingerprint = service.request_hash(
+        request.method, request.url.path, body.model_dump_json().encode()
+    )
+    if key is not None:
+        stored = service.remembered(session, writer, key, fingerprint)
+        if stored is not None:
+            status, text = stored
+            return Response(
+                text,
+                status,
+                media_type="application/json",
+                headers={"Idempotent-Replayed": "true"},
+            )
+    answer = write()
+    if key is not None:
+        service.remember(
+            session, writer, key, fingerprint, answer.status_code, bytes(answer.body).decode()
+        )
+    session.commit()
+    return answer
+
+
+def _committed(session: Session, answer: Response) -> Response:
+    session.commit()
+    return answer
+
+
+# -- events ----------------------------------------------------------------------------------
+
+
+@router.post(
+    "/v1/events",
+    tags=["events"],
+    summary="Create an event with its claims",
+    status_code=201,
+    response_model=EventDetail,
+    responses=CREATE_ERRORS,
+)
+def create_event(
+    session: SessionDep,
+    request: Request,
+    writer: WriterDep,
+    body: EventIn,
+    key: IdempotencyKey = None,
+) -> Response:
+    """A new event and the claims that support it (each names its source). Referenced actors,
+    places, related events and sources must exist; each evidence span must lie inside its
+    source and, when the source's text is stored, be exactly that text."""
+
+    def write() -> Response:
+        doc = EventDoc.model_validate(body.model_dump(exclude={"claims"}))
+        claims = [
+            ClaimDoc.model_validate(c.model_dump() | {"event_id": body.id}) for c in body.claims
+        ]
+        service.create(session, writer.name, Kind.event, doc, claims)
+        return _answer(session, Kind.event, body.id, 201)
+
+    return _once(session, request, writer.name, key, body, write)
+
+
+@router.patch(
+    "/v1/events/{record_id}",
+    tags=["events"],
+    summary="Change an event",
+    response_model=EventDetail,
+    responses=WRITE_ERRORS,
+)
+def patch_event(
+    session: SessionDep,
+    writer: WriterDep,
+    record_id: RecordId,
+    body: EventPatch,
+    if_match: IfMatch = None,
+) -> Response:
+    """Change the fields given (null clears one); lists given replace the whole list. Needs
+    If-Match: 412 when the event changed since you read it, 428 without the header."""
+    service.update_record(session, writer.name, Kind.event, record_id, if_match, body)
+    return _committed(session, _answer(session, Kind.event, record_id, 200))
+
+
+@router.delete(
+    "/v1/events/{record_id}",
+    tags=["events"],
+    summary="Delete an event",
+    status_code=204,
+    responses=WRITE_ERRORS,
+)
+def delete_event(
+    session: SessionDep, writer: WriterDep, record_id: RecordId, if_match: IfMatch = None
+) -> Response:
+    """Remove the event and its claims from reads; they stay in its history and the change
+    feed (as tombstones). Needs If-Match."""
+    service.delete_record(session, writer.name, Kind.event, record_id, if_match)
+    return _committed(session, Response(status_code=204))
+
+
+# -- claims, actors, sources -----------------------------------------------------------------
+
+
+@router.post(
+    "/v1/claims",
+    tags=["claims"],
+    summary="Create a claim",
+    status_code=201,
+    response_model=ClaimRead,
+    responses=CREATE_ERRORS,
+)
+def create_claim(
+    session: SessionDep,
+    request: Request,
+    writer: WriterDep,
+    body: ClaimDoc,
+    key: IdempotencyKey = None,
+) -> Response:
+    """A new statement of a source, about an event (or none: a general remark)."""
+
+    def write() -> Response:
+        service.create(session, writer.name, Kind.claim, body)
+        return _answer(session, Kind.claim, body.id, 201)
+
+    return _once(session, request, writer.name, key, body, write)
+
+
+@router.patch(
+    "/v1/claims/{record_id}",
+    tags=["claims"],
+    summary="Change a claim",
+    response_model=ClaimRead,
+    responses=WRITE_ERRORS,
+)
+def patch_claim(
+    session: SessionDep,
+    writer: WriterDep,
+    record_id: RecordId,
+    body: ClaimPatch,
+    if_match: IfMatch = None,
+) -> Response:
+    """Change the fields given; needs If-Match."""
+    service.update_record(session, writer.name, Kind.claim, record_id, if_match, body)
+    return _committed(session, _answer(session, Kind.claim, record_id, 200))
+
+
+@router.delete(
+    "/v1/claims/{record_id}",
+    tags=["claims"],
+    summary="Delete a claim",
+    status_code=204,
+    responses=WRITE_ERRORS,
+)
+def delete_claim(
+    session: SessionDep, writer: WriterDep, record_id: RecordId, if_match: IfMatch = None
+) -> Response:
+    """Remove the claim from reads (it stays in history); needs If-Match."""
+    service.delete_record(session, writer.name, Kind.claim, record_id, if_match)
+    return _committed(session, Response(status_code=204))
+
+
+@router.post(
+    "/v1/actors",
+    tags=["actors"],
+    summary="Create an actor",
+    status_code=201,
+    response_model=ActorDetail,
+    responses=CREATE_ERRORS,
+)
+def create_actor(
+    session: SessionDep,
+    request: Request,
+    writer: WriterDep,
+    body: ActorCreate,
+    key: IdempotencyKey = None,
+) -> Response:
+    """A new person, state, organisation or group."""
+
+    def write() -> Response:
+        service.create(session, writer.name, Kind.actor, body)
+        return _answer(session, Kind.actor, body.id, 201)
+
+    return _once(session, request, writer.name, key, body, write)
+
+
+@router.patch(
+    "/v1/actors/{record_id}",
+    tags=["actors"],
+    summary="Change an actor",
+    response_model=ActorDetail,
+    responses=WRITE_ERRORS,
+)
+def patch_actor(
+    session: SessionDep,
+    writer: WriterDep,
+    record_id: RecordId,
+    body: ActorPatch,
+    if_match: IfMatch = None,
+) -> Response:
+    """Change the fields given; needs If-Match."""
+    service.update_record(session, writer.name, Kind.actor, record_id, if_match, body)
+    return _committed(session, _answer(session, Kind.actor, record_id, 200))
+
+
+@router.delete(
+    "/v1/actors/{record_id}",
+    tags=["actors"],
+    summary="Delete an actor",
+    status_code=204,
+    responses=WRITE_ERRORS,
+)
+def delete_actor(
+    session: SessionDep, writer: WriterDep, record_id: RecordId, if_match: IfMatch = None
+) -> Response:
+    """Remove an actor no event, claim or affiliation names (409 otherwise); needs If-Match."""
+    service.delete_record(session, writer.name, Kind.actor, record_id, if_match)
+    return _committed(session, Response(status_code=204))
+
+
+@router.post(
+    "/v1/sources",
+    tags=["sources"],
+    summary="Create a source",
+    status_code=201,
+    response_model=SourceRead,
+    responses=CREATE_ERRORS,
+)
+def create_source(
+    session: SessionDep,
+    request: Request,
+    writer: WriterDep,
+    body: SourceDoc,
+    key: IdempotencyKey = None,
+) -> Response:
+    """A new document. With `text`, its sha256 and length are computed and every claim's
+    span will be checked against it."""
+
+    def write() -> Response:
+        doc = body
+        if body.text is not None:
+            doc = body.model_copy(
+                update={"sha256": service.text_digest(body.text), "text_length": len(body.text)}
+            )
+        service.create(session, writer.name, Kind.source, doc)
+        return _answer(session, Kind.source, body.id, 201)
+
+    return _once(session, request, writer.name, key, body, write)
+
+
+@router.patch(
+    "/v1/sources/{record_id}",
+    tags=["sources"],
+    summary="Change a source",
+    response_model=SourceRead,
+    responses=WRITE_ERRORS,
+)
+def patch_source(
+    session: SessionDep,
+    writer: WriterDep,
+    record_id: RecordId,
+    body: SourcePatch,
+    if_match: IfMatch = None,
+) -> Response:
+    """Change the metadata given (never the text: evidence points into it); needs If-Match."""
+    service.update_record(session, writer.name, Kind.source, record_id, if_match, body)
+    return _committed(session, _answer(session, Kind.source, record_id, 200))
+
+
+@router.delete(
+    "/v1/sources/{record_id}",
+    tags=["sources"],
+    summary="Delete a source",
+    status_code=204,
+    responses=WRITE_ERRORS,
+)
+def delete_source(
+    session: SessionDep, writer: WriterDep, record_id: RecordId, if_match: IfMatch = None
+) -> Response:
+    """Remove a source no claim cites (409 otherwise); needs If-Match."""
+    service.delete_record(session, writer.name, Kind.source, record_id, if_match)
+    return _committed(session, Response(status_code=204))
+
+
+# -- ingestion -------------------------------------------------------------------------------
+
+
+@router.post(
+    "/v1/ingest",
+    tags=["curation"],
+    summary="Ingest new reporting",
+    response_model=IngestReport,
+    responses=CREATE_ERRORS,
+)
+def ingest(
+    session: SessionDep,
+    request: Request,
+    writer: WriterDep,
+    body: IngestBundle,
+    key: IdempotencyKey = None,
+) -> Response:
+    """One source with its text, and the actors, places, events and claims found in it, in
+    the seed's bundle format (JSON here; `geoevents ingest FILE` also reads YAML).
+
+    All or nothing, in one transaction: every span, quote and reported number is checked
+    against the text before anything is written, and the text's sha256 is stored. An
+    incoming event that matches an existing one (same type, overlapping dates, the same
+    principal actors: initiators and targets, else everyone named) is not added again: its
+    claims become evidence for the existing event, which the report lists as
+    `corroborated`. Ingesting the same bundle again changes nothing."""
+
+    def write() -> Response:
+        report = service.ingest(session, writer.name, body)
+        return Response(report.model_dump_json(), 200, media_type="application/json")
+
+    return _once(session, request, writer.name, key, body, write)
