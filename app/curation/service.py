@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -511,7 +511,7 @@ class Changes:
         """Append a revision for every touched record that changed; bump versions and the
         data version. Returns the revisions, in the order written."""
         self.session.flush()
-        now = utcnow()
+        now = datetime.now(UTC)  # to the microsecond: as_of tells apart changes a moment apart
         written: list[Revision] = []
         for kind in ORDER:
             tracked = self.before.get(kind)
@@ -533,7 +533,9 @@ class Changes:
         for event_id, note in self.notes:
             current = documents(self.session, Kind.event, [event_id]).get(event_id)
             version = _versions(self.session, Kind.event, [event_id]).get(event_id, 1)
-            revision = self._revision(Kind.event, event_id, Op.merged, version, None, current, now)
+            revision = self._revision(
+                Kind.event, event_id, Op.merged, version, current, current, now
+            )
             revision.note = note
             written.append(revision)
         if written:
@@ -808,6 +810,11 @@ def delete_record(
     if kind is Kind.event:
         claim_ids = list(session.scalars(select(Claim.id).where(Claim.event_id == record_id)))
         tracker.track(Kind.claim, claim_ids)
+        # Events linking to it lose that link: their documents change too.
+        linking = session.scalars(
+            select(EventRelation.event_id).where(EventRelation.related_event_id == record_id)
+        )
+        tracker.track(Kind.event, list(linking))
         remove(session, Kind.claim, claim_ids)
     remove(session, kind, [record_id])
     tracker.record()

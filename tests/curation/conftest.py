@@ -1,0 +1,68 @@
+"""Keys and helpers for the write API's tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from app.auth import service as auth
+from app.auth.schemas import Scope
+
+
+@pytest.fixture
+def keys(session: Session) -> dict[str, str]:
+    """Secrets of a read, a write, an admin and a revoked write key."""
+    made = {scope.value: auth.create(session, f"test-{scope.value}", scope) for scope in Scope}
+    made["revoked"] = auth.create(session, "test-revoked", Scope.write)
+    auth.revoke(session, "test-revoked")
+    session.commit()
+    return made
+
+
+def bearer(secret: str) -> dict[str, str]:
+    """The Authorization header for a key."""
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def new_event(event_id: str = "test-new-event", **changes: Any) -> dict[str, Any]:
+    """A valid POST /v1/events body citing the seed source (span checked against its length)."""
+    body: dict[str, Any] = {
+        "id": event_id,
+        "title": "A test event",
+        "summary": None,
+        "event_type": "CONSULT",
+        "status": "occurred",
+        "start_date": "2026-03-01",
+        "end_date": "2026-03-02",
+        "date_precision": "day",
+        "date_note": None,
+        "tags": ["test"],
+        "actors": [{"actor": "russia", "role": "participant"}],
+        "locations": ["kyiv"],
+        "related": [],
+        "claims": [
+            {
+                "id": f"{event_id}-claim",
+                "source_id": "putin-roundup-article",
+                "statement": "A test statement.",
+                "quote": None,
+                "speaker": None,
+                "hedging": "asserted",
+                "evidence": {"start": 0, "end": 4, "text": "News"},
+                "quantities": [
+                    {"label": "drones", "value": 3, "unit": "drones", "qualifier": "exact"}
+                ],
+            }
+        ],
+    }
+    return body | changes
+
+
+def etag(client: TestClient, url: str) -> str:
+    """The ETag of a record as GET shows it."""
+    answer = client.get(url)
+    assert answer.status_code == 200, answer.text
+    return str(answer.headers["etag"])
