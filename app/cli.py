@@ -45,12 +45,38 @@ def cmd_serve(args: argparse.Namespace) -> None:
     print(f"geoevents on http://{args.host}:{args.port}  (docs at /docs)", flush=True)
     uvicorn.run(
         "app.main:create_app",
+        log_config=_log_config(args.log_level),
+        access_log=False,  # app.limits writes one JSON line per request instead
         factory=True,
         host=args.host,
         port=args.port,
         workers=args.workers,
         log_level=args.log_level,
     )
+
+
+def _log_config(level: str) -> dict[str, Any]:
+    """uvicorn's own logs as they are; the access log as JSON lines on stdout."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = {**LOGGING_CONFIG}
+    config["formatters"] = {
+        **LOGGING_CONFIG["formatters"],
+        "json": {"()": "app.limits.JsonFormatter"},
+    }
+    config["handlers"] = {
+        **LOGGING_CONFIG["handlers"],
+        "json": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "stream": "ext://sys.stdout",
+        },
+    }
+    config["loggers"] = {
+        **LOGGING_CONFIG["loggers"],
+        "geoevents.access": {"handlers": ["json"], "level": level.upper(), "propagate": False},
+    }
+    return config
 
 
 def cmd_db(args: argparse.Namespace) -> None:

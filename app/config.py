@@ -49,6 +49,12 @@ class Settings(BaseSettings):
         description="Require an API key (any scope) for reads too; the response cache is then "
         "off, so that every answer is authorised.",
     )
+    max_body_bytes: int = Field(
+        default=5_000_000, ge=1, description="Largest request body accepted (413 beyond)."
+    )
+    max_query_bytes: int = Field(
+        default=8192, ge=256, description="Longest query string accepted (414 beyond)."
+    )
     request_concurrency: int = Field(
         default=4,
         ge=0,

@@ -1,8 +1,15 @@
-"""Limits that keep a process fast under load."""
+"""Limits and guards around every request: concurrency, body size and type, request ids,
+security headers, access logs."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
+import re
+import time
+import uuid
+from datetime import UTC, datetime
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -44,3 +51,168 @@ class ConcurrencyLimitMiddleware:
         finally:
             if held:
                 slots.release()
+
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+]
+JSON_TYPES = ("application/json", "application/problem+json")
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+class RequestGuardMiddleware:
+    """Every response gets security headers and an X-Request-ID (the client's, if it sent a
+    sane one); request bodies must be JSON (415) and at most `max_body` bytes (413), checked
+    before the app reads them; one JSON log line per request, without credentials."""
+
+    def __init__(self, app: ASGIApp, max_body: int, max_query: int) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.max_query = max_query
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = {k.lower(): v for k, v in scope.get("headers", [])}
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message = dict(message)
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *SECURITY_HEADERS,
+                    (b"x-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        refusal = self._refusal(scope, headers)
+        try:
+            if refusal is not None:
+                await send_problem(send_with_headers, scope, *refusal)
+            else:
+                capped_receive, guarded_send = self._capped(receive, scope, send_with_headers)
+                await self.app(scope, capped_receive, guarded_send)
+        finally:
+            LOG.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "client": (scope.get("client") or ("", 0))[0],
+                },
+            )
+
+    def _refusal(
+        self, scope: Scope, headers: dict[bytes, bytes]
+    ) -> tuple[int, str, str, str] | None:
+        if len(scope.get("query_string", b"")) > self.max_query:
+            return 414, "uri-too-long", f"the query string is over {self.max_query} bytes", "query"
+        if scope["method"] not in BODY_METHODS:
+            return None
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.max_body:
+            return 413, "content-too-large", f"the body is over {self.max_body} bytes", "body"
+        media = headers.get(b"content-type", b"").decode("latin-1").split(";")[0].strip().lower()
+        has_body = (length is not None and length != b"0") or b"transfer-encoding" in headers
+        if has_body and media not in JSON_TYPES:
+            return (
+                415,
+                "unsupported-media-type",
+                "send the body as application/json",
+                "Content-Type",
+            )
+        return None
+
+    def _capped(self, receive: Receive, scope: Scope, send: Send) -> tuple[Receive, Send]:
+        """Count a body sent without Content-Length; past the cap, answer 413 and tell the
+        app the client has gone, so that nothing it does with the request is kept."""
+        seen = 0
+        refused = False
+        limit = self.max_body
+
+        async def capped_receive() -> Message:
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    refused = True
+                    detail = f"the body is over {limit} bytes"
+                    await send_problem(send, scope, 413, "content-too-large", detail, "body")
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if not refused:
+                await send(message)
+
+        return capped_receive, guarded_send
+
+
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+TITLES = {
+    413: "Content too large",
+    414: "URI too long",
+    415: "Unsupported media type",
+}
+
+
+async def send_problem(
+    send: Send, scope: Scope, status: int, slug: str, detail: str, param: str
+) -> None:
+    """Answer with a problem+json document before the app sees the request."""
+    body = json.dumps(
+        {
+            "type": f"/problems/{slug}",
+            "title": TITLES[status],
+            "status": status,
+            "detail": detail,
+            "instance": scope["path"],
+            "param": param,
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, message and the record's extra fields."""
+
+    FIELDS = ("request_id", "method", "path", "status", "duration_ms", "client")
+
+    def format(self, record: logging.LogRecord) -> str:
+        """The record as a JSON line."""
+        line = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "msg": record.getMessage(),
+        }
+        line |= {k: getattr(record, k) for k in self.FIELDS if hasattr(record, k)}
+        return json.dumps(line)
+
+
+LOG = logging.getLogger("geoevents.access")

@@ -19,7 +19,7 @@ from app.errors import install_error_handlers
 from app.events.router import router as events_router
 from app.health import router as health_router
 from app.http_cache import HTTPCacheMiddleware, ResponseCache
-from app.limits import ConcurrencyLimitMiddleware
+from app.limits import ConcurrencyLimitMiddleware, RequestGuardMiddleware
 from app.sources.router import router as sources_router
 from app.stats.router import router as stats_router
 
@@ -104,6 +104,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "X-Total-Count",
             "X-Excluded-Without-Coordinates",
         ],
+    )
+    app.add_middleware(
+        RequestGuardMiddleware,
+        max_body=settings.max_body_bytes,
+        max_query=settings.max_query_bytes,
     )
     install_error_handlers(app)
     install_docs(app)

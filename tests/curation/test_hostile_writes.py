@@ -1,0 +1,103 @@
+"""Hostile and malformed write requests: a clear 4xx, and the database as it was."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.changes.models import DataVersion
+from app.config import Settings
+from app.main import create_app
+from tests.curation.conftest import bearer, new_event
+from tests.test_error_shape import HOSTILE, assert_problem
+
+
+def version(session: Session) -> int:
+    return session.scalar(select(DataVersion.version)) or 0
+
+
+def test_body_size_type_and_shape(
+    settings: Settings, connection: Connection, session: Session, keys: dict[str, str]
+) -> None:
+    app = create_app(settings.model_copy(update={"max_body_bytes": 2000}))
+    app.state.sessionmaker = app.state.read_sessionmaker = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint"
+    )
+    writer = bearer(keys["write"])
+    was = version(session)
+    with TestClient(app) as client:
+        big = new_event(summary="x" * 5000)
+        assert_problem(client.post("/v1/events", json=big, headers=writer), 413, "body")
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+            yield json.dumps(big).encode()
+
+        streamed = client.post(
+            "/v1/events",
+            content=chunks(),
+            headers=writer | {"Content-Type": "application/json"},
+        )
+        assert_problem(streamed, 413, "body")
+        text = client.post(
+            "/v1/events",
+            content=b"id=x",
+            headers=writer | {"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert_problem(text, 415, "Content-Type")
+        deep: object = "x"
+        for _ in range(200):
+            deep = {"a": deep}
+        nested = client.post(
+            "/v1/actors",
+            content=json.dumps(
+                {"id": "deep", "name": "Deep", "kind": "person", "description": deep}
+            )[:1900],
+            headers=writer | {"Content-Type": "application/json"},
+        )
+        assert_problem(nested, 422, None)
+        wrong = client.post("/v1/events", json=["not", "an", "object"], headers=writer)
+        assert_problem(wrong, 422, None)
+        long_query = client.get("/v1/events", params={"q": "x" * 9000})
+        assert_problem(long_query, 414, "query")
+    assert version(session) == was
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+def test_hostile_strings_in_write_bodies(
+    client: TestClient, session: Session, keys: dict[str, str], value: str
+) -> None:
+    writer = bearer(keys["write"])
+    for body in (
+        new_event(value),  # as an id: only slugs pass
+        new_event(actors=[{"actor": value, "role": "initiator"}]),
+        new_event(locations=[value]),
+    ):
+        answer = client.post("/v1/events", json=body, headers=writer)
+        assert_problem(answer, 422, None)
+    stored = client.post(
+        "/v1/actors",
+        json={"id": "hostile-actor", "name": value, "kind": "person", "description": value},
+        headers=writer,
+    )
+    if stored.status_code == 201:  # printable text is data: stored and read back verbatim
+        assert client.get("/v1/actors/hostile-actor").json()["name"] == value
+    else:
+        assert_problem(stored, 422, None)
+    assert client.get("/v1/events", params={"limit": 1}).status_code == 200
+
+
+def test_every_answer_has_security_headers_and_a_request_id(client: TestClient) -> None:
+    for url in ("/v1/events?limit=1", "/v1/nothing", "/healthz", "/docs"):
+        answer = client.get(url)
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["x-frame-options"] == "DENY"
+        assert len(answer.headers["x-request-id"]) == 32
+    echoed = client.get("/healthz", headers={"X-Request-ID": "dash-42"})
+    assert echoed.headers["x-request-id"] == "dash-42"
+    forged = client.get("/healthz", headers={"X-Request-ID": "bad id\\r\\nx"})
+    assert forged.headers["x-request-id"] != "bad id\\r\\nx"
