@@ -5,6 +5,7 @@ from typing import Annotated
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -63,3 +64,23 @@ def readyz(request: Request, head: Annotated[str, Depends(head_revision)]) -> Re
     if current != head:
         raise ServiceUnavailable(f"database at revision {current}, code expects {head}")
     return Ready(status="ok", revision=current)
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}},
+)
+def metrics(request: Request) -> PlainTextResponse:
+    """Requests by route and status, a latency histogram per route, and database pool use,
+    of the process that answers (each worker keeps its own)."""
+    state = request.app.state
+    pools = {"primary": state.engine.pool}
+    read_engine = state.read_sessionmaker.kw.get("bind")
+    read_pool = getattr(read_engine, "pool", None)
+    if read_pool is not None and read_pool is not state.engine.pool:
+        pools["replica"] = read_pool
+    return PlainTextResponse(
+        state.metrics.render(pools), media_type="text/plain; version=0.0.4; charset=utf-8"
+    )

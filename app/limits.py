@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.metrics import Metrics
+
 
 class ConcurrencyLimitMiddleware:
     """At most `limit` requests of this process are worked on at once; the rest wait their
@@ -67,10 +69,11 @@ class RequestGuardMiddleware:
     sane one); request bodies must be JSON (415) and at most `max_body` bytes (413), checked
     before the app reads them; one JSON log line per request, without credentials."""
 
-    def __init__(self, app: ASGIApp, max_body: int, max_query: int) -> None:
+    def __init__(self, app: ASGIApp, max_body: int, max_query: int, metrics: Metrics) -> None:
         self.app = app
         self.max_body = max_body
         self.max_query = max_query
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -103,6 +106,9 @@ class RequestGuardMiddleware:
                 capped_receive, guarded_send = self._capped(receive, scope, send_with_headers)
                 await self.app(scope, capped_receive, guarded_send)
         finally:
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            self.metrics.observe(scope["method"], route, status, elapsed)
             LOG.info(
                 "request",
                 extra={
@@ -110,7 +116,7 @@ class RequestGuardMiddleware:
                     "method": scope["method"],
                     "path": scope["path"],
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round(elapsed * 1000, 2),
                     "client": (scope.get("client") or ("", 0))[0],
                 },
             )

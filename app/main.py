@@ -20,6 +20,7 @@ from app.events.router import router as events_router
 from app.health import router as health_router
 from app.http_cache import HTTPCacheMiddleware, ResponseCache
 from app.limits import ConcurrencyLimitMiddleware, RequestGuardMiddleware
+from app.metrics import Metrics
 from app.sources.router import router as sources_router
 from app.stats.router import router as stats_router
 
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine.execution_options(sqlite_immediate=True))
     app.state.read_sessionmaker = make_sessionmaker(read_engine)
     app.state.point_in_time = PointInTime()
+    app.state.metrics = Metrics()
     entries = 0 if settings.require_read_key else settings.response_cache_entries
     cache = ResponseCache(entries, settings.response_cache_max_body)
     app.state.response_cache = cache
@@ -109,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         RequestGuardMiddleware,
         max_body=settings.max_body_bytes,
         max_query=settings.max_query_bytes,
+        metrics=app.state.metrics,
     )
     install_error_handlers(app)
     install_docs(app)

@@ -27,3 +27,16 @@ def test_readyz_on_an_unmigrated_database(tmp_path: object) -> None:
         assert response.headers["content-type"] == "application/problem+json"
         assert response.headers["retry-after"]
         assert client.get("/healthz").status_code == 200
+
+
+def test_metrics_count_requests_by_route_and_status(client: TestClient) -> None:
+    client.get("/v1/events?limit=1")
+    client.get("/v1/events/nothing-here")
+    text = client.get("/metrics").text
+    assert 'geoevents_requests_total{method="GET",route="/v1/events",status="200"}' in text
+    assert 'route="/v1/events/{event_id}",status="404"' in text
+    assert (
+        'geoevents_request_duration_seconds_bucket{method="GET",route="/v1/events",le="+Inf"}'
+        in text
+    )
+    assert 'geoevents_db_pool_connections{pool="primary",state="checked_out"}' in text
