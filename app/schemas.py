@@ -1,18 +1,46 @@
 """The base every request and response schema shares, and validators used across domains."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import pycountry
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from app.formats import Format
 
 
 class Schema(BaseModel):
-    """Base of all schemas: reads ORM objects, rejects unknown fields on input."""
+    """Base of all schemas: reads ORM objects, rejects unknown fields on input, and rejects
+    control characters (NUL and the like, which no text of ours holds and PostgreSQL cannot
+    store) in any string of a request body."""
 
     model_config = ConfigDict(from_attributes=True, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _printable(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            _check_strings(data, "")
+        return data
+
+
+def _check_strings(value: Any, where: str) -> None:
+    if isinstance(value, str):
+        if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+            raise ValueError(f"{where or 'a string'}: control characters are not allowed")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_strings(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            _check_strings(item, f"{where}.{n}")
 
 
 def to_alpha3(value: str) -> str:
@@ -63,7 +91,12 @@ AS_OF_DESCRIPTION = (
 
 
 class AsOfQuery(Schema):
-    """The point in time every read can be asked at."""
+    """The point in time every read can be asked at; the base of every query model."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _printable(cls, data: Any) -> Any:
+        return data  # query parameters are checked one by one (the Text type), naming each
 
     as_of: datetime | None = Field(
         default=None, description=AS_OF_DESCRIPTION, examples=["2026-02-01T00:00:00Z"]
