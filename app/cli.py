@@ -144,6 +144,32 @@ def cmd_ingest(args: argparse.Namespace) -> None:
     print(report.model_dump_json(indent=2))
 
 
+def cmd_export(args: argparse.Namespace) -> None:
+    """Write the whole history (and the API keys' hashes) as NDJSON."""
+    from app.curation import service as curation
+
+    def write(session: Any) -> None:
+        out = sys.stdout.buffer if args.file == "-" else open(args.file, "wb")  # noqa: SIM115
+        try:
+            for line in curation.export_lines(session):
+                out.write(line)
+        finally:
+            if out is not sys.stdout.buffer:
+                out.close()
+
+    _session_run(write)
+
+
+def cmd_import(args: argparse.Namespace) -> None:
+    """Load an export into an empty database (migrated first)."""
+    from app.curation import service as curation
+
+    _upgrade()
+    with open(args.file, "rb") as fh:
+        counts = _session_run(lambda s: curation.import_lines(s, fh))
+    print("imported " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
 def cmd_bench_generate(args: argparse.Namespace) -> None:
     """Fill an empty database with the synthetic benchmark corpus."""
     from app.bench.generate import generate
@@ -181,6 +207,13 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("file")
     ingest.add_argument("--author", default="cli", help="name the revisions are credited to")
     ingest.set_defaults(func=cmd_ingest)
+
+    export = sub.add_parser("export", help="the whole history as NDJSON (a backup)")
+    export.add_argument("file", nargs="?", default="-", help="where to write (- for stdout)")
+    export.set_defaults(func=cmd_export)
+    importing = sub.add_parser("import", help="load an export into an empty database")
+    importing.add_argument("file")
+    importing.set_defaults(func=cmd_import)
 
     bench = sub.add_parser("bench", help="benchmark tools").add_subparsers(
         dest="bench_command", required=True

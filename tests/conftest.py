@@ -4,17 +4,19 @@ set) and, per test, the real app on a connection whose transaction is rolled bac
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic import command
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import Settings
-from app.db import make_engine, session_scope
+from app.db import make_engine, session_scope, sqlalchemy_url
 from app.health import alembic_config
 from app.main import create_app
 from app.seed import service as seeding
@@ -97,3 +99,26 @@ def article() -> str:
             return path.read_text(encoding="utf-8")
     where = ", ".join(str(p) for p in ARTICLE_CANDIDATES if p is not None)
     pytest.skip(f"seed article not found (looked in {where}; set GEOEVENTS_ARTICLE)")
+
+
+@pytest.fixture
+def scratch_url(database_url: str, tmp_path: object) -> Iterator[str]:
+    """A second, empty database on the same store as the suite's."""
+    yield from scratch_database(database_url, tmp_path, "scratch")
+
+
+def scratch_database(database_url: str, tmp_path: object, label: str) -> Iterator[str]:
+    """An empty database beside the suite's (a file, or a PostgreSQL database dropped after)."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path}/{label}.db"
+        return
+    name = f"geoevents_mig_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(sqlalchemy_url(database_url), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

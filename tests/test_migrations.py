@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect, text
 
-from app.db import Base, make_engine, sqlalchemy_url
+from app.db import Base, make_engine
 from app.health import alembic_config, head_revision
 from app.search import is_search_table
-
-
-@pytest.fixture
-def scratch_url(database_url: str, tmp_path: object) -> Iterator[str]:
-    """A second, empty database on the same store as the suite's."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path}/migrations.db"
-        return
-    name = f"geoevents_mig_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(sqlalchemy_url(database_url), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _not_search(obj: Any, name: str | None, type_: str, reflected: bool, other: Any) -> bool:
