@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,6 +50,17 @@ class Settings(BaseSettings):
         description="Require an API key (any scope) for reads too; the response cache is then "
         "off, so that every answer is authorised.",
     )
+    profile: Literal["local", "production"] = Field(
+        default="local",
+        description="Defaults for where it runs: `production` turns rate limiting on.",
+    )
+    rate_limit_per_second: float | None = Field(
+        default=None,
+        ge=0,
+        description="Requests a second per API key, or per client address without one (0: "
+        "off). Unset: off locally, 20 in the production profile.",
+    )
+    rate_limit_burst: int = Field(default=40, ge=1, description="Requests at once per caller.")
     max_body_bytes: int = Field(
         default=5_000_000, ge=1, description="Largest request body accepted (413 beyond)."
     )
@@ -82,3 +94,10 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
     return Settings()
+
+
+def rate_limit(settings: Settings) -> float:
+    """The rate limit in force: the setting, else the profile's default."""
+    if settings.rate_limit_per_second is not None:
+        return settings.rate_limit_per_second
+    return 20.0 if settings.profile == "production" else 0.0

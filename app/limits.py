@@ -4,11 +4,14 @@ security headers, access logs."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
+import math
 import re
 import time
 import uuid
+from collections import OrderedDict
 from datetime import UTC, datetime
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -172,6 +175,7 @@ class RequestGuardMiddleware:
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 TITLES = {
+    429: "Too many requests",
     413: "Content too large",
     414: "URI too long",
     415: "Unsupported media type",
@@ -189,8 +193,8 @@ async def send_problem(
             "status": status,
             "detail": detail,
             "instance": scope["path"],
-            "param": param,
         }
+        | ({"param": param} if param else {})
     ).encode()
     await send(
         {
@@ -222,3 +226,64 @@ class JsonFormatter(logging.Formatter):
 
 
 LOG = logging.getLogger("geoevents.access")
+
+
+class RateLimitMiddleware:
+    """A token bucket per API key (or per client address without one): `rate` requests a
+    second on average, `burst` at once; beyond that 429 problem+json with Retry-After.
+    Every answer says where the caller stands (RateLimit-Limit, -Remaining, -Reset). Kept per
+    process: with several workers or hosts, each grants the rate on its own."""
+
+    EXEMPT = ("/healthz", "/readyz", "/metrics")
+    MAX_CALLERS = 100_000
+
+    def __init__(self, app: ASGIApp, rate: float, burst: int) -> None:
+        self.app = app
+        self.rate = rate
+        self.burst = burst
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def _caller(self, scope: Scope) -> str:
+        for name, value in scope.get("headers", []):
+            if name.lower() == b"authorization":
+                # The key itself is never kept, only a digest to tell callers apart.
+                return "key:" + hashlib.sha256(value).hexdigest()[:24]
+        client = scope.get("client") or ("unknown", 0)
+        return f"ip:{client[0]}"
+
+    def _take(self, caller: str) -> tuple[bool, float, float]:
+        """Take a token: (allowed, tokens left, seconds until one is back)."""
+        now = time.monotonic()
+        tokens, seen = self._buckets.pop(caller, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - seen) * self.rate)
+        allowed = tokens >= 1.0
+        if allowed:
+            tokens -= 1.0
+        self._buckets[caller] = (tokens, now)
+        while len(self._buckets) > self.MAX_CALLERS:
+            self._buckets.popitem(last=False)
+        return allowed, tokens, max(0.0, (1.0 - tokens) / self.rate)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.rate <= 0 or scope["path"] in self.EXEMPT:
+            await self.app(scope, receive, send)
+            return
+        allowed, left, wait = self._take(self._caller(scope))
+        limit_headers = [
+            (b"ratelimit-limit", str(self.burst).encode()),
+            (b"ratelimit-remaining", str(int(left)).encode()),
+            (b"ratelimit-reset", str(math.ceil(wait)).encode()),
+        ]
+
+        async def send_with_limits(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = dict(message)
+                message["headers"] = [*message.get("headers", []), *limit_headers]
+            await send(message)
+
+        if allowed:
+            await self.app(scope, receive, send_with_limits)
+            return
+        limit_headers.append((b"retry-after", str(max(1, math.ceil(wait))).encode()))
+        detail = f"more than {self.burst} requests at once or {self.rate:g} a second; retry later"
+        await send_problem(send_with_limits, scope, 429, "too-many-requests", detail, "")

@@ -11,7 +11,7 @@ from app.actors.router import router as actors_router
 from app.changes.router import router as changes_router
 from app.changes.service import PointInTime
 from app.claims.router import router as claims_router
-from app.config import Settings, get_settings
+from app.config import Settings, get_settings, rate_limit
 from app.curation.router import router as curation_router
 from app.db import make_engine, make_sessionmaker
 from app.docs import install_docs
@@ -19,7 +19,7 @@ from app.errors import install_error_handlers
 from app.events.router import router as events_router
 from app.health import router as health_router
 from app.http_cache import HTTPCacheMiddleware, ResponseCache
-from app.limits import ConcurrencyLimitMiddleware, RequestGuardMiddleware
+from app.limits import ConcurrencyLimitMiddleware, RateLimitMiddleware, RequestGuardMiddleware
 from app.metrics import Metrics
 from app.sources.router import router as sources_router
 from app.stats.router import router as stats_router
@@ -106,6 +106,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "X-Total-Count",
             "X-Excluded-Without-Coordinates",
         ],
+    )
+    app.add_middleware(
+        RateLimitMiddleware, rate=rate_limit(settings), burst=settings.rate_limit_burst
     )
     app.add_middleware(
         RequestGuardMiddleware,
