@@ -2,6 +2,7 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -130,4 +131,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in routers:
         app.include_router(router)
+    if not settings.require_read_key:
+        _reads_need_no_key(app)
     return app
+
+
+def _reads_need_no_key(app: FastAPI) -> None:
+    """Document reads as open to everyone, a key optional (`{}` among the requirements)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = build()
+            for operations in spec.get("paths", {}).values():
+                for method, operation in operations.items():
+                    if method in ("get", "head") and operation.get("security"):
+                        operation["security"] = [*operation["security"], {}]
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -30,10 +30,17 @@ class PageMeta(BaseModel):
     )
 
 
+# A record cut down by `fields=`: any subset of the record's own fields.
+Projection = dict[str, Any]
+
+
 class Page(BaseModel, Generic[T]):
     """A page of records and its paging information."""
 
-    data: list[T] = Field(description="The records on this page, in the requested order.")
+    data: list[T | Projection] = Field(
+        description="The records on this page, in the requested order (with `fields`, each "
+        "holds just the fields asked for)."
+    )
     meta: PageMeta = Field(description="Paging information.")
 
 

@@ -1,6 +1,6 @@
 """The base every request and response schema shares, and validators used across domains."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import pycountry
@@ -64,6 +64,11 @@ def no_control_characters(value: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(no_control_characters)]
+
+# The days events, filters and ranges may name: wide enough for any reporting, narrow enough
+# that a period or a date bound computed from them never leaves the calendar.
+FIRST_DAY, LAST_DAY = date(1000, 1, 1), date(8999, 12, 31)
+Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
 
 CountryCode = Annotated[
     str,

@@ -244,8 +244,9 @@ class Loader:
         self.postgres = engine.dialect.name == "postgresql"
 
     def load(self, table: Any, rows: Iterator[tuple[Any, ...]]) -> int:
-        """Write rows in the table's column order; return how many."""
-        columns = [c.name for c in table.columns]
+        """Write rows in the table's column order (less the columns the corpus leaves to
+        their defaults); return how many."""
+        columns = [c.name for c in table.columns if c.name not in DEFAULTED]
         count = 0
         raw = self.engine.raw_connection()
         try:
@@ -268,6 +269,10 @@ class Loader:
         finally:
             raw.close()
         return count
+
+
+# Columns the corpus does not write: every record at version 1, no source text stored.
+DEFAULTED = {"version", "text"}
 
 
 def _sqlite_row(row: Sequence[Any]) -> tuple[Any, ...]:

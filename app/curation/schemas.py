@@ -9,7 +9,7 @@ from app.actors.schemas import ActorCreate, AffiliationCreate
 from app.claims.schemas import ClaimCreate, EvidenceIn, QuantityCreate
 from app.events.schemas import EventActorCreate, RelationCreate, check_dates
 from app.locations.schemas import LocationCreate
-from app.schemas import CountryCode, Schema, Slug
+from app.schemas import CountryCode, Day, Schema, Slug
 from app.seed.schemas import Bundle
 from app.sources.schemas import SourceCreate
 from app.vocab import ActorKind, DatePrecision, EventStatus, EventType, Hedging, SourceKind
@@ -48,8 +48,8 @@ class EventDoc(Schema):
     summary: str | None = Field(default=None, description="What happened, paraphrased.")
     event_type: EventType = Field(description="PLOVER event category.")
     status: EventStatus = Field(description="What the reporting says of its reality.")
-    start_date: date | None = Field(default=None, description="First day; null if unknown.")
-    end_date: date | None = Field(default=None, description="Last day; null if unknown or same.")
+    start_date: Day | None = Field(default=None, description="First day; null if unknown.")
+    end_date: Day | None = Field(default=None, description="Last day; null if unknown or same.")
     date_precision: DatePrecision = Field(description="How precisely the dates are known.")
     date_note: str | None = Field(default=None, description="Why the dates are what they are.")
     tags: list[str] = Field(default_factory=list, description="Free-form labels.")
@@ -91,8 +91,8 @@ class EventPatch(Schema):
     summary: str | None = Field(default=None, description="New summary; null clears it.")
     event_type: EventType | None = Field(default=None, description="New PLOVER event category.")
     status: EventStatus | None = Field(default=None, description="New status.")
-    start_date: date | None = Field(default=None, description="New first day; null when unknown.")
-    end_date: date | None = Field(
+    start_date: Day | None = Field(default=None, description="New first day; null when unknown.")
+    end_date: Day | None = Field(
         default=None, description="New last day; null when unknown or the same."
     )
     date_precision: DatePrecision | None = Field(

@@ -8,8 +8,8 @@ from pydantic import Field, field_validator, model_validator
 
 from app.claims.schemas import ClaimCreate, ClaimRead, QuantityRead
 from app.locations.schemas import LocationRead
-from app.pagination import PageMeta
-from app.schemas import AsOfQuery, CountryCode, PageQuery, Schema, Slug, Text
+from app.pagination import PageMeta, Projection
+from app.schemas import AsOfQuery, CountryCode, Day, PageQuery, Schema, Slug, Text
 from app.vocab import ActorRole, DatePrecision, EventStatus, EventType, RelationType
 
 
@@ -35,8 +35,8 @@ class EventCreate(Schema):
     summary: str | None = Field(default=None, description="What happened, paraphrased.")
     event_type: EventType = Field(description="PLOVER event category.")
     status: EventStatus = Field(description="What the reporting says of its reality.")
-    start_date: date | None = Field(default=None, description="First day; null if unknown.")
-    end_date: date | None = Field(default=None, description="Last day; null if unknown or same.")
+    start_date: Day | None = Field(default=None, description="First day; null if unknown.")
+    end_date: Day | None = Field(default=None, description="Last day; null if unknown or same.")
     date_precision: DatePrecision = Field(description="How precisely the dates are known.")
     date_note: str | None = Field(default=None, description="Why the dates are what they are.")
     tags: list[str] = Field(default_factory=list, description="Free-form labels.")
@@ -150,7 +150,10 @@ class EventPageMeta(PageMeta):
 class EventPage(Schema):
     """A page of events."""
 
-    data: list[EventRead] = Field(description="The events on this page, in the requested order.")
+    data: list[EventRead | Projection] = Field(
+        description="The events on this page, in the requested order (with `fields`, each "
+        "holds just the fields asked for)."
+    )
     meta: EventPageMeta = Field(description="Paging information.")
 
 
@@ -196,14 +199,14 @@ class EventFilters(AsOfQuery):
     actor_match: ActorMatch = Field(
         default=ActorMatch.all, description="How repeated `actor` values combine: all or any."
     )
-    start: date | None = Field(
+    start: Day | None = Field(
         default=None,
         description="ISO date. Events whose [start_date, end_date] interval overlaps "
         "[start, end] match; a missing end_date is a one-day event, or open-ended when the "
         "status is `ongoing`. Undated events never match a date filter.",
         examples=["2026-01-23"],
     )
-    end: date | None = Field(
+    end: Day | None = Field(
         default=None, description="ISO date, inclusive; see `start`.", examples=["2026-02-05"]
     )
     type: list[EventType] = Field(
