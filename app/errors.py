@@ -8,6 +8,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -162,6 +164,18 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status_code, f"/problems/{slug}", title, detail, request.url.path)
 
 
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # Unreachable, restarting, locked past the busy timeout, or the pool exhausted: the
+    # request may well succeed later, so say so (503 with Retry-After) rather than fail.
+    return problem(
+        503,
+        ServiceUnavailable.type,
+        ServiceUnavailable.title,
+        "The database cannot answer right now; retry shortly.",
+        request.url.path,
+    )
+
+
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     return problem(
         500,
@@ -177,6 +191,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for unavailable in (OperationalError, InterfaceError, PoolTimeout):
+        app.add_exception_handler(unavailable, _database_unavailable)
     app.add_exception_handler(Exception, _unhandled)
 
 

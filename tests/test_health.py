@@ -40,3 +40,15 @@ def test_metrics_count_requests_by_route_and_status(client: TestClient) -> None:
         in text
     )
     assert 'geoevents_db_pool_connections{pool="primary",state="checked_out"}' in text
+
+
+def test_an_unreachable_database_is_a_503_not_a_crash() -> None:
+    # Nothing listens on port 1: every connection attempt is refused at once.
+    app = create_app(Settings(database_url="postgresql://postgres@127.0.0.1:1/none"))
+    with TestClient(app) as client:
+        for url in ("/readyz", "/v1/events", "/v1/events/x", "/v1/stats/timeline"):
+            response = client.get(url)
+            assert response.status_code == 503, (url, response.text)
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.headers["retry-after"]
+        assert client.get("/healthz").status_code == 200  # the process itself is fine
