@@ -82,8 +82,11 @@ CountryCode = Annotated[
 
 Slug = Annotated[
     str,
-    StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=160),
+    StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=120),
 ]
+# Names, aliases and tags as the columns that store them allow.
+Name = Annotated[str, StringConstraints(min_length=1, max_length=300)]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 
 PageSize = Annotated[int, Field(ge=1, le=1000)]

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from pydantic import Field, model_validator
 
 from app.pagination import Page
-from app.schemas import CountryCode, PageQuery, Schema, Slug, Text
+from app.schemas import CountryCode, Name, PageQuery, Schema, Slug, Text
 from app.vocab import ActorKind
 
 
@@ -13,7 +13,9 @@ class AffiliationCreate(Schema):
     """A membership as written in a bundle: this actor holds `role` in `organization`."""
 
     organization: Slug = Field(description="Actor id of the organisation.", examples=["russia"])
-    role: str | None = Field(default=None, description="Role or office held, when reported.")
+    role: str | None = Field(
+        default=None, max_length=200, description="Role or office held, when reported."
+    )
     start_date: date | None = Field(default=None, description="Start of the membership.")
     end_date: date | None = Field(default=None, description="End of the membership.")
     current: bool | None = Field(
@@ -31,12 +33,12 @@ class ActorCreate(Schema):
     """An actor as written in a bundle."""
 
     id: Slug = Field(description="Stable slug of the canonical name.", examples=["vladimir-putin"])
-    name: str = Field(min_length=1, description="Canonical English name.")
+    name: Name = Field(description="Canonical English name.")
     kind: ActorKind = Field(description="What sort of actor.")
     country: CountryCode | None = Field(default=None, description="Country the actor belongs to.")
-    aliases: list[str] = Field(default_factory=list, description="Other names it goes by.")
+    aliases: list[Name] = Field(default_factory=list, description="Other names it goes by.")
     wikidata_id: str | None = Field(
-        default=None, pattern=r"^Q[0-9]+$", description="Wikidata item id."
+        default=None, pattern=r"^Q[0-9]{1,19}$", description="Wikidata item id."
     )
     description: str | None = Field(default=None, description="Who the actor is, briefly.")
     affiliations: list[AffiliationCreate] = Field(

@@ -32,9 +32,11 @@ def bounds(qualifier: Qualifier, value: float) -> tuple[float | None, float | No
 class QuantityCreate(Schema):
     """A reported number as written in a bundle; bounds are derived, never typed in."""
 
-    label: str = Field(min_length=1, description="What is counted.", examples=["drones launched"])
+    label: str = Field(
+        min_length=1, max_length=200, description="What is counted.", examples=["drones launched"]
+    )
     value: float = Field(description="The number in base units.", examples=[450])
-    unit: str = Field(min_length=1, description="Base unit.", examples=["drones"])
+    unit: str = Field(min_length=1, max_length=40, description="Base unit.", examples=["drones"])
     qualifier: Qualifier = Field(description="How the number bounds the true value.")
     as_reported: str | None = Field(default=None, description="The source's own words.")
 

@@ -9,7 +9,7 @@ from app.actors.schemas import ActorCreate, AffiliationCreate
 from app.claims.schemas import ClaimCreate, EvidenceIn, QuantityCreate
 from app.events.schemas import EventActorCreate, RelationCreate, check_dates
 from app.locations.schemas import LocationCreate
-from app.schemas import CountryCode, Day, Schema, Slug
+from app.schemas import CountryCode, Day, Name, Schema, Slug, Tag
 from app.seed.schemas import Bundle
 from app.sources.schemas import SourceCreate
 from app.vocab import ActorKind, DatePrecision, EventStatus, EventType, Hedging, SourceKind
@@ -52,7 +52,7 @@ class EventDoc(Schema):
     end_date: Day | None = Field(default=None, description="Last day; null if unknown or same.")
     date_precision: DatePrecision = Field(description="How precisely the dates are known.")
     date_note: str | None = Field(default=None, description="Why the dates are what they are.")
-    tags: list[str] = Field(default_factory=list, description="Free-form labels.")
+    tags: list[Tag] = Field(default_factory=list, description="Free-form labels.")
     actors: list[EventActorCreate] = Field(default_factory=list, description="Who took part.")
     locations: list[Slug] = Field(default_factory=list, description="Location ids.")
     related: list[RelationCreate] = Field(default_factory=list, description="Links to events.")
@@ -99,7 +99,7 @@ class EventPatch(Schema):
         default=None, description="How precisely the new dates are known."
     )
     date_note: str | None = Field(default=None, description="Why the dates are what they are.")
-    tags: list[str] | None = Field(default=None, description="The whole new list of tags.")
+    tags: list[Tag] | None = Field(default=None, description="The whole new list of tags.")
     actors: list[EventActorCreate] | None = Field(
         default=None, description="The whole new list of actors and roles."
     )
@@ -136,16 +136,16 @@ class ClaimPatch(Schema):
 class ActorPatch(Schema):
     """Fields to change on an actor; absent fields stay as they are, null clears."""
 
-    name: str | None = Field(default=None, min_length=1, description="New canonical name.")
+    name: Name | None = Field(default=None, description="New canonical name.")
     kind: ActorKind | None = Field(default=None, description="What sort of actor.")
     country: CountryCode | None = Field(
         default=None, description="Country the actor belongs to; null clears it."
     )
-    aliases: list[str] | None = Field(
+    aliases: list[Name] | None = Field(
         default=None, description="The whole new list of other names."
     )
     wikidata_id: str | None = Field(
-        default=None, pattern=r"^Q[0-9]+$", description="Wikidata item id; null clears it."
+        default=None, pattern=r"^Q[0-9]{1,19}$", description="Wikidata item id; null clears it."
     )
     description: str | None = Field(default=None, description="Who the actor is; null clears it.")
     affiliations: list[AffiliationCreate] | None = Field(
@@ -158,16 +158,20 @@ class SourcePatch(Schema):
 
     kind: SourceKind | None = Field(default=None, description="What sort of document.")
     title: str | None = Field(default=None, description="Headline or title; null clears it.")
-    publisher: str | None = Field(default=None, description="Who published it; null clears it.")
+    publisher: str | None = Field(
+        default=None, max_length=300, description="Who published it; null clears it."
+    )
     url: str | None = Field(default=None, description="Where it was published; null clears it.")
-    author: str | None = Field(default=None, description="Byline; null clears it.")
+    author: str | None = Field(default=None, max_length=300, description="Byline; null clears it.")
     published_date: date | None = Field(
         default=None, description="Publication date; null clears it."
     )
     published_date_precision: DatePrecision | None = Field(
         default=None, description="How precisely the publication date is known."
     )
-    language: str | None = Field(default=None, description="BCP 47 language tag; null clears it.")
+    language: str | None = Field(
+        default=None, max_length=20, description="BCP 47 language tag; null clears it."
+    )
     retrieved_at: datetime | None = Field(
         default=None, description="When the text was retrieved; null clears it."
     )

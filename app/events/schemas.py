@@ -9,7 +9,7 @@ from pydantic import Field, field_validator, model_validator
 from app.claims.schemas import ClaimCreate, ClaimRead, QuantityRead
 from app.locations.schemas import LocationRead
 from app.pagination import PageMeta, Projection
-from app.schemas import AsOfQuery, CountryCode, Day, PageQuery, Schema, Slug, Text
+from app.schemas import AsOfQuery, CountryCode, Day, PageQuery, Schema, Slug, Tag, Text
 from app.vocab import ActorRole, DatePrecision, EventStatus, EventType, RelationType
 
 
@@ -39,7 +39,7 @@ class EventCreate(Schema):
     end_date: Day | None = Field(default=None, description="Last day; null if unknown or same.")
     date_precision: DatePrecision = Field(description="How precisely the dates are known.")
     date_note: str | None = Field(default=None, description="Why the dates are what they are.")
-    tags: list[str] = Field(default_factory=list, description="Free-form labels.")
+    tags: list[Tag] = Field(default_factory=list, description="Free-form labels.")
     actors: list[EventActorCreate] = Field(default_factory=list, description="Who took part.")
     locations: list[Slug] = Field(default_factory=list, description="Location ids.")
     related: list[RelationCreate] = Field(default_factory=list, description="Links to events.")

@@ -2,7 +2,7 @@
 
 from pydantic import Field
 
-from app.schemas import CountryCode, Schema, Slug
+from app.schemas import CountryCode, Name, Schema, Slug
 from app.vocab import CoordinatePrecision, LocationFeature
 
 ENRICHMENT_NOTE = (
@@ -15,10 +15,10 @@ class LocationCreate(Schema):
     """A place as reported, before gazetteer enrichment."""
 
     id: Slug = Field(description="Stable slug of the place.", examples=["kyiv"])
-    name: str = Field(description="The place name as reported.", examples=["Kyiv"])
+    name: Name = Field(description="The place name as reported.", examples=["Kyiv"])
     country: CountryCode | None = Field(default=None, description="ISO 3166-1 alpha-3 country.")
     admin_area: str | None = Field(
-        default=None, description="First-level administrative area, when reported."
+        default=None, max_length=300, description="First-level administrative area, when reported."
     )
     feature: LocationFeature = Field(
         description="What sort of place the name denotes.", examples=["city"]

@@ -14,16 +14,20 @@ class SourceBase(Schema):
 
     kind: SourceKind = Field(description="What sort of document.", examples=["news_article"])
     title: str | None = Field(default=None, description="Headline or title; null when it has none.")
-    publisher: str | None = Field(default=None, description="Who published it; null if unknown.")
+    publisher: str | None = Field(
+        default=None, max_length=300, description="Who published it; null if unknown."
+    )
     url: str | None = Field(default=None, description="Where it was published; null if unknown.")
-    author: str | None = Field(default=None, description="Byline; null if unknown.")
+    author: str | None = Field(default=None, max_length=300, description="Byline; null if unknown.")
     published_date: date | None = Field(
         default=None, description="Publication date; null if unknown."
     )
     published_date_precision: DatePrecision = Field(
         description="How precisely the publication date is known.", examples=["unknown"]
     )
-    language: str | None = Field(default=None, description="BCP 47 language tag.", examples=["en"])
+    language: str | None = Field(
+        default=None, max_length=20, description="BCP 47 language tag.", examples=["en"]
+    )
     sha256: str | None = Field(
         default=None,
         pattern=r"^[0-9a-f]{64}$",
