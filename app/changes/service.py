@@ -200,3 +200,11 @@ class PointInTime:
             curation.replay(session, revisions)
             session.commit()
         return engine, factory, path
+
+
+def lock_writes(session: Session) -> None:
+    """Queue this transaction behind any other write: the data version's row lock, taken
+    first. SQLite's write transactions already begin IMMEDIATE; on PostgreSQL this keeps two
+    writers from maintaining the same derived rows (search, rollups) at once, and makes
+    revisions commit in the order of their numbers."""
+    session.execute(select(DataVersion.id).where(DataVersion.id == 1).with_for_update())

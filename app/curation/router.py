@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.actors.router import get_actor
 from app.actors.schemas import ActorCreate, ActorDetail
+from app.changes import service as changes
 from app.claims.router import get_claim
 from app.claims.schemas import ClaimRead
 from app.curation import service
@@ -95,6 +96,7 @@ def _once(
     fingerprint = service.request_hash(
         request.method, request.url.path, body.model_dump_json().encode()
     )
+    changes.lock_writes(session)  # one writer at a time: a retry waits for the first try
     if key is not None:
         stored = service.remembered(session, writer, key, fingerprint)
         if stored is not None:

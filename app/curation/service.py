@@ -486,6 +486,7 @@ class Changes:
     """One write's bookkeeping: the documents of the records it touches, before and after."""
 
     def __init__(self, session: Session, author: str) -> None:
+        changes.lock_writes(session)
         self.session = session
         self.author = author
         self.before: dict[Kind, dict[str, dict[str, Any] | None]] = defaultdict(dict)
@@ -540,9 +541,9 @@ class Changes:
             revision.note = note
             written.append(revision)
         if written:
-            # The data version's row lock first, the revisions' sequence numbers after: writers
-            # queue on that lock, so revisions commit in the order of their numbers and a
-            # reader of the feed that has seen number n never sees a smaller one appear later.
+            # Writers hold the data version's row lock from their start (lock_writes), so
+            # revisions commit in the order of their numbers: a reader of the feed that has
+            # seen number n never sees a smaller one appear later.
             changes.bump(self.session)
             self.session.add_all(written)
             self.session.flush()
@@ -787,6 +788,7 @@ def update_record(
     patch: BaseModel,
 ) -> None:
     """Apply a patch to a record whose version If-Match names (412 otherwise)."""
+    changes.lock_writes(session)
     lock(session, kind, record_id, if_match)
     current = documents(session, kind, [record_id])[record_id]
     merged = current | patch.model_dump(mode="json", exclude_unset=True)
@@ -805,6 +807,7 @@ def delete_record(
     session: Session, author: str, kind: Kind, record_id: str, if_match: str | None
 ) -> None:
     """Delete a record whose version If-Match names; an event takes its claims with it."""
+    changes.lock_writes(session)
     lock(session, kind, record_id, if_match)
     tracker = Changes(session, author)
     tracker.track(kind, [record_id])
@@ -939,6 +942,7 @@ def ingest(session: Session, author: str, bundle: IngestBundle) -> IngestReport:
     gets a `merged` revision. Re-ingesting the same bundle changes nothing.
     """
     digest = verify_bundle(bundle)
+    changes.lock_writes(session)
     source = bundle.source.model_copy(
         update={"sha256": digest, "text_length": len(bundle.source.text or "")}
     )
