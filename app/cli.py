@@ -47,6 +47,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
         "app.main:create_app",
         log_config=_log_config(args.log_level),
         access_log=False,  # app.limits writes one JSON line per request instead
+        # Longer than a load balancer's or a client pool's idle timeout, so that the server
+        # is never the side that closes an idle connection as a request is sent on it.
+        timeout_keep_alive=args.keep_alive,
         factory=True,
         host=args.host,
         port=args.port,
@@ -187,6 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--keep-alive", type=int, default=75, help="seconds an idle connection is kept (75)"
+    )
     serve.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="database migrations (Alembic)")
