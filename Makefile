@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format migrate seed ci clean bench bench-full
+.PHONY: run test lint format migrate seed ci clean bench bench-full loadtest
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "geoevents needs Python 3.11 or newer")'
@@ -47,3 +47,6 @@ bench-full: $(STAMP)  ## 1 M events on both stores, Datasette beside: about half
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+
+loadtest: $(STAMP)  ## 64 clients for 60 s with 5 % writes, SQLite then PostgreSQL; then nothing lost
+	$(BIN)/python bench/loadtest.py --stores sqlite,postgresql --clients 64 --duration 60
