@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format migrate seed ci clean bench bench-full loadtest
+.PHONY: run test lint format migrate seed ci clean bench bench-full loadtest faulttest
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "geoevents needs Python 3.11 or newer")'
@@ -50,3 +50,6 @@ clean:
 
 loadtest: $(STAMP)  ## 64 clients for 60 s with 5 % writes, SQLite then PostgreSQL; then nothing lost
 	$(BIN)/python bench/loadtest.py --stores sqlite,postgresql --clients 64 --duration 60
+
+faulttest: $(STAMP)  ## PostgreSQL backends killed, then the cluster stopped and started, under polling
+	$(BIN)/python bench/faulttest.py
