@@ -135,26 +135,6 @@ def history(session: Session, event_id: str) -> list[Revision]:
     )
 
 
-def as_of_documents(
-    session: Session, kind: str, record_id: str, moment: datetime
-) -> tuple[dict[str, Any] | None, Revision | None]:
-    """A record's document as it stood at `moment`, from its last revision by then."""
-    revision = session.scalar(
-        select(Revision)
-        .where(
-            Revision.kind == kind,
-            Revision.record_id == record_id,
-            Revision.at <= moment,
-            Revision.op != "merged",
-        )
-        .order_by(Revision.seq.desc())
-        .limit(1)
-    )
-    if revision is None:
-        return None, None
-    return _document(revision.after), revision
-
-
 class PointInTime:
     """Databases as they stood at a moment, rebuilt by replaying the change feed up to it.
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import delete, exists, func, or_, select, text, update
+from sqlalchemy import delete, exists, or_, select, text, update
 from sqlalchemy.orm import Session, undefer
 
 from app import search
@@ -585,16 +585,6 @@ def load(text: str | None) -> dict[str, Any] | None:
     return None if text is None else orjson.loads(text)
 
 
-def field_changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
-    """Per changed top-level field: {"before": ..., "after": ...}."""
-    old, new = before or {}, after or {}
-    return {
-        name: {"before": old.get(name), "after": new.get(name)}
-        for name in sorted(set(old) | set(new))
-        if old.get(name) != new.get(name)
-    }
-
-
 def request_hash(method: str, path: str, body: bytes) -> str:
     """What identifies a request body for Idempotency-Key: method, path and canonical JSON."""
     try:
@@ -641,22 +631,6 @@ def replay(session: Session, revisions: Iterable[Revision]) -> None:
             batch.append(revision)
     flush()
     session.flush()
-
-
-def count_sources(session: Session, event_ids: list[str]) -> dict[str, int]:
-    """How many distinct sources back each of these events."""
-    rows = session.execute(
-        select(Claim.event_id, func.count(Claim.source_id.distinct()))
-        .where(Claim.event_id.in_(event_ids))
-        .group_by(Claim.event_id)
-    )
-    return {str(row[0]): int(row[1]) for row in rows}
-
-
-def require_valid(condition: bool, message: str, param: str) -> None:
-    """422 naming the field when a rule of the data does not hold."""
-    if not condition:
-        raise InvalidParameter(message, param=param)
 
 
 # -- the write API ---------------------------------------------------------------------------
