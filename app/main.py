@@ -96,6 +96,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(ConcurrencyLimitMiddleware, limit=settings.request_concurrency)
     app.add_middleware(HTTPCacheMiddleware, cache_control=settings.cache_control, cache=cache)
     app.add_middleware(
+        RateLimitMiddleware, rate=rate_limit(settings), burst=settings.rate_limit_burst
+    )
+    # Outside the rate limiter, so that a browser can read a 429 too.
+    app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "HEAD", "OPTIONS"],
@@ -106,10 +110,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "Last-Modified",
             "X-Total-Count",
             "X-Excluded-Without-Coordinates",
+            "X-Request-ID",
+            "X-Record-Version",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+            "Retry-After",
         ],
-    )
-    app.add_middleware(
-        RateLimitMiddleware, rate=rate_limit(settings), burst=settings.rate_limit_burst
     )
     app.add_middleware(
         RequestGuardMiddleware,

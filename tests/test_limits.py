@@ -29,12 +29,16 @@ def test_token_bucket_per_caller(settings: Settings, connection: Connection) -> 
         bind=connection, join_transaction_mode="create_savepoint"
     )
     with TestClient(app) as client:
-        answers = [client.get("/v1/actors?limit=1") for _ in range(4)]
+        origin = {"Origin": "https://dash.example"}
+        answers = [client.get("/v1/actors?limit=1", headers=origin) for _ in range(4)]
         assert [a.status_code for a in answers[:3]] == [200, 200, 200]
         assert [a.headers["ratelimit-remaining"] for a in answers[:3]] == ["2", "1", "0"]
         refused = assert_problem(answers[3], 429, None)
         assert int(answers[3].headers["retry-after"]) >= 1
         assert refused["type"] == "/problems/too-many-requests"
+        # A browser dashboard can read the refusal and when to come back.
+        assert answers[3].headers["access-control-allow-origin"] == "*"
+        assert "Retry-After" in answers[3].headers["access-control-expose-headers"]
         keyed = client.get("/v1/actors?limit=1", headers={"Authorization": "Bearer gek_x"})
         assert keyed.status_code != 429  # another caller has its own bucket
         assert client.get("/healthz").status_code == 200  # probes are never limited
