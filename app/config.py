@@ -45,6 +45,13 @@ class Settings(BaseSettings):
         "that concurrent requests do not open and close PostgreSQL backends.",
     )
     db_max_overflow: int = Field(default=5, ge=0, description="Extra connections at peaks.")
+    db_statement_timeout_ms: int = Field(
+        default=30_000,
+        ge=0,
+        description="PostgreSQL cancels a statement running longer than this (the request then "
+        "answers 503 with Retry-After) instead of letting slow queries pile up; 0: never. "
+        "SQLite has no such limit.",
+    )
     require_read_key: bool = Field(
         default=False,
         description="Require an API key (any scope) for reads too; the response cache is then "

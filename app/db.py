@@ -76,8 +76,11 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str, pool_size: int = 20, max_overflow: int = 5) -> Engine:
-    """An engine for either store, with SQLite's foreign keys switched on per connection."""
+def make_engine(
+    url: str, pool_size: int = 20, max_overflow: int = 5, statement_timeout_ms: int = 0
+) -> Engine:
+    """An engine for either store, with SQLite's foreign keys switched on per connection and,
+    on PostgreSQL, statements cancelled after `statement_timeout_ms` (0: never)."""
     url = sqlalchemy_url(url)
     if url.startswith("sqlite"):
         pool: dict[str, Any] = {}
@@ -87,7 +90,14 @@ def make_engine(url: str, pool_size: int = 20, max_overflow: int = 5) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
+    options = {"options": f"-c statement_timeout={statement_timeout_ms}"}
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        connect_args=options if statement_timeout_ms else {},
+    )
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

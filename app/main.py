@@ -60,7 +60,11 @@ TAGS = [
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the ASGI app for these settings (the environment's by default)."""
     settings = settings or get_settings()
-    pool = {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow}
+    pool = {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "statement_timeout_ms": settings.db_statement_timeout_ms,
+    }
     engine = make_engine(settings.database_url, **pool)
     read_engine = (
         make_engine(settings.database_read_url, **pool) if settings.database_read_url else engine

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from app.config import Settings
+from app.db import make_engine
 from app.health import head_revision
 from app.main import create_app
 
@@ -52,3 +56,19 @@ def test_an_unreachable_database_is_a_503_not_a_crash() -> None:
             assert response.headers["content-type"] == "application/problem+json"
             assert response.headers["retry-after"]
         assert client.get("/healthz").status_code == 200  # the process itself is fine
+
+
+def test_a_slow_statement_is_cancelled_on_postgresql(database_url: str) -> None:
+    engine = make_engine(database_url, statement_timeout_ms=200)
+    try:
+        with engine.connect() as conn:
+            if engine.dialect.name == "postgresql":
+                with pytest.raises(OperationalError):
+                    conn.execute(text("SELECT pg_sleep(2)"))
+            else:  # SQLite has no statement timeout; the setting is accepted and unused
+                assert conn.execute(text("SELECT 1")).scalar() == 1
+    finally:
+        engine.dispose()
+    app = create_app(Settings(database_url=database_url, db_statement_timeout_ms=200))
+    with TestClient(app) as client:
+        assert client.get("/v1/events?limit=1").status_code == 200
