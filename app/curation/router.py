@@ -23,7 +23,6 @@ from app.curation.schemas import (
     ActorPatch,
     ClaimDoc,
     ClaimPatch,
-    EventDoc,
     EventIn,
     EventPatch,
     IngestBundle,
@@ -35,7 +34,7 @@ from app.curation.schemas import (
 from app.deps import SessionDep, WriterDep
 from app.errors import problem_responses
 from app.events.router import get_event
-from app.events.schemas import EventDetail
+from app.events.schemas import EventDetail, EventDoc
 from app.http_cache import record_etag
 from app.schemas import Text
 from app.sources.router import get_source

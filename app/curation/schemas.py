@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from app.actors.schemas import ActorCreate, AffiliationCreate
 from app.claims.schemas import ClaimCreate, EvidenceIn, QuantityCreate
-from app.events.schemas import EventActorCreate, RelationCreate, check_dates
+from app.events.schemas import EventActorCreate, EventDoc, RelationCreate
 from app.locations.schemas import LocationCreate
 from app.schemas import CountryCode, Day, Name, Schema, Slug, Tag
 from app.seed.schemas import Bundle
@@ -38,29 +38,6 @@ class SourceDoc(SourceCreate):
     """A source, with its text when supplied (evidence spans are then checked against it)."""
 
     text: str | None = Field(default=None, description="The full text evidence spans index.")
-
-
-class EventDoc(Schema):
-    """An event's own fields and links, without its claims."""
-
-    id: Slug = Field(description="Stable id, never reused.", examples=["putin-xi-video-summit"])
-    title: str = Field(min_length=1, max_length=500, description="Short headline.")
-    summary: str | None = Field(default=None, description="What happened, paraphrased.")
-    event_type: EventType = Field(description="PLOVER event category.")
-    status: EventStatus = Field(description="What the reporting says of its reality.")
-    start_date: Day | None = Field(default=None, description="First day; null if unknown.")
-    end_date: Day | None = Field(default=None, description="Last day; null if unknown or same.")
-    date_precision: DatePrecision = Field(description="How precisely the dates are known.")
-    date_note: str | None = Field(default=None, description="Why the dates are what they are.")
-    tags: list[Tag] = Field(default_factory=list, description="Free-form labels.")
-    actors: list[EventActorCreate] = Field(default_factory=list, description="Who took part.")
-    locations: list[Slug] = Field(default_factory=list, description="Location ids.")
-    related: list[RelationCreate] = Field(default_factory=list, description="Links to events.")
-
-    @model_validator(mode="after")
-    def _dates(self) -> "EventDoc":
-        check_dates(self.start_date, self.end_date, self.date_precision)
-        return self
 
 
 class ClaimDoc(ClaimCreate):

@@ -32,7 +32,6 @@ from app.claims.schemas import bounds
 from app.curation.schemas import (
     KIND_MODELS,
     ClaimDoc,
-    EventDoc,
     EventOutcome,
     IngestBundle,
     IngestReport,
@@ -50,9 +49,11 @@ from app.errors import (
 )
 from app.events import service as events
 from app.events.models import Event, EventActor, EventLocation, EventRelation, EventTag
+from app.events.schemas import EventDoc
 from app.locations import service as locations
 from app.locations.models import Location
 from app.locations.schemas import LocationCreate
+from app.seed.schemas import Bundle
 from app.sources.models import Source
 
 MODELS: dict[Kind, Any] = {
@@ -699,36 +700,58 @@ def check_references(session: Session, kind: Kind, doc: BaseModel) -> None:
             for n, a in enumerate(doc.affiliations)
             if a.organization != doc.id
         ]
+    found = {
+        model: set(session.scalars(select(model.id).where(model.id.in_(ids))))
+        for model, ids in _grouped(needs).items()
+    }
     for model, record_id, field in needs:
-        if session.scalar(select(model.id).where(model.id == record_id)) is None:
+        if record_id not in found[model]:
             raise InvalidParameter(f"{field}: no such record {record_id!r}", param=field)
     if isinstance(doc, ClaimDoc):
         check_evidence(session, doc)
 
 
-def check_evidence(session: Session, claim: ClaimDoc, text: str | None = None) -> None:
-    """The span lies inside its source and, when the source's text is known, is exactly that
-    text; the quote and reported numbers are inside the span (checked by the schema)."""
-    if text is None:
-        row = session.execute(
-            select(Source.text_length, Source.text).where(Source.id == claim.source_id)
-        ).one_or_none()
-        if row is None:
-            raise InvalidParameter(f"no source {claim.source_id!r}", param="source_id")
-        length, text = row
-    else:
-        length = len(text)
+def _grouped(needs: list[tuple[Any, str, str]]) -> dict[Any, list[str]]:
+    ids: dict[Any, list[str]] = defaultdict(list)
+    for model, record_id, _ in needs:
+        ids[model].append(record_id)
+    return ids
+
+
+def _span_mismatch(claim: ClaimDoc, text: str | None, length: int | None) -> str | None:
+    """Which part of a claim's span disagrees with its source: `end` (past the text), `text`
+    (not the source's words at those offsets), or None."""
     span = claim.evidence
     if length is not None and span.end > length:
-        raise InvalidParameter(
-            f"claim {claim.id}: evidence ends at {span.end}, past the source's {length} characters",
-            param="evidence.end",
-        )
+        return "end"
     if text is not None and text[span.start : span.end] != span.text:
-        raise InvalidParameter(
-            f"claim {claim.id}: evidence.text is not the source text at [{span.start}:{span.end}]",
-            param="evidence.text",
-        )
+        return "text"
+    return None
+
+
+def check_evidence(session: Session, claim: ClaimDoc) -> None:
+    """The span lies inside its source and, when the source's text is stored, is exactly that
+    text; the quote and reported numbers are inside the span (checked by the schema)."""
+    row = session.execute(
+        select(Source.text_length, Source.text).where(Source.id == claim.source_id)
+    ).one_or_none()
+    if row is None:
+        raise InvalidParameter(f"no source {claim.source_id!r}", param="source_id")
+    length, text = row
+    span = claim.evidence
+    match _span_mismatch(claim, text, length):
+        case "end":
+            raise InvalidParameter(
+                f"claim {claim.id}: evidence ends at {span.end}, past the source's {length} "
+                "characters",
+                param="evidence.end",
+            )
+        case "text":
+            raise InvalidParameter(
+                f"claim {claim.id}: evidence.text is not the source text at "
+                f"[{span.start}:{span.end}]",
+                param="evidence.text",
+            )
 
 
 def create(
@@ -899,13 +922,43 @@ def verify_bundle(bundle: IngestBundle) -> str:
 
 
 def check_evidence_text(claim: ClaimDoc, text: str) -> None:
-    """The claim's span is exactly the source text at its offsets."""
-    span = claim.evidence
-    if span.end > len(text) or text[span.start : span.end] != span.text:
+    """The claim's span is exactly the bundle's source text at its offsets."""
+    if _span_mismatch(claim, text, len(text)) is not None:
+        span = claim.evidence
         raise InvalidParameter(
             f"claim {claim.id}: evidence.text is not the source text at [{span.start}:{span.end}]",
             param=f"claims.{claim.id}.evidence",
         )
+
+
+def write_bundle(
+    changes: Changes,
+    bundle: Bundle,
+    source: SourceDoc,
+    claim_events: dict[str, str | None] | None = None,
+) -> None:
+    """Write a bundle's records through the one write path (tracked for revisions), as the
+    seed and ingest do. `claim_events` overrides which event a claim is about
+    (corroboration)."""
+    targets = claim_events or {}
+    claims = [
+        ClaimDoc.model_validate(
+            c.model_dump() | {"source_id": source.id, "event_id": targets.get(c.id, event_id)}
+        )
+        for event_id, c in bundle.all_claims()
+    ]
+    event_docs = [EventDoc.model_validate(e.model_dump(exclude={"claims"})) for e in bundle.events]
+    writes: list[tuple[Kind, list[Any]]] = [
+        (Kind.source, [source]),
+        (Kind.actor, list(bundle.actors)),
+        (Kind.location, list(bundle.locations)),
+        (Kind.event, event_docs),
+        (Kind.claim, claims),
+    ]
+    for kind, docs in writes:
+        changes.track(kind, [d.id for d in docs])
+    for kind, docs in writes:
+        put(changes.session, kind, docs)
 
 
 def ingest(session: Session, author: str, bundle: IngestBundle) -> IngestReport:
@@ -947,8 +1000,6 @@ def ingest(session: Session, author: str, bundle: IngestBundle) -> IngestReport:
         }
     )
     tracker = Changes(session, author)
-    from app.seed.service import write_bundle  # the seed writes bundles the same way
-
     write_bundle(tracker, retargeted, source, claim_events=_claim_events(bundle, merged))
     new_claims = {c for c, before in tracker.before[Kind.claim].items() if before is None}
     outcomes = []

@@ -27,8 +27,9 @@ class RelationCreate(Schema):
     relation: RelationType = Field(description="This event <relation> the other.")
 
 
-class EventCreate(Schema):
-    """An event as written in a bundle, with the claims that support it."""
+class EventDoc(Schema):
+    """An event's own fields and links, without its claims: what the write path stores and
+    history keeps."""
 
     id: Slug = Field(description="Stable id, never reused.", examples=["putin-xi-video-summit"])
     title: str = Field(min_length=1, max_length=500, description="Short headline.")
@@ -43,12 +44,17 @@ class EventCreate(Schema):
     actors: list[EventActorCreate] = Field(default_factory=list, description="Who took part.")
     locations: list[Slug] = Field(default_factory=list, description="Location ids.")
     related: list[RelationCreate] = Field(default_factory=list, description="Links to events.")
-    claims: list[ClaimCreate] = Field(min_length=1, description="The evidence for the event.")
 
     @model_validator(mode="after")
-    def _dates(self) -> "EventCreate":
+    def _dates(self) -> "EventDoc":
         check_dates(self.start_date, self.end_date, self.date_precision)
         return self
+
+
+class EventCreate(EventDoc):
+    """An event as written in a bundle, with the claims that support it."""
+
+    claims: list[ClaimCreate] = Field(min_length=1, description="The evidence for the event.")
 
 
 def check_dates(start: date | None, end: date | None, precision: DatePrecision) -> None:

@@ -5,14 +5,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.curation import service as curation
-from app.curation.schemas import ClaimDoc, EventDoc, Kind, SourceDoc
+from app.curation.schemas import SourceDoc
 from app.curation.service import Changes
 from app.events.models import Event
 from app.seed.schemas import Bundle
@@ -50,36 +49,6 @@ class SeedReport:
     changed: bool = False
 
 
-def write_bundle(
-    changes: Changes,
-    bundle: Bundle,
-    source: SourceDoc,
-    claim_events: dict[str, str | None] | None = None,
-) -> None:
-    """Write a bundle's records through the one write path (tracked for revisions).
-    `claim_events` overrides which event a claim is about (ingest's corroboration)."""
-    session = changes.session
-    targets = claim_events or {}
-    claims = [
-        ClaimDoc.model_validate(
-            c.model_dump() | {"source_id": source.id, "event_id": targets.get(c.id, event_id)}
-        )
-        for event_id, c in bundle.all_claims()
-    ]
-    event_docs = [EventDoc.model_validate(e.model_dump(exclude={"claims"})) for e in bundle.events]
-    writes: list[tuple[Kind, list[Any]]] = [
-        (Kind.source, [source]),
-        (Kind.actor, list(bundle.actors)),
-        (Kind.location, list(bundle.locations)),
-        (Kind.event, event_docs),
-        (Kind.claim, claims),
-    ]
-    for kind, docs in writes:
-        changes.track(kind, [d.id for d in docs])
-    for kind, docs in writes:
-        curation.put(session, kind, docs)
-
-
 def apply(session: Session, bundle: Bundle, author: str = "seed") -> SeedReport:
     """Write a bundle: upsert its records by id, replace their link rows; flush, no commit.
 
@@ -87,7 +56,7 @@ def apply(session: Session, bundle: Bundle, author: str = "seed") -> SeedReport:
     something actually changed.
     """
     changes = Changes(session, author)
-    write_bundle(changes, bundle, SourceDoc.model_validate(bundle.source.model_dump()))
+    curation.write_bundle(changes, bundle, SourceDoc.model_validate(bundle.source.model_dump()))
     written = changes.record()
     counts = {
         "actors": len(bundle.actors),
