@@ -155,6 +155,16 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
+        # A body that is not UTF-8 is malformed JSON like any other: 422, naming the body.
+        return problem(
+            422,
+            InvalidParameter.type,
+            InvalidParameter.title,
+            "the body is not valid JSON: it is not UTF-8",
+            request.url.path,
+            "body",
+        )
     titles = {404: "Not found", 405: "Method not allowed"}
     title = titles.get(exc.status_code, "HTTP error")
     detail = exc.detail if isinstance(exc.detail, str) else title
@@ -225,22 +235,29 @@ class Problem(BaseModel):
     )
 
 
+PROBLEM_TEXT = {
+    401: "No API key, or an unknown or revoked one.",
+    403: "The API key's scope does not allow this.",
+    404: "No such resource.",
+    406: "None of the media types in Accept is offered.",
+    409: "The request contradicts the data as it stands.",
+    412: "If-Match names a version the record has moved on from.",
+    413: "The body is larger than MAX_BODY_BYTES.",
+    414: "The query string is longer than MAX_QUERY_BYTES.",
+    415: "The body is not JSON.",
+    422: "A parameter or body field is malformed or names something unknown.",
+    428: "If-Match is missing.",
+    429: "Too many requests from this key or address; retry after Retry-After seconds.",
+    503: "The database is unreachable or not migrated; retry after Retry-After seconds.",
+}
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` entries documenting the problem+json shape for these statuses."""
-    text = {
-        401: "No API key, or an unknown or revoked one.",
-        403: "The API key's scope does not allow this.",
-        404: "No such resource.",
-        409: "The request contradicts the data as it stands.",
-        412: "If-Match names a version the record has moved on from.",
-        422: "A parameter or body field is malformed or names something unknown.",
-        428: "If-Match is missing.",
-        503: "The database is unreachable or not migrated.",
-    }
     return {
         status: {
             "model": Problem,
-            "description": text.get(status, "Error."),
+            "description": PROBLEM_TEXT[status],
             "content": {PROBLEM_MEDIA_TYPE: {}},
         }
         for status in statuses

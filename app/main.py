@@ -2,7 +2,6 @@
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -22,6 +21,7 @@ from app.health import router as health_router
 from app.http_cache import HTTPCacheMiddleware, ResponseCache
 from app.limits import ConcurrencyLimitMiddleware, RateLimitMiddleware, RequestGuardMiddleware
 from app.metrics import Metrics
+from app.openapi import install_openapi
 from app.sources.router import router as sources_router
 from app.stats.router import router as stats_router
 
@@ -142,23 +142,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in routers:
         app.include_router(router)
-    if not settings.require_read_key:
-        _reads_need_no_key(app)
+    install_openapi(app, settings)
     return app
-
-
-def _reads_need_no_key(app: FastAPI) -> None:
-    """Document reads as open to everyone, a key optional (`{}` among the requirements)."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            spec = build()
-            for operations in spec.get("paths", {}).values():
-                for method, operation in operations.items():
-                    if method in ("get", "head") and operation.get("security"):
-                        operation["security"] = [*operation["security"], {}]
-            app.openapi_schema = spec
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

@@ -21,7 +21,11 @@ class Schema(BaseModel):
     control characters (NUL and the like, which no text of ours holds and PostgreSQL cannot
     store) in any string of a request body."""
 
-    model_config = ConfigDict(from_attributes=True, extra="forbid")
+    model_config = ConfigDict(
+        from_attributes=True,
+        extra="forbid",
+        json_schema_extra=lambda schema, _: _document_printable(schema),
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -29,6 +33,30 @@ class Schema(BaseModel):
         if isinstance(data, dict):
             _check_strings(data, "")
         return data
+
+
+# What `_printable` accepts, said in the JSON Schema of every free-text string.
+PRINTABLE = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f]*$"
+
+
+def _document_printable(schema: dict[str, Any]) -> None:
+    """Give every free-text string property (no pattern, format or enum of its own) the
+    pattern that says control characters other than tab and line breaks are refused."""
+
+    def mark(node: Any) -> None:
+        if not isinstance(node, dict):
+            return
+        if node.get("type") == "string" and not {"pattern", "format", "enum", "const"} & set(node):
+            node["pattern"] = PRINTABLE
+        for key in ("anyOf", "oneOf", "allOf"):
+            for option in node.get(key, []):
+                mark(option)
+        mark(node.get("items"))
+        if isinstance(node.get("additionalProperties"), dict):
+            mark(node["additionalProperties"])
+
+    for prop in schema.get("properties", {}).values():
+        mark(prop)
 
 
 def _check_strings(value: Any, where: str) -> None:
@@ -90,6 +118,8 @@ Tag = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 
 
 PageSize = Annotated[int, Field(ge=1, le=1000)]
+# Offsets and lengths as the INTEGER columns that store them allow.
+Offset = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
 AS_OF_DESCRIPTION = (

@@ -6,7 +6,7 @@ from pydantic import Field, model_validator
 
 from app.actors.schemas import ActorRef
 from app.pagination import Page
-from app.schemas import PageQuery, Schema, Slug, Text
+from app.schemas import Offset, PageQuery, Schema, Slug, Text
 from app.vocab import Hedging, Qualifier
 
 
@@ -61,8 +61,8 @@ class QuantityRead(Schema):
 class EvidenceIn(Schema):
     """A half-open character span [start, end) of the source text and the text it covers."""
 
-    start: int = Field(ge=0, description="Offset of the first character (Python str index).")
-    end: int = Field(gt=0, description="Offset just past the last character.")
+    start: Offset = Field(description="Offset of the first character (Python str index).")
+    end: Offset = Field(gt=0, description="Offset just past the last character.")
     text: str = Field(min_length=1, description="Exactly the source text in [start, end).")
 
     @model_validator(mode="after")

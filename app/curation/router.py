@@ -61,8 +61,11 @@ IfMatch = Annotated[
 ]
 RecordId = Annotated[Text, Path(description="The record's id.", max_length=180)]
 
-WRITE_ERRORS = problem_responses(401, 403, 404, 409, 412, 422, 428)
 CREATE_ERRORS = problem_responses(401, 403, 409, 422)
+WRITE_ERRORS = problem_responses(401, 403, 404, 412, 422, 428)
+# Deleting what others still name is refused.
+GUARDED_DELETE_ERRORS = WRITE_ERRORS | problem_responses(409)
+INGEST_ERRORS = problem_responses(401, 403, 422)
 
 READERS: dict[Kind, Callable[[Session, str], BaseModel]] = {
     Kind.event: lambda s, i: get_event(s, Response(), i),
@@ -298,7 +301,7 @@ def patch_actor(
     tags=["actors"],
     summary="Delete an actor",
     status_code=204,
-    responses=WRITE_ERRORS,
+    responses=GUARDED_DELETE_ERRORS,
 )
 def delete_actor(
     session: SessionDep, writer: WriterDep, record_id: RecordId, if_match: IfMatch = None
@@ -362,7 +365,7 @@ def patch_source(
     tags=["sources"],
     summary="Delete a source",
     status_code=204,
-    responses=WRITE_ERRORS,
+    responses=GUARDED_DELETE_ERRORS,
 )
 def delete_source(
     session: SessionDep, writer: WriterDep, record_id: RecordId, if_match: IfMatch = None
@@ -380,7 +383,7 @@ def delete_source(
     tags=["curation"],
     summary="Ingest new reporting",
     response_model=IngestReport,
-    responses=CREATE_ERRORS,
+    responses=INGEST_ERRORS,
 )
 def ingest(
     session: SessionDep,

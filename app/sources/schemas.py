@@ -5,7 +5,7 @@ from datetime import date, datetime
 from pydantic import Field
 
 from app.pagination import Page
-from app.schemas import Schema, Slug
+from app.schemas import Offset, Schema, Slug
 from app.vocab import DatePrecision, SourceKind
 
 
@@ -44,8 +44,8 @@ class SourceCreate(SourceBase):
     """A source as written in a seed or ingest bundle."""
 
     id: Slug = Field(description="Stable slug of the source.", examples=["putin-roundup-article"])
-    text_length: int | None = Field(
-        default=None, ge=0, description="Length of the text in characters, when known."
+    text_length: Offset | None = Field(
+        default=None, description="Length of the text in characters, when known."
     )
 
 

@@ -60,6 +60,12 @@ def test_body_size_type_and_shape(
             headers=writer | {"Content-Type": "application/json"},
         )
         assert_problem(nested, 422, None)
+        not_utf8 = client.post(
+            "/v1/claims",
+            content=b'{"id": "\xa33\xff"}',
+            headers=writer | {"Content-Type": "application/json"},
+        )
+        assert_problem(not_utf8, 422, "body")
         wrong = client.post("/v1/events", json=["not", "an", "object"], headers=writer)
         assert_problem(wrong, 422, None)
         long_query = client.get("/v1/events", params={"q": "x" * 9000})
@@ -101,3 +107,25 @@ def test_every_answer_has_security_headers_and_a_request_id(client: TestClient) 
     assert echoed.headers["x-request-id"] == "dash-42"
     forged = client.get("/healthz", headers={"X-Request-ID": "bad id\\r\\nx"})
     assert forged.headers["x-request-id"] != "bad id\\r\\nx"
+
+
+def test_numbers_past_their_columns(
+    client: TestClient, session: Session, keys: dict[str, str]
+) -> None:
+    """Offsets and lengths wider than the INTEGER columns are a 422, not a database error."""
+    writer = bearer(keys["write"])
+    was = version(session)
+    huge = 2**31
+    source = {
+        "id": "huge-source",
+        "kind": "report",
+        "published_date_precision": "unknown",
+        "text_length": huge,
+    }
+    assert_problem(client.post("/v1/sources", json=source, headers=writer), 422, "text_length")
+    event = new_event()
+    event["claims"][0]["evidence"] = {"start": huge, "end": huge + 1, "text": "x"}
+    assert_problem(
+        client.post("/v1/events", json=event, headers=writer), 422, "claims.0.evidence.start"
+    )
+    assert version(session) == was
