@@ -15,6 +15,8 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.auth import service as auth
+from app.auth.schemas import Scope
 from app.config import Settings
 from app.db import make_engine, session_scope, sqlalchemy_url
 from app.health import alembic_config
@@ -122,3 +124,13 @@ def scratch_database(database_url: str, tmp_path: object, label: str) -> Iterato
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def keys(session: Session) -> dict[str, str]:
+    """Secrets of a read, a write, an admin and a revoked write key."""
+    made = {scope.value: auth.create(session, f"test-{scope.value}", scope) for scope in Scope}
+    made["revoked"] = auth.create(session, "test-revoked", Scope.write)
+    auth.revoke(session, "test-revoked")
+    session.commit()
+    return made

@@ -4,22 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
-
-from app.auth import service as auth
-from app.auth.schemas import Scope
-
-
-@pytest.fixture
-def keys(session: Session) -> dict[str, str]:
-    """Secrets of a read, a write, an admin and a revoked write key."""
-    made = {scope.value: auth.create(session, f"test-{scope.value}", scope) for scope in Scope}
-    made["revoked"] = auth.create(session, "test-revoked", Scope.write)
-    auth.revoke(session, "test-revoked")
-    session.commit()
-    return made
 
 
 def bearer(secret: str) -> dict[str, str]:
