@@ -50,6 +50,9 @@ def cmd_serve(args: argparse.Namespace) -> None:
         # Longer than a load balancer's or a client pool's idle timeout, so that the server
         # is never the side that closes an idle connection as a request is sent on it.
         timeout_keep_alive=args.keep_alive,
+        # SIGTERM: stop accepting, let requests in flight finish (a write commits whole or
+        # not at all), close whatever is still open after this many seconds.
+        timeout_graceful_shutdown=args.graceful_timeout,
         factory=True,
         host=args.host,
         port=args.port,
@@ -192,6 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--log-level", default="info")
     serve.add_argument(
         "--keep-alive", type=int, default=75, help="seconds an idle connection is kept (75)"
+    )
+    serve.add_argument(
+        "--graceful-timeout",
+        type=int,
+        default=30,
+        help="on SIGTERM, seconds to let requests in flight finish before closing them (30)",
     )
     serve.set_defaults(func=cmd_serve)
 

@@ -88,11 +88,13 @@ class RequestGuardMiddleware:
         request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
+        answered = False
 
         async def send_with_headers(message: Message) -> None:
-            nonlocal status
+            nonlocal status, answered
             if message["type"] == "http.response.start":
                 status = message["status"]
+                answered = True
                 message = dict(message)
                 message["headers"] = [
                     *message.get("headers", []),
@@ -108,6 +110,20 @@ class RequestGuardMiddleware:
             else:
                 capped_receive, guarded_send = self._capped(receive, scope, send_with_headers)
                 await self.app(scope, capped_receive, guarded_send)
+        except asyncio.CancelledError:
+            # The server is shutting down and the request outlived the grace period. The
+            # client is told to retry rather than left with a bare 500: a write still running
+            # commits whole or not at all, and a retry with the same Idempotency-Key gets the
+            # first answer if it did commit.
+            if not answered:
+                detail = (
+                    "the server is shutting down before this request finished; retry "
+                    "(a write with the same Idempotency-Key)"
+                )
+                await send_problem(
+                    send_with_headers, scope, 503, "shutting-down", detail, "", RETRY_AFTER
+                )
+            raise
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or "unmatched"
@@ -174,7 +190,9 @@ class RequestGuardMiddleware:
 
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+RETRY_AFTER = [(b"retry-after", b"5")]
 TITLES = {
+    503: "Service unavailable",
     429: "Too many requests",
     413: "Content too large",
     414: "URI too long",
@@ -183,7 +201,13 @@ TITLES = {
 
 
 async def send_problem(
-    send: Send, scope: Scope, status: int, slug: str, detail: str, param: str
+    send: Send,
+    scope: Scope,
+    status: int,
+    slug: str,
+    detail: str,
+    param: str,
+    headers: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
     """Answer with a problem+json document before the app sees the request."""
     body = json.dumps(
@@ -203,6 +227,7 @@ async def send_problem(
             "headers": [
                 (b"content-type", b"application/problem+json"),
                 (b"content-length", str(len(body)).encode()),
+                *(headers or []),
             ],
         }
     )
