@@ -1,9 +1,13 @@
 """Load with writes, and nothing lost: `make loadtest`.
 
 Serves a freshly seeded database with `geoevents serve --workers 2`, drives it from 64
-concurrent clients for a bounded time with a read-heavy mix (5 % writes: new claims and
-If-Match edits of events), then checks that every acknowledged write is present exactly once
-and that the change feed, replayed, rebuilds the tables. Loopback only.
+concurrent clients for a bounded time with a read-heavy mix (5 % writes, in three equal
+parts: new claims, If-Match edits of events, and POST /v1/ingest of a small generated bundle:
+a new source with its text, one or two new events naming seed actors and a claim each; about
+one ingest in ten is sent twice with the same Idempotency-Key and must get the first answer
+back, replayed). Then it checks that every acknowledged write is present exactly once with
+one `created` revision, that every ingest not acknowledged left nothing behind, and that the
+change feed, replayed, rebuilds the tables. Loopback only.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import signal
 import socket
 import statistics
@@ -44,6 +49,9 @@ READS = [
     "/v1/changes?limit=20",
 ]
 EDITED = ["putin-xi-video-summit", "abu-dhabi-talks-round-1", "energy-ceasefire"]
+# Seed actors the events of generated bundles name. A bundle lists every actor its events
+# name; it repeats these exactly as stored, so that ingesting leaves them unchanged.
+BUNDLE_ACTORS = ["russia", "ukraine"]
 
 
 def free_port() -> int:
@@ -62,17 +70,27 @@ class Tally:
         self.claims: list[str] = []  # acknowledged creations
         self.edits: Counter[str] = Counter()  # acknowledged edits per event
         self.conflicts = 0
+        # Ingests, each as the ids it writes by kind (source, event, claim).
+        self.ingested: list[dict[str, list[str]]] = []  # acknowledged (200)
+        self.unanswered: list[dict[str, list[str]]] = []  # transport error: outcome unknown
+        self.ingest_retries = 0  # ingests sent a second time with the same key
+        self.ingest_problems: list[str] = []  # answers that were not what they should be
 
 
 async def client_loop(
-    http: httpx.AsyncClient, key: str, deadline: float, tally: Tally, rng: random.Random
+    http: httpx.AsyncClient,
+    key: str,
+    actors: list[dict[str, Any]],
+    deadline: float,
+    tally: Tally,
+    rng: random.Random,
 ) -> None:
     auth = {"Authorization": f"Bearer {key}"}
     while time.perf_counter() < deadline:
         started = time.perf_counter()
         try:
             if rng.random() < 0.05:
-                await write(http, auth, tally, rng)
+                await write(http, auth, actors, tally, rng)
             else:
                 answer = await http.get(rng.choice(READS))
                 tally.statuses[answer.status_code] += 1
@@ -83,10 +101,128 @@ async def client_loop(
         tally.latencies.append(time.perf_counter() - started)
 
 
-async def write(
-    http: httpx.AsyncClient, auth: dict[str, str], tally: Tally, rng: random.Random
+def ingest_bundle(tag: str, actors: list[dict[str, Any]], rng: random.Random) -> dict[str, Any]:
+    """A small bundle of new reporting, in the seed's format: a source whose text is its own
+    (it names `tag`), one or two events naming seed actors, and a claim for each whose
+    evidence span is a sentence of that text at its exact offsets."""
+    # The dash before the spans is one character but three UTF-8 bytes: offsets must be
+    # counted in characters, as the API documents.
+    header = f"Load-test report {tag} \u2013 made up, not real reporting."
+    counts = [rng.randint(2, 90) for _ in range(rng.choice((1, 2)))]
+    sentences = [
+        f"Russia and Ukraine exchanged {count} lists of prisoners in round {n}."
+        for n, count in enumerate(counts, start=1)
+    ]
+    text = "\n".join([header, *sentences]) + "\n"
+    events = []
+    for n, (count, sentence) in enumerate(zip(counts, sentences, strict=True), start=1):
+        start = text.index(sentence)
+        claim = {
+            "id": f"ingest-{tag}-claim-{n}",
+            "statement": f"Russia and Ukraine exchanged lists of prisoners (round {n}).",
+            "quote": None,
+            "speaker": None,
+            "hedging": "asserted",
+            "evidence": {"start": start, "end": start + len(sentence), "text": sentence},
+            "quantities": [
+                {
+                    "label": "lists of prisoners exchanged",
+                    "value": count,
+                    "unit": "lists",
+                    "qualifier": "exact",
+                    "as_reported": f"{count} lists",
+                }
+            ],
+        }
+        # Undated: an incoming event with dates is matched against stored ones (same type,
+        # overlapping dates, same principal actors) and would corroborate an earlier
+        # generated event instead of being created; undated events are never matched.
+        events.append(
+            {
+                "id": f"ingest-{tag}-event-{n}",
+                "title": f"Russia and Ukraine exchange lists of prisoners (round {n}, {tag})",
+                "summary": None,
+                "event_type": "COOPERATE",
+                "status": "occurred",
+                "start_date": None,
+                "end_date": None,
+                "date_precision": "unknown",
+                "date_note": None,
+                "tags": ["load-test"],
+                "actors": [{"actor": a["id"], "role": "participant"} for a in actors],
+                "locations": [],
+                "related": [],
+                "claims": [claim],
+            }
+        )
+    source = {
+        "id": f"ingest-{tag}",
+        "kind": "other",
+        "title": f"Load-test report {tag}",
+        "published_date_precision": "unknown",
+        "language": "en",
+        "text": text,
+    }
+    return {"source": source, "actors": actors, "locations": [], "events": events, "claims": []}
+
+
+async def ingest(
+    http: httpx.AsyncClient,
+    auth: dict[str, str],
+    actors: list[dict[str, Any]],
+    tally: Tally,
+    rng: random.Random,
 ) -> None:
-    if rng.random() < 0.5:
+    tag = uuid.uuid4().hex[:12]
+    body = ingest_bundle(tag, actors, rng)
+    ids = {
+        "source": [body["source"]["id"]],
+        "event": [e["id"] for e in body["events"]],
+        "claim": [c["id"] for e in body["events"] for c in e["claims"]],
+    }
+    headers = auth | {"Idempotency-Key": f"ingest-{tag}"}
+    try:
+        first = await http.post("/v1/ingest", json=body, headers=headers)
+    except httpx.HTTPError:
+        tally.unanswered.append(ids)
+        raise
+    tally.statuses[first.status_code] += 1
+    if first.status_code != 200:
+        return  # refused: it must have left nothing behind (see check)
+    tally.ingested.append(ids)
+    report = first.json()
+    outcomes = {e["event_id"]: e["outcome"] for e in report["events"]}
+    if not report["changed"] or outcomes != dict.fromkeys(ids["event"], "created"):
+        tally.ingest_problems.append(f"ingest-{tag}: unexpected report {report}")
+    if rng.random() < 0.1:
+        # A client retry, as after a lost answer: the same key and body must get the first
+        # answer again, replayed, and write nothing more.
+        tally.ingest_retries += 1
+        again = await http.post("/v1/ingest", json=body, headers=headers)
+        tally.statuses[again.status_code] += 1
+        if (
+            again.status_code != first.status_code
+            or again.content != first.content
+            or again.headers.get("idempotent-replayed") != "true"
+        ):
+            tally.ingest_problems.append(
+                f"ingest-{tag}: the retry got {again.status_code} "
+                f"(replayed: {again.headers.get('idempotent-replayed')}), not the first answer"
+            )
+
+
+async def write(
+    http: httpx.AsyncClient,
+    auth: dict[str, str],
+    actors: list[dict[str, Any]],
+    tally: Tally,
+    rng: random.Random,
+) -> None:
+    kind = rng.randrange(3)
+    if kind == 0:
+        await ingest(http, auth, actors, tally, rng)
+        return
+    if kind == 1:
         claim_id = f"load-{uuid.uuid4().hex[:12]}"
         body = {
             "id": claim_id,
@@ -118,19 +254,49 @@ async def write(
         tally.conflicts += 1
 
 
-async def drive(base: str, key: str, clients: int, seconds: float) -> Tally:
+async def drive(
+    base: str, key: str, actors: list[dict[str, Any]], clients: int, seconds: float
+) -> Tally:
     tally = Tally()
     deadline = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as http:
         await asyncio.gather(
-            *(client_loop(http, key, deadline, tally, random.Random(n)) for n in range(clients))
+            *(
+                client_loop(http, key, actors, deadline, tally, random.Random(n))
+                for n in range(clients)
+            )
         )
     return tally
 
 
 def run(cmd: list[str], env: dict[str, str]) -> str:
     return subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
+
+
+def stored_actors(url: str) -> list[dict[str, Any]]:
+    """The documents of BUNDLE_ACTORS as the database holds them."""
+    sys.path.insert(0, str(ROOT))
+    from app.curation import service as curation
+    from app.curation.schemas import Kind
+    from app.db import make_engine, make_sessionmaker
+
+    engine = make_engine(url)
+    with make_sessionmaker(engine)() as session:
+        docs = curation.documents(session, Kind.actor, BUNDLE_ACTORS)
+    engine.dispose()
+    return [docs[actor] for actor in BUNDLE_ACTORS]
+
+
+def differences(what: str, stored: Counter[str], expected: Counter[str]) -> list[str]:
+    """What is missing from `stored`, and what it holds more than once or unexpectedly."""
+    missing, extra = expected - stored, stored - expected
+    if not missing and not extra:
+        return []
+    return [
+        f"{what}: {sum(missing.values())} acknowledged but missing, {sum(extra.values())} "
+        f"extra (stored twice, or never acknowledged), e.g. {sorted(missing | extra)[:3]}"
+    ]
 
 
 def check(url: str, tally: Tally) -> list[str]:
@@ -172,6 +338,31 @@ def check(url: str, tally: Tally) -> list[str]:
             )
             if updates != edits:
                 problems.append(f"{event}: {edits} edits acknowledged, {updates} revisions")
+        # Ingests: each acknowledged one's source, events and claims stored once, each with
+        # one `created` revision; an ingest refused with an error answer left nothing. Only
+        # those whose answer was lost in transport may be either.
+        unknown = {i for ids in tally.unanswered for kind_ids in ids.values() for i in kind_ids}
+        for kind, table in (("source", "sources"), ("event", "events"), ("claim", "claims")):
+            expected = Counter(i for ids in tally.ingested for i in ids[kind])
+            rows = session.scalars(text(f"SELECT id FROM {table} WHERE id LIKE 'ingest-%'"))
+            stored = Counter(i for i in rows if i not in unknown)
+            problems += differences(f"ingested {kind}s", stored, expected)
+            revisions = session.scalars(
+                text(
+                    "SELECT record_id FROM revisions WHERE kind = :kind AND op = 'created'"
+                    " AND record_id LIKE 'ingest-%'"
+                ),
+                {"kind": kind},
+            )
+            created = Counter(i for i in revisions if i not in unknown)
+            problems += differences(f"`created` revisions of ingested {kind}s", created, expected)
+        # The seed actors the bundles repeat must be unchanged by them.
+        touched = session.scalar(
+            text("SELECT count(*) FROM revisions WHERE kind = 'actor' AND op <> 'created'")
+        )
+        if touched:
+            problems.append(f"{touched} actor revisions other than creations")
+        problems += tally.ingest_problems
         rebuilt = PointInTime(keep=1).session(session, datetime.now(UTC))
         for kind in Kind:
             model = curation.MODELS[kind]
@@ -181,6 +372,19 @@ def check(url: str, tally: Tally) -> list[str]:
         rebuilt.close()
     engine.dispose()
     return problems
+
+
+def drop(store: str, pg_url: str, url: str, tmp: Path) -> None:
+    """Remove the database the run made."""
+    shutil.rmtree(tmp, ignore_errors=True)
+    if store != "sqlite":
+        admin = create_engine(
+            pg_url.replace("postgresql://", "postgresql+psycopg://") + "/postgres",
+            isolation_level="AUTOCOMMIT",
+        )
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def one_store(store: str, pg_url: str, clients: int, seconds: float) -> dict[str, Any]:
@@ -201,6 +405,7 @@ def one_store(store: str, pg_url: str, clients: int, seconds: float) -> dict[str
     geoevents = str(BIN / "geoevents")
     run([geoevents, "seed"], env)
     key = run([geoevents, "keys", "create", "--name", "load", "--scope", "write"], env).split()[-1]
+    actors = stored_actors(url)
     port = free_port()
     server = subprocess.Popen(
         [geoevents, "serve", "--port", str(port), "--workers", "2", "--log-level", "warning"],
@@ -217,13 +422,16 @@ def one_store(store: str, pg_url: str, clients: int, seconds: float) -> dict[str
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
-        tally = asyncio.run(drive(base, key, clients, seconds))
+        tally = asyncio.run(drive(base, key, actors, clients, seconds))
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     problems = check(url, tally)
+    drop(store, pg_url, url, tmp)
     latencies = sorted(tally.latencies)
-    failures = {s: n for s, n in tally.statuses.items() if s >= 500 or s in (400, 401, 403, 422)}
+    # Every answer but a success is an error, except 412: an edit that lost the race to
+    # another, which the client is right to be told.
+    failures = {s: n for s, n in tally.statuses.items() if s >= 300 and s != 412}
     return {
         "store": store,
         "requests": sum(tally.statuses.values()),
@@ -234,6 +442,8 @@ def one_store(store: str, pg_url: str, clients: int, seconds: float) -> dict[str
         "transport_errors": dict(tally.errors),
         "claims_acknowledged": len(tally.claims),
         "edits_acknowledged": sum(tally.edits.values()),
+        "ingests_acknowledged": len(tally.ingested),
+        "ingests_retried": tally.ingest_retries,
         "edit_conflicts_412": tally.conflicts,
         "errors": sum(failures.values()) + sum(tally.errors.values()),
         "consistency": problems
