@@ -58,6 +58,13 @@ class EventIn(EventDoc):
 
     claims: list[ClaimIn] = Field(min_length=1, description="The evidence for the event.")
 
+    @model_validator(mode="after")
+    def _distinct_claims(self) -> "EventIn":
+        ids = [claim.id for claim in self.claims]
+        if repeated := sorted({i for i in ids if ids.count(i) > 1}):
+            raise ValueError(f"claims: ids given more than once: {', '.join(repeated)}")
+        return self
+
 
 class EventPatch(Schema):
     """Fields to change on an event; absent fields stay as they are, null clears."""

@@ -654,7 +654,8 @@ def parse_if_match(header: str | None) -> list[int] | None:
     for tag in header.split(","):
         value = tag.strip().removeprefix("W/").strip('"')
         head = value.split("-", 1)[0]
-        if head.isdigit():
+        # A version is an ASCII number that fits its column; anything else matches nothing.
+        if head.isascii() and head.isdigit() and int(head) < 2**31:
             versions.append(int(head))
     return versions
 

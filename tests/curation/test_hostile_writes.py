@@ -129,3 +129,20 @@ def test_numbers_past_their_columns(
         client.post("/v1/events", json=event, headers=writer), 422, "claims.0.evidence.start"
     )
     assert version(session) == was
+
+
+def test_repeated_claim_ids_and_impossible_versions(
+    client: TestClient, session: Session, keys: dict[str, str]
+) -> None:
+    """An event whose claims share an id, and If-Match versions no record can have (too
+    large, or digits that are not ASCII): a 422 and a 412, not a database error."""
+    writer = bearer(keys["write"])
+    was = version(session)
+    event = new_event()
+    event["claims"] = event["claims"] * 2
+    assert_problem(client.post("/v1/events", json=event, headers=writer), 422, "body")
+    for tag in (b"999999999999999999999999999999", b'"1\xb2-x"', b'"2147483648-x"'):
+        headers: dict[str, str | bytes] = {**writer, "If-Match": tag}
+        answer = client.delete("/v1/actors/xi-jinping", headers=headers)
+        assert_problem(answer, 412, "If-Match")
+    assert version(session) == was
