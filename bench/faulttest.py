@@ -9,7 +9,9 @@ connection), `/healthz` must stay 200, and once the database is back every answe
 again, from the same server processes.
 
 A writer sends each claim with an Idempotency-Key and repeats the same request on a 503 or a
-transport error until it is acknowledged (201, or the first 201 replayed); a claim still
+transport error until it is acknowledged (201, or the first 201 replayed). One write in five
+hangs up before its first answer arrives (a dropped response: the write may have committed),
+so that retries after a commit are answered by a replay, never by a second claim. A claim still
 unacknowledged when the scenario ends is retried for up to 30 s more. Every answer to a write
 must be 201, a 503 as above, or a transport error; afterwards every acknowledged claim must be
 stored exactly once with exactly one `created` revision, and nothing else the writers sent:
@@ -41,6 +43,8 @@ BIN = Path(sys.executable).parent
 URLS = ["/v1/events?limit=20", "/v1/events/putin-xi-video-summit", "/v1/stats/summary", "/readyz"]
 CLAIM_EVENTS = ["putin-xi-video-summit", "abu-dhabi-talks-round-1", "energy-ceasefire"]
 WRITERS = 2
+# The share of writes whose first answer the client does not wait for.
+LOST_ANSWERS = 0.2
 # How long a writer keeps retrying its last claim once the scenario is over.
 FINAL_RETRY_SECONDS = 30.0
 
@@ -106,14 +110,20 @@ class Writes:
         self.give_up_at: float | None = None  # set when the scenario is over
 
 
-async def create_claim(http: httpx.AsyncClient, body: dict[str, object], writes: Writes) -> None:
-    """POST one claim until it is acknowledged, repeating the very same request."""
+async def create_claim(
+    http: httpx.AsyncClient, body: dict[str, object], writes: Writes, lose_answer: bool
+) -> None:
+    """POST one claim until it is acknowledged, repeating the very same request. With
+    `lose_answer`, the first try hangs up before its answer arrives, as a network that drops
+    a response would: the write goes on without the client, which must retry."""
     claim_id = str(body["id"])
     writes.attempted.append(claim_id)
     headers = {"Idempotency-Key": claim_id}
     while True:
+        timeout = httpx.Timeout(10, read=0.001) if lose_answer else httpx.USE_CLIENT_DEFAULT
+        lose_answer = False
         try:
-            answer = await http.post("/v1/claims", json=body, headers=headers)
+            answer = await http.post("/v1/claims", json=body, headers=headers, timeout=timeout)
         except httpx.HTTPError:
             writes.statuses[-1] += 1  # the write may or may not have been stored: try again
         else:
@@ -152,7 +162,7 @@ async def writer(base: str, key: str, n: int, stop: asyncio.Event, writes: Write
                 "hedging": "reported",
                 "evidence": {"start": 0, "end": 4, "text": "News"},
             }
-            await create_claim(http, body, writes)
+            await create_claim(http, body, writes, lose_answer=rng.random() < LOST_ANSWERS)
             await asyncio.sleep(0.05)
 
 
@@ -307,6 +317,8 @@ def main() -> None:
         and result["writes_unacknowledged"] == 0
         and result["duplicates"] == 0
         and result["lost"] == 0
+        # Some committed write was retried, and answered by a replay rather than redone.
+        and result["write_201s_replayed"] != 0
         and result["claims_stored"] == result["writes_acknowledged"]
         and result["claims_created_revisions"] == result["writes_acknowledged"]
     )
