@@ -48,8 +48,8 @@ bench-full: $(STAMP)  ## 1 M events on both stores, Datasette beside: about half
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
 
-loadtest: $(STAMP)  ## 64 clients for 60 s with 5 % writes, SQLite then PostgreSQL; then nothing lost
+loadtest: $(STAMP)  ## 64 clients for 60 s, 5 % writes (ingests among them), SQLite then PostgreSQL; nothing lost
 	$(BIN)/python bench/loadtest.py --stores sqlite,postgresql --clients 64 --duration 60
 
-faulttest: $(STAMP)  ## PostgreSQL backends killed, then the cluster stopped and started, under polling
+faulttest: $(STAMP)  ## PostgreSQL backends killed, the cluster stopped and started, under reads and writes
 	$(BIN)/python bench/faulttest.py
