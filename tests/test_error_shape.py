@@ -155,3 +155,25 @@ def test_hostile_input_never_500s_and_changes_nothing(
         session.scalar(select(func.count()).select_from(Claim)),
     )
     assert after == before
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/v1/events?q=%FF%FE", 200),
+        ("/v1/actors?q=Zel%C3%28nsky", 200),
+        ("/v1/claims?q=%ED%A0%80", 200),  # an encoded surrogate: not UTF-8
+        ("/v1/events?actor=%80", 422),
+        ("/v1/events/%FF", 404),
+        ("/v1/actors/%C3%28", 404),
+    ],
+)
+def test_invalid_utf8_in_urls_is_a_clear_answer(client: TestClient, url: str, status: int) -> None:
+    """Percent-encoded bytes that are not UTF-8 are read as U+FFFD: a search finds nothing,
+    an id or an actor names nothing (404, 422 naming the parameter); never a 500."""
+    response = client.get(url)
+    assert response.status_code == status, (url, response.text)
+    if status == 200:
+        assert response.json()["data"] == []
+    else:
+        assert_problem(response, status, "actor" if status == 422 else None)
