@@ -155,13 +155,16 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    if exc.status_code == 400 and isinstance(exc.__cause__, UnicodeDecodeError):
-        # A body that is not UTF-8 is malformed JSON like any other: 422, naming the body.
+    if exc.status_code == 400 and exc.__cause__ is not None:
+        # The body could not be parsed (FastAPI's 400): malformed JSON like any other, so a
+        # 422 naming the body, with the reason.
+        reasons = {UnicodeDecodeError: "it is not UTF-8", RecursionError: "it is nested too deeply"}
+        reason = reasons.get(type(exc.__cause__), "it cannot be parsed")
         return problem(
             422,
             InvalidParameter.type,
             InvalidParameter.title,
-            "the body is not valid JSON: it is not UTF-8",
+            f"the body is not valid JSON: {reason}",
             request.url.path,
             "body",
         )

@@ -24,14 +24,14 @@ def version(session: Session) -> int:
 def test_body_size_type_and_shape(
     settings: Settings, connection: Connection, session: Session, keys: dict[str, str]
 ) -> None:
-    app = create_app(settings.model_copy(update={"max_body_bytes": 2000}))
+    app = create_app(settings.model_copy(update={"max_body_bytes": 200_000}))
     app.state.sessionmaker = app.state.read_sessionmaker = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint"
     )
     writer = bearer(keys["write"])
     was = version(session)
     with TestClient(app) as client:
-        big = new_event(summary="x" * 5000)
+        big = new_event(summary="x" * 300_000)
         assert_problem(client.post("/v1/events", json=big, headers=writer), 413, "body")
 
         def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
@@ -66,6 +66,12 @@ def test_body_size_type_and_shape(
             headers=writer | {"Content-Type": "application/json"},
         )
         assert_problem(not_utf8, 422, "body")
+        too_deep = client.post(
+            "/v1/claims",
+            content=b"[" * 100_000,  # past the parser's recursion limit, inside the size cap
+            headers=writer | {"Content-Type": "application/json"},
+        )
+        assert_problem(too_deep, 422, "body")
         wrong = client.post("/v1/events", json=["not", "an", "object"], headers=writer)
         assert_problem(wrong, 422, None)
         long_query = client.get("/v1/events", params={"q": "x" * 9000})
@@ -145,4 +151,17 @@ def test_repeated_claim_ids_and_impossible_versions(
         headers: dict[str, str | bytes] = {**writer, "If-Match": tag}
         answer = client.delete("/v1/actors/xi-jinping", headers=headers)
         assert_problem(answer, 412, "If-Match")
+    assert version(session) == was
+
+
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "NaN", "Infinity"])
+def test_numbers_json_cannot_hold(
+    client: TestClient, session: Session, keys: dict[str, str], number: str
+) -> None:
+    """Python reads 1e400 as infinity and accepts NaN; neither is a reported figure."""
+    writer = bearer(keys["write"]) | {"Content-Type": "application/json"}
+    was = version(session)
+    body = json.dumps(new_event("non-finite")).replace('"value": 3', f'"value": {number}')
+    answer = client.post("/v1/events", content=body, headers=writer)
+    assert_problem(answer, 422, "claims.0.quantities.0.value")
     assert version(session) == was
