@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.changes.models import DataVersion
 from app.config import Settings
+from app.limits import JsonFormatter
 from app.main import create_app
 from tests.curation.conftest import bearer, new_event
 from tests.test_error_shape import HOSTILE, assert_problem
@@ -113,6 +115,25 @@ def test_every_answer_has_security_headers_and_a_request_id(client: TestClient) 
     assert echoed.headers["x-request-id"] == "dash-42"
     forged = client.get("/healthz", headers={"X-Request-ID": "bad id\\r\\nx"})
     assert forged.headers["x-request-id"] != "bad id\\r\\nx"
+
+
+def test_access_log_is_json_with_request_ids_and_never_a_key(
+    client: TestClient, keys: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="geoevents.access")
+    secret = keys["write"]
+    actor = {"id": "logged-actor", "name": "Logged", "kind": "person"}
+    headers = bearer(secret) | {"X-Request-ID": "log-1"}
+    assert client.post("/v1/actors", json=actor, headers=headers).status_code == 201
+    # A key sent where it does not belong, in the query string, is not logged either.
+    client.get("/v1/events", params={"api_key": secret, "limit": 1})
+    lines = [JsonFormatter().format(r) for r in caplog.records if r.name == "geoevents.access"]
+    entries = [json.loads(line) for line in lines]
+    expected = {"request_id": "log-1", "method": "POST", "path": "/v1/actors", "status": 201}
+    assert expected.items() <= entries[0].items()
+    assert entries[1]["path"] == "/v1/events"
+    assert secret not in caplog.text
+    assert not any(secret in line for line in lines)
 
 
 def test_numbers_past_their_columns(
