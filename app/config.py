@@ -74,6 +74,17 @@ class Settings(BaseSettings):
     max_query_bytes: int = Field(
         default=8192, ge=256, description="Longest query string accepted (414 beyond)."
     )
+    max_page_size: int = Field(
+        default=1000,
+        ge=100,
+        le=1000,
+        description="Largest `limit` a list answers, 100 to 1000 (422 beyond).",
+    )
+    exports: bool = Field(
+        default=True,
+        description="Whether lists answer `limit=all`, every match streamed in one response "
+        "(422 when off).",
+    )
     request_concurrency: int = Field(
         default=4,
         ge=0,

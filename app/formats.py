@@ -383,6 +383,15 @@ ExportFetch = Callable[
 ]
 
 
+def check_page_size(request: Request, limit: int | str) -> None:
+    """The page size within what this deployment allows (MAX_PAGE_SIZE, EXPORTS)."""
+    settings = request.app.state.settings
+    if limit == "all" and not settings.exports:
+        raise InvalidParameter("limit=all is turned off here; page with a cursor", param="limit")
+    if isinstance(limit, int) and limit > settings.max_page_size:
+        raise InvalidParameter(f"limit is at most {settings.max_page_size}", param="limit")
+
+
 def list_response(
     request: Request,
     query: Any,
@@ -396,6 +405,7 @@ def list_response(
     """Answer a list request: a page, or with `limit=all` a streamed export, in any format."""
     from app.http_cache import http_date, not_modified, stream_etag
 
+    check_page_size(request, query.limit)
     fmt = negotiate(request, query.format, allowed)
     fields = parse_fields(query.fields, model.model_fields)
     columns = csv_columns(model, fields)

@@ -2,7 +2,8 @@
 
 Routes declare what they answer themselves. Around them, the middleware and the database can
 answer too (a body too large, a query string too long, a rate limit, an outage), reads need
-a key only when REQUIRE_READ_KEY is set, and every error is one problem+json shape. This
+a key only when REQUIRE_READ_KEY is set, page sizes are what the deployment allows, and every
+error is one problem+json shape. This
 module writes those facts into the document for the settings the app runs with, and links
 each creation to the operations that read, change and delete what it created, so that a
 client (or a stateful fuzzer) can follow them.
@@ -94,7 +95,22 @@ def _problem(status: int, headers: dict[str, Any] | None = None) -> dict[str, An
     return answer
 
 
+def _page_sizes(operation: dict[str, Any], settings: Settings) -> None:
+    """The `limit` parameter as this deployment allows it (MAX_PAGE_SIZE, EXPORTS)."""
+    for parameter in operation.get("parameters", []):
+        if parameter["name"] != "limit" or parameter["in"] != "query":
+            continue
+        schema = parameter["schema"]
+        options = schema.get("anyOf", [schema])
+        for option in options:
+            if option.get("type") == "integer":
+                option["maximum"] = settings.max_page_size
+        if not settings.exports and "anyOf" in schema:
+            schema["anyOf"] = [o for o in options if o.get("const") != "all"]
+
+
 def _describe(path: str, method: str, operation: dict[str, Any], settings: Settings) -> None:
+    _page_sizes(operation, settings)
     responses: dict[str, Any] = operation["responses"]
     # An error is problem+json, whatever the route's default media type.
     for answer in responses.values():

@@ -149,8 +149,9 @@ class PageQuery(AsOfQuery):
 
     limit: PageSize | Literal["all"] = Field(
         default=50,
-        description="Page size, 1 to 1000; or `all` to stream every match in one response "
-        "(an export: no cursor, bounded memory).",
+        description="Page size, from 1 to the documented maximum (1000 unless the deployment "
+        "sets less); or `all` to stream every match in one response (an export: no cursor, "
+        "bounded memory), unless the deployment turns exports off.",
     )
     cursor: Text | None = Field(
         default=None, max_length=1000, description="Opaque cursor from `meta.next_cursor`."

@@ -88,3 +88,22 @@ def test_concurrent_sqlite_writers_all_land_once(tmp_path: Path) -> None:
         assert session.scalar(select(func.count()).select_from(Actor)) == 40
         assert session.scalar(select(func.count()).select_from(Revision)) == 40
     engine.dispose()
+
+
+def test_page_size_and_exports_are_configurable(settings: Settings, connection: Connection) -> None:
+    tight = settings.model_copy(update={"max_page_size": 100, "exports": False})
+    app = create_app(tight)
+    app.state.sessionmaker = app.state.read_sessionmaker = sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint"
+    )
+    with TestClient(app) as client:
+        for url in ("/v1/events", "/v1/actors", "/v1/claims", "/v1/sources", "/v1/changes"):
+            assert client.get(url, params={"limit": 100}).status_code == 200, url
+            assert_problem(client.get(url, params={"limit": 101}), 422, "limit")
+        assert_problem(client.get("/v1/events", params={"limit": "all"}), 422, "limit")
+        # The document says so: a client reading it never sends what is refused.
+        spec = client.get("/openapi.json").json()
+        (limit,) = [
+            p for p in spec["paths"]["/v1/events"]["get"]["parameters"] if p["name"] == "limit"
+        ]
+        assert limit["schema"]["anyOf"] == [{"type": "integer", "minimum": 1, "maximum": 100}]

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 
 from app.changes import service
 from app.changes.schemas import ChangesMeta, ChangesPage, HistoryPage
@@ -10,6 +10,7 @@ from app.curation.schemas import Kind
 from app.deps import SessionDep, check_reader
 from app.errors import InvalidParameter, NotFound, problem_responses
 from app.events.models import Event
+from app.formats import check_page_size
 from app.http_cache import record_data_version
 from app.pagination import decode_cursor, encode_cursor
 from app.schemas import Text
@@ -27,6 +28,7 @@ router = APIRouter(
 )
 def list_changes(
     session: SessionDep,
+    request: Request,
     since: Annotated[
         str | None,
         Query(
@@ -42,6 +44,7 @@ def list_changes(
     sees each change exactly once, never one out of order. Deleted records appear as
     tombstones (`op: deleted`, `after: null`). Replaying `after` documents in order
     rebuilds every record as it stands."""
+    check_page_size(request, limit)
     position = 0
     if since is not None:
         try:
