@@ -24,9 +24,6 @@ class Schema(BaseModel):
     model_config = ConfigDict(
         from_attributes=True,
         extra="forbid",
-        # JSON has no infinity or NaN; Python's parser reads 1e400 as one, and no column
-        # should hold either.
-        allow_inf_nan=False,
         json_schema_extra=lambda schema, _: _document_printable(schema),
     )
 

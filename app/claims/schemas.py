@@ -9,6 +9,9 @@ from app.pagination import Page
 from app.schemas import Offset, PageQuery, Schema, Slug, Text
 from app.vocab import Hedging, Qualifier
 
+# The largest reported figure accepted, either sign.
+MAX_FIGURE = 1e15
+
 
 def bounds(qualifier: Qualifier, value: float) -> tuple[float | None, float | None, bool, bool]:
     """The (low, high, low_inclusive, high_inclusive) interval a qualified number implies.
@@ -35,7 +38,15 @@ class QuantityCreate(Schema):
     label: str = Field(
         min_length=1, max_length=200, description="What is counted.", examples=["drones launched"]
     )
-    value: float = Field(description="The number in base units.", examples=[450])
+    # Finite and within ±10¹⁵: JSON has no infinity or NaN (Python's parser reads 1e400 as
+    # one), and sums over many figures must stay within a float.
+    value: float = Field(
+        ge=-MAX_FIGURE,
+        le=MAX_FIGURE,
+        allow_inf_nan=False,
+        description="The number in base units, within ±10¹⁵.",
+        examples=[450],
+    )
     unit: str = Field(min_length=1, max_length=40, description="Base unit.", examples=["drones"])
     qualifier: Qualifier = Field(description="How the number bounds the true value.")
     as_reported: str | None = Field(default=None, description="The source's own words.")

@@ -175,14 +175,26 @@ def test_repeated_claim_ids_and_impossible_versions(
     assert version(session) == was
 
 
-@pytest.mark.parametrize("number", ["1e400", "-1e400", "NaN", "Infinity"])
-def test_numbers_json_cannot_hold(
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "NaN", "Infinity", "1e308", "-2e15"])
+def test_figures_must_be_finite_and_bounded(
     client: TestClient, session: Session, keys: dict[str, str], number: str
 ) -> None:
-    """Python reads 1e400 as infinity and accepts NaN; neither is a reported figure."""
+    """Python reads 1e400 as infinity and accepts NaN; neither is a reported figure, and
+    figures past ±10¹⁵ would overflow the sums of /v1/stats/quantities."""
     writer = bearer(keys["write"]) | {"Content-Type": "application/json"}
     was = version(session)
     body = json.dumps(new_event("non-finite")).replace('"value": 3', f'"value": {number}')
     answer = client.post("/v1/events", content=body, headers=writer)
     assert_problem(answer, 422, "claims.0.quantities.0.value")
     assert version(session) == was
+
+
+def test_the_largest_figures_still_sum(client: TestClient, keys: dict[str, str]) -> None:
+    writer = bearer(keys["write"])
+    for n in range(2):
+        event = new_event(f"huge-figure-{n}")
+        event["claims"][0]["quantities"][0] |= {"value": 1e15, "label": "huge"}
+        assert client.post("/v1/events", json=event, headers=writer).status_code == 201
+    answer = client.get("/v1/stats/quantities", params={"label": "huge"})
+    assert answer.status_code == 200, answer.text
+    assert [row["low"] for row in answer.json()["data"]] == [2e15]
