@@ -66,7 +66,8 @@ bearer = HTTPBearer(
     auto_error=False,
     scheme_name="ApiKey",
     description="An API key from `geoevents keys create`, sent as `Authorization: Bearer gek_…`. "
-    "Writes need scope write (ingest too); reads need none unless REQUIRE_READ_KEY is set.",
+    "Writes need scope write (ingest too); reads need none unless REQUIRE_READ_KEY is set "
+    "(and a key sent with a public read is not checked).",
 )
 
 
@@ -88,10 +89,16 @@ def get_writer(caller: CallerDep) -> Caller:
     return caller
 
 
-def check_reader(request: Request, caller: CallerDep) -> None:
-    """Reads are public unless REQUIRE_READ_KEY is set; then they need a key (any scope)."""
+def check_reader(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> None:
+    """Reads are public unless REQUIRE_READ_KEY is set; then they need a key (any scope).
+    A key sent with a public read is not looked at: the answer is the same with or without
+    it, as it is when a cached answer is served without reaching the database."""
     if request.app.state.settings.require_read_key:
-        auth.require(caller, Scope.read)
+        auth.require(get_caller(session, credentials), Scope.read)
 
 
 WriterDep = Annotated[Caller, Depends(get_writer)]
