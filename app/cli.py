@@ -50,8 +50,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
         # Longer than a load balancer's or a client pool's idle timeout, so that the server
         # is never the side that closes an idle connection as a request is sent on it.
         timeout_keep_alive=args.keep_alive,
-        # SIGTERM: stop accepting, let requests in flight finish (a write commits whole or
-        # not at all), close whatever is still open after this many seconds.
+        # SIGTERM: stop accepting, let requests in flight finish, then cut off whatever is
+        # still running (its transaction rolls back: a write is stored whole or not at all).
         timeout_graceful_shutdown=args.graceful_timeout,
         factory=True,
         host=args.host,
@@ -199,8 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--graceful-timeout",
         type=int,
-        default=30,
-        help="on SIGTERM, seconds to let requests in flight finish before closing them (30)",
+        default=35,
+        help="on SIGTERM, seconds to let requests in flight finish before cutting them off "
+        "(35: longer than a statement may run, DB_STATEMENT_TIMEOUT_MS)",
     )
     serve.set_defaults(func=cmd_serve)
 

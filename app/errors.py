@@ -251,7 +251,8 @@ PROBLEM_TEXT = {
     422: "A parameter or body field is malformed or names something unknown.",
     428: "If-Match is missing.",
     429: "Too many requests from this key or address; retry after Retry-After seconds.",
-    503: "The database is unreachable or not migrated; retry after Retry-After seconds.",
+    503: "The database is unreachable or not migrated, or the server is shutting down; retry "
+    "after Retry-After seconds.",
 }
 
 

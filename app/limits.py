@@ -111,14 +111,14 @@ class RequestGuardMiddleware:
                 capped_receive, guarded_send = self._capped(receive, scope, send_with_headers)
                 await self.app(scope, capped_receive, guarded_send)
         except asyncio.CancelledError:
-            # The server is shutting down and the request outlived the grace period. The
-            # client is told to retry rather than left with a bare 500: a write still running
-            # commits whole or not at all, and a retry with the same Idempotency-Key gets the
-            # first answer if it did commit.
+            # The server is shutting down and the request outlived the grace period. One
+            # still waiting (for its body, or its turn) is told to retry rather than left with
+            # a bare 500. One already in the database is cut off before it gets here: its
+            # connection closes without an answer and its transaction rolls back.
             if not answered:
                 detail = (
                     "the server is shutting down before this request finished; retry "
-                    "(a write with the same Idempotency-Key)"
+                    "(a POST with the same Idempotency-Key)"
                 )
                 await send_problem(
                     send_with_headers, scope, 503, "shutting-down", detail, "", RETRY_AFTER

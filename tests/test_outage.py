@@ -66,22 +66,23 @@ def test_the_database_goes_away_and_comes_back(served: tuple[TestClient, str, st
         )
         with admin.connect() as conn:
             conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
-            killed = conn.execute(
-                text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
-                    " WHERE datname = :name"
-                ),
-                {"name": name},
-            ).scalar_one()
-            assert killed >= 1  # the app's pooled connections
             try:
+                killed = conn.execute(
+                    text(
+                        # Each termination waits (up to 5 s) for the backend to be gone.
+                        "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity"
+                        " WHERE datname = :name"
+                    ),
+                    {"name": name},
+                ).scalar_one()
+                assert killed >= 1  # the app's pooled connections
                 for url_ in ("/readyz", "/v1/events?limit=1", "/v1/stats/summary"):
                     assert_unavailable(client.get(url_))
                 assert_unavailable(client.post("/v1/actors", json=new_actor(1), headers=writer))
                 assert client.get("/healthz").status_code == 200
             finally:
                 conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
-        admin.dispose()
+                admin.dispose()
     else:
         path = make_url(url).database
         assert path is not None

@@ -11,10 +11,12 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -36,16 +38,16 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, url: str, *extra: str) -> None:
+    def __init__(self, url: str, log: Path, *extra: str) -> None:
         self.env = os.environ | {"DATABASE_URL": url}
+        self.log = log.open("w")  # uvicorn's own messages, printed when a test fails
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [GEOEVENTS, "serve", "--port", str(self.port), "--log-level", "warning", *extra],
             env=self.env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
+            stderr=self.log,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -70,13 +72,16 @@ class Server:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+        self.log.close()
 
 
 @pytest.fixture
-def server(scratch_url: str) -> Iterator[Server]:
-    running = Server(scratch_url, "--graceful-timeout", "2")
+def server(scratch_url: str, tmp_path: Path) -> Iterator[Server]:
+    log = tmp_path / "server.log"
+    running = Server(scratch_url, log, "--graceful-timeout", "2")
     yield running
     running.stop()
+    print(log.read_text())
 
 
 def bundle(tag: str) -> bytes:
@@ -172,9 +177,52 @@ def test_sigterm_lets_an_ingest_in_flight_finish(server: Server, scratch_url: st
     }
 
 
+@contextmanager
+def write_lock(url: str) -> Iterator[None]:
+    """Hold the database's write lock from outside the server (SQLite's, or the data
+    version's row lock that every write takes first on PostgreSQL)."""
+    if url.startswith("sqlite"):
+        holder = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        return
+    engine = create_engine(sqlalchemy_url(url))
+    with engine.connect() as conn:
+        conn.execute(text("SELECT id FROM data_version WHERE id = 1 FOR UPDATE"))
+        try:
+            yield
+        finally:
+            conn.rollback()
+    engine.dispose()
+
+
+def test_a_write_cut_off_by_the_grace_period_is_not_stored(
+    server: Server, scratch_url: str
+) -> None:
+    """A write still waiting in the database when the grace period ends is cut off: no
+    answer, its transaction rolled back, nothing of it stored."""
+    key = server.key()
+    body = bundle("cut")
+    with write_lock(scratch_url):
+        conn = start_ingest(server, key, body, len(body))  # whole: it waits on the lock
+        time.sleep(0.5)
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(timeout=20) in STOPPED  # after the 2 s grace period
+        answer = read_answer(conn)
+        conn.close()
+    assert not answer.startswith(b"HTTP/1.1 2"), answer[:300]
+    assert stored(scratch_url, "cut") == {"sources": 0, "events": 0, "claims": 0, "revisions": 0}
+
+
 def test_a_request_still_open_after_the_grace_period_writes_nothing(
     server: Server, scratch_url: str
 ) -> None:
+    """A request still waiting for its body when the grace period ends is answered 503:
+    the client is told to retry, and nothing of it is stored."""
     body = bundle("abandoned")
     conn = start_ingest(server, server.key(), body, len(body) - 10)  # never completed
     time.sleep(0.3)
