@@ -13,6 +13,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+# What a 503 asks the client to wait, whatever its cause (the database, a shutdown).
+RETRY_AFTER_SECONDS = 5
 
 
 class AppError(Exception):
@@ -113,7 +115,7 @@ def problem(
     if param is not None:
         body["param"] = param
     body.update(extra)
-    headers = {"Retry-After": "5"} if status == 503 else None
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
     if status == 401:
         headers = {"WWW-Authenticate": 'Bearer realm="geoevents"'}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)

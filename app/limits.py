@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.errors import RETRY_AFTER_SECONDS
 from app.metrics import Metrics
 
 
@@ -190,7 +191,7 @@ class RequestGuardMiddleware:
 
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-RETRY_AFTER = [(b"retry-after", b"5")]
+RETRY_AFTER = [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())]
 TITLES = {
     503: "Service unavailable",
     429: "Too many requests",
