@@ -27,19 +27,16 @@ import argparse
 import asyncio
 import os
 import random
-import signal
-import socket
 import subprocess
 import sys
 import time
 import uuid
 from collections import Counter
-from pathlib import Path
 
 import httpx
+from serving import admin_url, scratch_database, seed_with_key, served
 from sqlalchemy import create_engine, text
 
-BIN = Path(sys.executable).parent
 URLS = ["/v1/events?limit=20", "/v1/events/putin-xi-video-summit", "/v1/stats/summary", "/readyz"]
 CLAIM_EVENTS = ["putin-xi-video-summit", "abu-dhabi-talks-round-1", "energy-ceasefire"]
 WRITERS = 2
@@ -47,12 +44,6 @@ WRITERS = 2
 LOST_ANSWERS = 0.2
 # How long a writer keeps retrying its last claim once the scenario is over.
 FINAL_RETRY_SECONDS = 30.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def cluster(version: str, name: str, action: str) -> None:
@@ -258,55 +249,21 @@ def main() -> None:
         help="its PostgreSQL major version",
     )
     args = parser.parse_args()
-    name = f"geoevents_fault_{uuid.uuid4().hex[:6]}"
-    admin_url = args.pg_url.replace("postgresql://", "postgresql+psycopg://") + "/postgres"
-    check_cluster(args.cluster_version, args.cluster, admin_url)
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    db_url = f"{args.pg_url}/{name}"
-    env = os.environ | {"DATABASE_URL": db_url}
-    geoevents = str(BIN / "geoevents")
-    subprocess.run([geoevents, "seed"], env=env, check=True, capture_output=True)
-    key = subprocess.run(
-        [geoevents, "keys", "create", "--name", "fault", "--scope", "write"],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split()[-1]
-    port = free_port()
-    server = subprocess.Popen(
-        [geoevents, "serve", "--port", str(port), "--workers", "2", "--log-level", "warning"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(base + "/readyz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        pids = subprocess.run(["pgrep", "-g", str(server.pid)], capture_output=True, text=True)
-        result, writes = asyncio.run(
-            scenario(base, key, admin_url, name, args.cluster_version, args.cluster)
-        )
-        still = subprocess.run(["pgrep", "-g", str(server.pid)], capture_output=True, text=True)
-        result["same_server_processes"] = pids.stdout.split() == still.stdout.split()
+    admin = admin_url(args.pg_url)
+    check_cluster(args.cluster_version, args.cluster, admin)
+    with scratch_database("postgresql", args.pg_url, "fault") as db_url:
+        env = os.environ | {"DATABASE_URL": db_url}
+        key = seed_with_key(env, "fault")
+        with served(env) as (base, server):
+            group = ["pgrep", "-g", str(server.pid)]
+            pids = subprocess.run(group, capture_output=True, text=True)
+            name = db_url.rsplit("/", 1)[1]
+            result, writes = asyncio.run(
+                scenario(base, key, admin, name, args.cluster_version, args.cluster)
+            )
+            still = subprocess.run(group, capture_output=True, text=True)
+            result["same_server_processes"] = pids.stdout.split() == still.stdout.split()
         result |= stored_writes(db_url.replace("postgresql://", "postgresql+psycopg://"), writes)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
     print(result, flush=True)
     ok = (
         result["other_5xx_or_dropped"] == 0

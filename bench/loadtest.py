@@ -16,13 +16,8 @@ import argparse
 import asyncio
 import os
 import random
-import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections import Counter
@@ -31,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import create_engine, select, text
+from serving import scratch_database, seed_with_key, served
+from sqlalchemy import select, text
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 READS = [
     "/v1/events?limit=50",
     "/v1/events?actor=russia&start=2026-01-01&end=2026-12-31",
@@ -52,12 +47,6 @@ EDITED = ["putin-xi-video-summit", "abu-dhabi-talks-round-1", "energy-ceasefire"
 # Seed actors the events of generated bundles name. A bundle lists every actor its events
 # name; it repeats these exactly as stored, so that ingesting leaves them unchanged.
 BUNDLE_ACTORS = ["russia", "ukraine"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Tally:
@@ -270,10 +259,6 @@ async def drive(
     return tally
 
 
-def run(cmd: list[str], env: dict[str, str]) -> str:
-    return subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
-
-
 def stored_actors(url: str) -> list[dict[str, Any]]:
     """The documents of BUNDLE_ACTORS as the database holds them."""
     sys.path.insert(0, str(ROOT))
@@ -374,60 +359,14 @@ def check(url: str, tally: Tally) -> list[str]:
     return problems
 
 
-def drop(store: str, pg_url: str, url: str, tmp: Path) -> None:
-    """Remove the database the run made."""
-    shutil.rmtree(tmp, ignore_errors=True)
-    if store != "sqlite":
-        admin = create_engine(
-            pg_url.replace("postgresql://", "postgresql+psycopg://") + "/postgres",
-            isolation_level="AUTOCOMMIT",
-        )
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def one_store(store: str, pg_url: str, clients: int, seconds: float) -> dict[str, Any]:
-    tmp = Path(tempfile.mkdtemp(prefix="geoevents-load-"))
-    if store == "sqlite":
-        url = f"sqlite:///{tmp}/load.db"
-    else:
-        name = f"geoevents_load_{uuid.uuid4().hex[:6]}"
-        admin = create_engine(
-            pg_url.replace("postgresql://", "postgresql+psycopg://") + "/postgres",
-            isolation_level="AUTOCOMMIT",
-        )
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin.dispose()
-        url = f"{pg_url}/{name}"
-    env = os.environ | {"DATABASE_URL": url}
-    geoevents = str(BIN / "geoevents")
-    run([geoevents, "seed"], env)
-    key = run([geoevents, "keys", "create", "--name", "load", "--scope", "write"], env).split()[-1]
-    actors = stored_actors(url)
-    port = free_port()
-    server = subprocess.Popen(
-        [geoevents, "serve", "--port", str(port), "--workers", "2", "--log-level", "warning"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if httpx.get(base + "/readyz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        tally = asyncio.run(drive(base, key, actors, clients, seconds))
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
-    problems = check(url, tally)
-    drop(store, pg_url, url, tmp)
+    with scratch_database(store, pg_url, "load") as url:
+        env = os.environ | {"DATABASE_URL": url}
+        key = seed_with_key(env, "load")
+        actors = stored_actors(url)
+        with served(env) as (base, _):
+            tally = asyncio.run(drive(base, key, actors, clients, seconds))
+        problems = check(url, tally)
     latencies = sorted(tally.latencies)
     # Every answer but a success is an error, except 412: an edit that lost the race to
     # another, which the client is right to be told.

@@ -12,7 +12,6 @@ import platform
 import shlex
 import shutil
 import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -30,6 +29,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import queries
+from serving import free_port
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -185,14 +185,6 @@ class Processes:
             return -1
         finally:
             self.stop(proc)
-
-
-def free_port() -> int:
-    """A TCP port on the loopback interface that nothing listens on now."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class RssSampler(threading.Thread):

@@ -53,11 +53,16 @@ def engine(settings: Settings) -> Iterator[Engine]:
     """An engine on a freshly migrated and seeded database."""
     engine = make_engine(settings.database_url)
     reset_database(engine)
-    command.upgrade(alembic_config(settings.database_url), "head")
-    for session in session_scope(sessionmaker(bind=engine)):
-        seeding.seed(session, settings.seed_dir)
+    migrate_and_seed(engine, settings)
     yield engine
     engine.dispose()
+
+
+def migrate_and_seed(engine: Engine, settings: Settings) -> None:
+    """Bring an empty database to the head revision and load the seed into it."""
+    command.upgrade(alembic_config(engine.url.render_as_string(hide_password=False)), "head")
+    for session in session_scope(sessionmaker(bind=engine)):
+        seeding.seed(session, settings.seed_dir)
 
 
 @pytest.fixture

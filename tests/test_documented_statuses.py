@@ -89,6 +89,11 @@ PATCHES = {
 }
 
 
+def kind_of(path: str) -> str:
+    """The collection a path is in (`events` for /v1/events/{event_id}), or ""."""
+    return path.split("/")[2] if path.startswith("/v1/") else ""
+
+
 class Provoker:
     """Builds the request that provokes one status of one operation."""
 
@@ -102,14 +107,14 @@ class Provoker:
         return str(self.made)
 
     def url(self, path: str, record: str | None = None) -> str:
-        kind = path.split("/")[2] if path.startswith("/v1/") else ""
+        kind = kind_of(path)
         record = record or STORED.get(kind, "")
         for name in ("event_id", "actor_id", "claim_id", "source_id", "record_id"):
             path = path.replace("{" + name + "}", record)
         return path
 
     def body(self, method: str, path: str) -> dict[str, Any] | None:
-        kind = path.split("/")[2] if path.startswith("/v1/") else ""
+        kind = kind_of(path)
         if path == "/v1/ingest":
             return ingest_body(self.fresh())
         if method == "post":
@@ -119,7 +124,7 @@ class Provoker:
         return None
 
     def current_etag(self, path: str, record: str) -> str:
-        kind = path.split("/")[2]
+        kind = kind_of(path)
         answer = self.client.get(f"/v1/{kind}/{record}")
         assert answer.status_code == 200, answer.text
         return str(answer.headers["etag"])
@@ -130,7 +135,7 @@ class Provoker:
         headers = bearer(self.keys["write"])
         record = None
         if method in ("patch", "delete"):
-            kind = path.split("/")[2]
+            kind = kind_of(path)
             created = self.client.post(
                 f"/v1/{kind}", json=new_body(kind, self.fresh()), headers=headers
             )
@@ -144,7 +149,7 @@ class Provoker:
     def provoke(self, method: str, path: str, status: int) -> Any:
         writer = bearer(self.keys["write"])
         request = self.client.request
-        kind = path.split("/")[2] if path.startswith("/v1/") else ""
+        kind = kind_of(path)
         body = self.body(method, path)
         match status:
             case 200 | 201 | 204:

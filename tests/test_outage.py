@@ -13,7 +13,6 @@ import sqlite3
 from collections.abc import Iterator
 
 import pytest
-from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -23,18 +22,16 @@ from app.auth import service as auth
 from app.auth.schemas import Scope
 from app.config import Settings
 from app.db import make_engine, session_scope, sqlalchemy_url
-from app.health import alembic_config
 from app.main import create_app
-from app.seed import service as seeding
+from tests.conftest import migrate_and_seed
 
 
 @pytest.fixture
 def served(scratch_url: str, settings: Settings) -> Iterator[tuple[TestClient, str, str]]:
     """The app on a migrated and seeded scratch database, and a write key."""
-    command.upgrade(alembic_config(scratch_url), "head")
     engine = make_engine(scratch_url)
+    migrate_and_seed(engine, settings)
     for session in session_scope(sessionmaker(bind=engine)):
-        seeding.seed(session, settings.seed_dir)
         key = auth.create(session, "outage", Scope.write)
     engine.dispose()
     with TestClient(create_app(Settings(database_url=scratch_url))) as client:

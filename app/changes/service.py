@@ -186,5 +186,13 @@ def lock_writes(session: Session) -> None:
     """Queue this transaction behind any other write: the data version's row lock, taken
     first. SQLite's write transactions already begin IMMEDIATE; on PostgreSQL this keeps two
     writers from maintaining the same derived rows (search, rollups) at once, and makes
-    revisions commit in the order of their numbers."""
+    revisions commit in the order of their numbers. Taken once per transaction: the write
+    path's steps each ask for it, and only the first asks the database."""
+    if session.in_transaction() and session.info.get(LOCKED) is session.get_transaction():
+        return
     session.execute(select(DataVersion.id).where(DataVersion.id == 1).with_for_update())
+    session.info[LOCKED] = session.get_transaction()
+
+
+# The session's key for the transaction that holds the write lock.
+LOCKED = "geoevents.write_lock"
