@@ -17,7 +17,9 @@ from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
-from fastapi import Request
+import orjson
+from fastapi import Request, Response
+from pydantic import BaseModel
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
@@ -235,6 +237,20 @@ class HTTPCacheMiddleware:
 
 def _etag(payload: bytes) -> str:
     return '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
+
+
+def record_body(record: BaseModel) -> bytes:
+    """A record's JSON, byte for byte as its GET, its writes and If-Match see it."""
+    return orjson.dumps(record.model_dump(mode="json"))
+
+
+def record_response(record: BaseModel, version: int) -> Response:
+    """A record's detail: its JSON, with its version for the middleware's ETag."""
+    return Response(
+        record_body(record),
+        media_type="application/json",
+        headers={RECORD_VERSION: str(version)},
+    )
 
 
 def record_etag(version: int, payload: bytes) -> str:

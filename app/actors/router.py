@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from app import formats
 from app.actors import service
@@ -12,7 +13,7 @@ from app.deps import ReadSessionDep, check_reader
 from app.errors import NotFound, problem_responses
 from app.events.router import event_list
 from app.events.schemas import EventPage, EventQuery
-from app.http_cache import RECORD_VERSION, record_data_version
+from app.http_cache import record_data_version, record_response
 from app.schemas import Text
 
 router = APIRouter(
@@ -62,12 +63,16 @@ def list_actors(
     response_model=ActorDetail,
     responses=problem_responses(404, 422),
 )
-def get_actor(session: ReadSessionDep, response: Response, actor_id: ActorId) -> ActorDetail:
+def get_actor(session: ReadSessionDep, actor_id: ActorId) -> Response:
     """The actor with aliases, affiliations, members (actors affiliated with it) and the
     number of events it takes part in."""
+    return record_response(*actor_detail(session, actor_id))
+
+
+def actor_detail(session: Session, actor_id: str) -> tuple[ActorDetail, int]:
+    """The actor as its detail shows it, and the actor's version."""
     actor, members, event_count = service.get(session, actor_id)
-    response.headers[RECORD_VERSION] = str(actor.version)
-    return ActorDetail(
+    detail = ActorDetail(
         **ActorRead.model_validate(actor).model_dump(),
         members=[
             MemberRead(
@@ -81,6 +86,7 @@ def get_actor(session: ReadSessionDep, response: Response, actor_id: ActorId) ->
         ],
         event_count=event_count,
     )
+    return detail, actor.version
 
 
 @router.get(

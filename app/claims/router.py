@@ -4,13 +4,14 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from app import formats
 from app.claims import service
 from app.claims.schemas import ClaimPage, ClaimQuery, ClaimRead
 from app.deps import ReadSessionDep, check_reader
 from app.errors import problem_responses
-from app.http_cache import RECORD_VERSION, record_data_version
+from app.http_cache import record_data_version, record_response
 from app.schemas import Text
 
 router = APIRouter(
@@ -59,10 +60,13 @@ def list_claims(
 )
 def get_claim(
     session: ReadSessionDep,
-    response: Response,
     claim_id: Annotated[Text, Path(description="Claim id.", max_length=160)],
-) -> ClaimRead:
+) -> Response:
     """One claim: statement, quote, speaker, hedging, evidence span and quantities."""
+    return record_response(*claim_detail(session, claim_id))
+
+
+def claim_detail(session: Session, claim_id: str) -> tuple[ClaimRead, int]:
+    """The claim as its detail shows it, and the claim's version."""
     claim = service.get(session, claim_id)
-    response.headers[RECORD_VERSION] = str(claim.version)
-    return ClaimRead.model_validate(claim)
+    return ClaimRead.model_validate(claim), claim.version

@@ -7,16 +7,14 @@ means the change is stored), and answers with the record as GET shows it, with i
 from collections.abc import Callable
 from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, Header, Path, Request, Response
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.actors.router import get_actor
+from app.actors.router import actor_detail
 from app.actors.schemas import ActorCreate, ActorDetail
 from app.changes import service as changes
-from app.claims.router import get_claim
+from app.claims.router import claim_detail
 from app.claims.schemas import ClaimRead
 from app.curation import service
 from app.curation.schemas import (
@@ -33,11 +31,11 @@ from app.curation.schemas import (
 )
 from app.deps import SessionDep, WriterDep
 from app.errors import problem_responses
-from app.events.router import get_event
+from app.events.router import event_detail
 from app.events.schemas import EventDetail, EventDoc
-from app.http_cache import record_etag
+from app.http_cache import record_body, record_etag
 from app.schemas import Text
-from app.sources.router import get_source
+from app.sources.router import source_detail
 from app.sources.schemas import SourceRead
 
 router = APIRouter()
@@ -67,19 +65,24 @@ WRITE_ERRORS = problem_responses(401, 403, 404, 412, 422, 428)
 GUARDED_DELETE_ERRORS = WRITE_ERRORS | problem_responses(409)
 INGEST_ERRORS = problem_responses(401, 403, 422)
 
-READERS: dict[Kind, Callable[[Session, str], BaseModel]] = {
-    Kind.event: lambda s, i: get_event(s, Response(), i),
-    Kind.actor: lambda s, i: get_actor(s, Response(), i),
-    Kind.source: lambda s, i: get_source(s, Response(), i),
-    Kind.claim: lambda s, i: get_claim(s, Response(), i),
+READERS: dict[Kind, Callable[[Session, str], tuple[BaseModel, int]]] = {
+    Kind.event: event_detail,
+    Kind.actor: actor_detail,
+    Kind.source: source_detail,
+    Kind.claim: claim_detail,
 }
+
+
+def current_etag(session: Session, kind: Kind, record_id: str) -> str:
+    """The record's ETag as a GET of it would answer now."""
+    record, version = READERS[kind](session, record_id)
+    return record_etag(version, record_body(record))
 
 
 def _answer(session: Session, kind: Kind, record_id: str, status: int) -> Response:
     """The record as GET shows it, with its ETag (and Location for a creation)."""
-    body = orjson.dumps(READERS[kind](session, record_id).model_dump(mode="json"))
-    model = service.MODELS[kind]
-    version = session.scalar(select(model.version).where(model.id == record_id)) or 1
+    record, version = READERS[kind](session, record_id)
+    body = record_body(record)
     headers = {"ETag": record_etag(version, body)}
     if status == 201:
         headers["Location"] = f"/v1/{kind.value}s/{record_id}"
@@ -172,7 +175,7 @@ def patch_event(
 ) -> Response:
     """Change the fields given (null clears one); lists given replace the whole list. Needs
     If-Match: 412 when the event changed since you read it, 428 without the header."""
-    service.update_record(session, writer.name, Kind.event, record_id, if_match, body)
+    service.update_record(session, writer.name, Kind.event, record_id, if_match, body, current_etag)
     return _committed(session, _answer(session, Kind.event, record_id, 200))
 
 
@@ -188,7 +191,7 @@ def delete_event(
 ) -> Response:
     """Remove the event and its claims from reads; they stay in its history and the change
     feed (as tombstones). Needs If-Match."""
-    service.delete_record(session, writer.name, Kind.event, record_id, if_match)
+    service.delete_record(session, writer.name, Kind.event, record_id, if_match, current_etag)
     return _committed(session, Response(status_code=204))
 
 
@@ -234,7 +237,7 @@ def patch_claim(
     if_match: IfMatch = None,
 ) -> Response:
     """Change the fields given; needs If-Match."""
-    service.update_record(session, writer.name, Kind.claim, record_id, if_match, body)
+    service.update_record(session, writer.name, Kind.claim, record_id, if_match, body, current_etag)
     return _committed(session, _answer(session, Kind.claim, record_id, 200))
 
 
@@ -249,7 +252,7 @@ def delete_claim(
     session: SessionDep, writer: WriterDep, record_id: RecordId, if_match: IfMatch = None
 ) -> Response:
     """Remove the claim from reads (it stays in history); needs If-Match."""
-    service.delete_record(session, writer.name, Kind.claim, record_id, if_match)
+    service.delete_record(session, writer.name, Kind.claim, record_id, if_match, current_etag)
     return _committed(session, Response(status_code=204))
 
 
@@ -292,7 +295,7 @@ def patch_actor(
     if_match: IfMatch = None,
 ) -> Response:
     """Change the fields given; needs If-Match."""
-    service.update_record(session, writer.name, Kind.actor, record_id, if_match, body)
+    service.update_record(session, writer.name, Kind.actor, record_id, if_match, body, current_etag)
     return _committed(session, _answer(session, Kind.actor, record_id, 200))
 
 
@@ -307,7 +310,7 @@ def delete_actor(
     session: SessionDep, writer: WriterDep, record_id: RecordId, if_match: IfMatch = None
 ) -> Response:
     """Remove an actor no event, claim or affiliation names (409 otherwise); needs If-Match."""
-    service.delete_record(session, writer.name, Kind.actor, record_id, if_match)
+    service.delete_record(session, writer.name, Kind.actor, record_id, if_match, current_etag)
     return _committed(session, Response(status_code=204))
 
 
@@ -356,7 +359,9 @@ def patch_source(
     if_match: IfMatch = None,
 ) -> Response:
     """Change the metadata given (never the text: evidence points into it); needs If-Match."""
-    service.update_record(session, writer.name, Kind.source, record_id, if_match, body)
+    service.update_record(
+        session, writer.name, Kind.source, record_id, if_match, body, current_etag
+    )
     return _committed(session, _answer(session, Kind.source, record_id, 200))
 
 
@@ -371,7 +376,7 @@ def delete_source(
     session: SessionDep, writer: WriterDep, record_id: RecordId, if_match: IfMatch = None
 ) -> Response:
     """Remove a source no claim cites (409 otherwise); needs If-Match."""
-    service.delete_record(session, writer.name, Kind.source, record_id, if_match)
+    service.delete_record(session, writer.name, Kind.source, record_id, if_match, current_etag)
     return _committed(session, Response(status_code=204))
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -637,12 +637,11 @@ def replay(session: Session, revisions: Iterable[Revision]) -> None:
 # -- the write API ---------------------------------------------------------------------------
 
 
-def parse_if_match(header: str | None) -> list[int] | None:
-    """The versions an If-Match header accepts (None for `*`); 428 when it is missing.
+def parse_if_match(header: str | None) -> list[str] | None:
+    """The entity tags an If-Match header lists (None for `*`); 428 when it is missing.
 
-    ETags of records are `"<version>-<digest>"`: the digest follows the body (so caches
-    revalidate when anything shown changes), the version only the record itself, and only
-    the version is compared here.
+    RFC 9110 §13.1.1 compares them strongly: a weak tag (`W/"…"`) never matches, and a
+    strong one matches only the record's current ETag exactly, version and digest alike.
     """
     if header is None:
         raise PreconditionRequired(
@@ -650,30 +649,27 @@ def parse_if_match(header: str | None) -> list[int] | None:
         )
     if header.strip() == "*":
         return None
-    versions = []
-    for tag in header.split(","):
-        value = tag.strip().removeprefix("W/").strip('"')
-        head = value.split("-", 1)[0]
-        # A version is an ASCII number that fits its column; anything else matches nothing.
-        if head.isascii() and head.isdigit() and int(head) < 2**31:
-            versions.append(int(head))
-    return versions
+    return [tag.strip() for tag in header.split(",") if tag.strip().startswith('"')]
 
 
-def lock(session: Session, kind: Kind, record_id: str, if_match: str | None) -> None:
-    """Hold the record for this write if its version is one If-Match accepts: 404 when it
-    does not exist, 412 when it has moved on. The check and the row lock are one UPDATE, so
-    of two writers with the same ETag exactly one gets through."""
+ETagOf = Callable[[Session, Kind, str], str]
+
+
+def lock(
+    session: Session, kind: Kind, record_id: str, if_match: str | None, etag_of: ETagOf
+) -> None:
+    """Hold the record for this write if If-Match names its current ETag (or is `*`): 404
+    when it does not exist, 412 when it has moved on. The row is locked before its ETag is
+    compared, so of two writers with the same ETag exactly one gets through."""
     accepted = parse_if_match(if_match)
     model = MODELS[kind]
     stmt = update(model).where(model.id == record_id).values(version=model.version)
-    if accepted is not None:
-        stmt = stmt.where(model.version.in_(accepted or [-1]))
-    if session.execute(stmt).rowcount:  # type: ignore[attr-defined]
-        return
+    held = session.execute(stmt).rowcount  # type: ignore[attr-defined]
     current = session.scalar(select(model.version).where(model.id == record_id))
-    if current is None:
+    if not held or current is None:
         raise NotFound(f"no {kind.value} with id {record_id!r}", param=f"{kind.value}_id")
+    if accepted is None or etag_of(session, kind, record_id) in accepted:
+        return
     raise PreconditionFailed(
         f"the {kind.value} is at version {current}; read it again and reapply the change",
         param="If-Match",
@@ -784,10 +780,11 @@ def update_record(
     record_id: str,
     if_match: str | None,
     patch: BaseModel,
+    etag_of: ETagOf,
 ) -> None:
-    """Apply a patch to a record whose version If-Match names (412 otherwise)."""
+    """Apply a patch to a record whose current ETag If-Match names (412 otherwise)."""
     changes.lock_writes(session)
-    lock(session, kind, record_id, if_match)
+    lock(session, kind, record_id, if_match, etag_of)
     current = documents(session, kind, [record_id])[record_id]
     merged = current | patch.model_dump(mode="json", exclude_unset=True)
     try:
@@ -802,11 +799,16 @@ def update_record(
 
 
 def delete_record(
-    session: Session, author: str, kind: Kind, record_id: str, if_match: str | None
+    session: Session,
+    author: str,
+    kind: Kind,
+    record_id: str,
+    if_match: str | None,
+    etag_of: ETagOf,
 ) -> None:
-    """Delete a record whose version If-Match names; an event takes its claims with it."""
+    """Delete a record whose current ETag If-Match names; an event takes its claims too."""
     changes.lock_writes(session)
-    lock(session, kind, record_id, if_match)
+    lock(session, kind, record_id, if_match, etag_of)
     tracker = Changes(session, author)
     tracker.track(kind, [record_id])
     if kind is Kind.event:

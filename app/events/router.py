@@ -5,6 +5,7 @@ from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from app import formats
 from app.claims.schemas import ClaimRead
@@ -12,7 +13,7 @@ from app.deps import ReadSessionDep, check_reader
 from app.errors import problem_responses
 from app.events import service
 from app.events.schemas import EventDetail, EventPage, EventQuery, EventRead, RelatedEventRead
-from app.http_cache import RECORD_VERSION, record_data_version
+from app.http_cache import record_data_version, record_response
 from app.schemas import Text
 
 router = APIRouter(
@@ -79,11 +80,15 @@ def list_events(
     response_model=EventDetail,
     responses=problem_responses(404, 422),
 )
-def get_event(session: ReadSessionDep, response: Response, event_id: EventId) -> EventDetail:
+def get_event(session: ReadSessionDep, event_id: EventId) -> Response:
     """The event with every claim about it (statement, quote, speaker, hedging, evidence span
     and text) and its related events in both directions."""
+    return record_response(*event_detail(session, event_id))
+
+
+def event_detail(session: Session, event_id: str) -> tuple[EventDetail, int]:
+    """The event as its detail shows it, and the event's version."""
     found = service.get(session, event_id)
-    response.headers[RECORD_VERSION] = str(found.event.version)
     related = [
         RelatedEventRead(
             id=r.related.id, title=r.related.title, relation=r.relation, direction="outgoing"
@@ -97,10 +102,11 @@ def get_event(session: ReadSessionDep, response: Response, event_id: EventId) ->
     ]
     base = EventRead.model_validate(found.event).model_dump()
     base["source_count"] = len({c.source_id for c in found.claims})
-    return EventDetail(
+    detail = EventDetail(
         **base,
         claims=[ClaimRead.model_validate(c) for c in found.claims],
         related=related,
         source_ids=sorted({c.source_id for c in found.claims}),
         figure_conflicts=service.figure_conflicts(found.claims),
     )
+    return detail, found.event.version

@@ -4,11 +4,12 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from app import formats
 from app.deps import ReadSessionDep, check_reader
 from app.errors import problem_responses
-from app.http_cache import RECORD_VERSION, record_data_version
+from app.http_cache import record_data_version, record_response
 from app.schemas import PageQuery, Text
 from app.sources import service
 from app.sources.models import Source
@@ -63,12 +64,15 @@ def list_sources(
 )
 def get_source(
     session: ReadSessionDep,
-    response: Response,
     source_id: Annotated[
         Text, Path(description="Source id.", examples=["putin-roundup-article"], max_length=120)
     ],
-) -> SourceRead:
+) -> Response:
     """One source document: its metadata and the sha256 of the text evidence points into."""
+    return record_response(*source_detail(session, source_id))
+
+
+def source_detail(session: Session, source_id: str) -> tuple[SourceRead, int]:
+    """The source as its detail shows it, and the source's version."""
     source, claims = service.get(session, source_id)
-    response.headers[RECORD_VERSION] = str(source.version)
-    return _read(source, claims)
+    return _read(source, claims), source.version

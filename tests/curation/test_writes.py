@@ -144,3 +144,32 @@ def test_idempotent_post(client: TestClient, keys: dict[str, str]) -> None:
     assert len([r for r in history if r["kind"] == "event"]) == 1
     other = client.post("/v1/events", json=new_event(title="Other"), headers=writer)
     assert_problem(other, 422, "Idempotency-Key")
+
+
+def test_if_match_is_compared_strongly(client: TestClient, keys: dict[str, str]) -> None:
+    """RFC 9110: only one of the record's current strong ETags (or `*`) passes If-Match."""
+    writer = bearer(keys["write"])
+    url = "/v1/events/putin-xi-video-summit"
+    current = etag(client, url)
+    version = current.strip('"').split("-", 1)[0]
+    other = etag(client, "/v1/events/zelensky-condemns-strike")
+    assert other.startswith(f'"{version}-')  # another record at the same version
+    refused = [
+        f'"{version}-deadbeef"',
+        f'"{version}"',
+        f"W/{current}",
+        other,
+        f"{other}, W/{current}",
+        current.strip('"'),
+    ]
+    for tag in refused:
+        answer = client.patch(url, json={"title": "Not this"}, headers=writer | {"If-Match": tag})
+        assert_problem(answer, 412, "If-Match")
+        gone = client.delete(url, headers=writer | {"If-Match": tag})
+        assert_problem(gone, 412, "If-Match")
+    assert client.get(url).json()["title"] != "Not this"
+    listed = client.patch(
+        url, json={"title": "This"}, headers=writer | {"If-Match": f'"0-x", {current}'}
+    )
+    assert listed.status_code == 200, listed.text
+    assert listed.json()["title"] == "This"
