@@ -414,7 +414,9 @@ def list_response(
             raise InvalidParameter("limit=all returns everything; drop the cursor", param="cursor")
         etag = stream_etag(request, MEDIA_TYPES[fmt])
         changed_at = request.state.data_changed_at
-        validators = {"ETag": etag, "Last-Modified": http_date(changed_at)}
+        validators = {"ETag": etag}
+        if changed_at is not None:
+            validators["Last-Modified"] = http_date(changed_at)
         if not_modified(request.headers, etag, changed_at):
             return Response(status_code=304, headers=validators)
         total, extra, rows = export(fmt)

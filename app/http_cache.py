@@ -54,7 +54,9 @@ def _etag_matches(if_none_match: str, etag: str) -> bool:
 
 
 def not_modified(headers: Headers, etag: str | None, changed_at: datetime | None) -> bool:
-    """RFC 9110 §13.2.2: If-None-Match decides when present, else If-Modified-Since."""
+    """RFC 9110 §13.2.2: If-None-Match decides when present, else If-Modified-Since, which
+    only a Last-Modified that identifies its version can satisfy (`changed_at` is None
+    otherwise: see app.changes.service.bump)."""
     if_none_match = headers.get("if-none-match")
     if if_none_match is not None:
         return etag is not None and _etag_matches(if_none_match, etag)
@@ -184,7 +186,7 @@ class HTTPCacheMiddleware:
 
         await self.app(scope, receive, send_wrapper)
 
-    async def _version(self, scope: Scope) -> tuple[int, datetime] | None:
+    async def _version(self, scope: Scope) -> tuple[int, datetime | None] | None:
         """Read the data version for this request and leave it for the route's dependency."""
         state_of_app = getattr(scope.get("app"), "state", None)
         if state_of_app is None:
@@ -224,6 +226,8 @@ class HTTPCacheMiddleware:
         headers["etag"] = answer.etag
         if changed_at is not None:
             headers["last-modified"] = http_date(changed_at)
+        elif "last-modified" in headers:
+            del headers["last-modified"]
         if not_modified(request_headers, answer.etag, changed_at):
             for name in ("content-length", "content-type"):
                 if name in headers:
@@ -259,6 +263,6 @@ def record_etag(version: int, payload: bytes) -> str:
     return f'"{version}-{hashlib.sha256(payload).hexdigest()[:16]}"'
 
 
-def _read_version(factory: Any) -> tuple[int, datetime]:
+def _read_version(factory: Any) -> tuple[int, datetime | None]:
     with factory() as session:
         return changes.current(session)

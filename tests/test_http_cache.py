@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.main import create_app
 from app.seed import service as seeding
+from tests.curation.conftest import bearer
 from tests.factories import make_event
 
 DASHBOARD_URLS = [
@@ -136,3 +138,44 @@ def test_repeated_requests_are_served_from_the_response_cache(
     third = client.get(url)
     assert third.content != first.content  # a write bumps the version: never a stale answer
     assert "fresh-data" in third.text
+
+
+def _start_of_a_second() -> None:
+    """Wait until a new second has just begun, so that what follows shares it."""
+    now = time.time()
+    time.sleep(1 - (now - int(now)) + 0.01)
+
+
+def test_no_304_for_a_change_in_the_same_second(client: TestClient, keys: dict[str, str]) -> None:
+    """Last-Modified counts whole seconds: a copy taken between two writes of one second must
+    not be validated by If-Modified-Since once the second write has landed."""
+    writer = bearer(keys["write"])
+    detail = "/v1/events/putin-xi-video-summit"
+    listed = "/v1/events?q=summit"
+    for attempt in range(3):
+        _start_of_a_second()
+        first = client.patch(
+            detail, json={"title": f"First {attempt}"}, headers=writer | {"If-Match": "*"}
+        )
+        assert first.status_code == 200, first.text
+        copies = {url: client.get(url) for url in (detail, listed)}
+        second = client.patch(
+            detail, json={"title": f"Second {attempt}"}, headers=writer | {"If-Match": "*"}
+        )
+        assert second.status_code == 200, second.text
+        for url, copy in copies.items():
+            assert f"First {attempt}" in copy.text
+            since = copy.headers.get("last-modified")
+            if since is None:  # a copy that cannot be validated by date is also right
+                continue
+            again = client.get(url, headers={"If-Modified-Since": since})
+            assert again.status_code == 200, (url, since)
+            assert f"Second {attempt}" in again.text
+            # The answer now shares its second with another version: no date validates it.
+            assert "last-modified" not in again.headers or again.headers["last-modified"] != since
+    # A version alone in its second is validated by its date again.
+    _start_of_a_second()
+    client.patch(detail, json={"title": "Alone"}, headers=writer | {"If-Match": "*"})
+    alone = client.get(detail)
+    modified = alone.headers["last-modified"]
+    assert client.get(detail, headers={"If-Modified-Since": modified}).status_code == 304

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Index, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
@@ -20,6 +20,9 @@ class DataVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     version: Mapped[int] = mapped_column(BigInteger)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Whether no other version moved in changed_at's second. Last-Modified has one-second
+    # resolution, so it identifies this version only then (see app.changes.service.bump).
+    changed_alone: Mapped[bool] = mapped_column(Boolean, server_default=true())
 
 
 class Revision(Base):

@@ -20,25 +20,44 @@ from app.changes.schemas import RevisionRead
 from app.db import utcnow
 
 
-def current(session: Session) -> tuple[int, datetime]:
-    """The data version and when it last moved."""
-    row = session.execute(select(DataVersion.version, DataVersion.changed_at)).one()
-    return row.version, row.changed_at
+def current(session: Session) -> tuple[int, datetime | None]:
+    """The data version and its Last-Modified: when it moved, or None when that second
+    does not identify it (see `bump`)."""
+    row = session.execute(
+        select(DataVersion.version, DataVersion.changed_at, DataVersion.changed_alone)
+    ).one()
+    return _version(row)
 
 
 def bump(session: Session) -> None:
-    """Record that data changed; atomic, so concurrent writers never lose a bump."""
+    """Record that data changed.
+
+    Last-Modified counts whole seconds, so a second in which two versions were committed
+    cannot tell a client's copy of the first from the second: such a version is marked
+    not alone, and answers built from it carry no Last-Modified and never validate one.
+    Writers hold the data version's row lock (lock_writes), so the previous moment read here
+    is the latest one, and `changed_at` never goes backwards, even across hosts whose clocks
+    differ (a write that reads a moment later than its own clock is not alone either).
+    """
+    lock_writes(session)
+    before = session.scalar(select(DataVersion.changed_at).where(DataVersion.id == 1))
+    now = utcnow()
+    alone = before is None or now.replace(microsecond=0) > before.replace(microsecond=0)
     session.execute(
         update(DataVersion)
         .where(DataVersion.id == 1)
-        .values(version=DataVersion.version + 1, changed_at=utcnow())
+        .values(
+            version=DataVersion.version + 1,
+            changed_at=now if before is None else max(now, before),
+            changed_alone=alone,
+        )
     )
 
 
-CURRENT_SQL = "SELECT version, changed_at FROM data_version WHERE id = 1"
+CURRENT_SQL = "SELECT version, changed_at, changed_alone FROM data_version WHERE id = 1"
 
 
-def read(engine: Engine) -> tuple[int, datetime]:
+def read(engine: Engine) -> tuple[int, datetime | None]:
     """The data version and when it last moved, on a pooled DBAPI connection without a
     session: the read every cached answer costs, so it is kept to one plain statement."""
     raw = engine.raw_connection()
@@ -64,7 +83,7 @@ class LocalReader:
         self.path = path
         self._connection: sqlite3.Connection | None = None
 
-    def __call__(self) -> tuple[int, datetime]:
+    def __call__(self) -> tuple[int, datetime | None]:
         """The data version and when it last moved."""
         if self._connection is None:
             self._connection = sqlite3.connect(
@@ -78,10 +97,12 @@ class LocalReader:
             raise
 
 
-def _version(row: Any) -> tuple[int, datetime]:
+def _version(row: Any) -> tuple[int, datetime | None]:
     if row is None:
         raise LookupError("data_version has no row; run the migrations")
-    version, changed_at = row
+    version, changed_at, alone = row
+    if not alone:
+        return int(version), None
     if isinstance(changed_at, str):  # SQLite stores datetimes as ISO text
         changed_at = datetime.fromisoformat(changed_at)
     if changed_at.tzinfo is None:
