@@ -40,6 +40,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     """Migrate to head, seed an empty database, then serve with uvicorn."""
     import uvicorn
 
+    from app.protocol import ProblemHttpToolsProtocol
+
     _upgrade()
     _seed(only_if_empty=True)
     print(f"geoevents on http://{args.host}:{args.port}  (docs at /docs)", flush=True)
@@ -54,6 +56,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         # still running (its transaction rolls back: a write is stored whole or not at all).
         timeout_graceful_shutdown=args.graceful_timeout,
         factory=True,
+        http=ProblemHttpToolsProtocol,
         host=args.host,
         port=args.port,
         workers=args.workers,

@@ -52,7 +52,13 @@ def get_read_session(
         return
     if as_of.tzinfo is None:
         raise InvalidParameter("as_of needs a UTC offset (…Z or …+00:00)", param="as_of")
-    past = request.app.state.point_in_time.session(session, as_of.astimezone(UTC))
+    try:
+        moment = as_of.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first moment there is
+        raise InvalidParameter(
+            "as_of must lie between 0001-01-01 and 9999-12-31 once moved to UTC", param="as_of"
+        ) from None
+    past = request.app.state.point_in_time.session(session, moment)
     try:
         yield past
     finally:

@@ -18,8 +18,11 @@ import orjson
 from fastapi import Request
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import AppError, InvalidParameter
+from app.limits import send_problem
 
 
 class Format(StrEnum):
@@ -75,6 +78,7 @@ def _accepted(accept: str) -> list[tuple[float, str]]:
 
 def negotiate(request: Request, explicit: Format | None, allowed: frozenset[Format]) -> Format:
     """`format=` wins; otherwise the best acceptable media type; JSON when anything goes."""
+    request.state.negotiated = True  # NegotiationMiddleware leaves the answer alone
     if explicit is not None:
         if explicit not in allowed:
             choices = ", ".join(sorted(allowed))
@@ -96,6 +100,62 @@ def negotiate(request: Request, explicit: Format | None, allowed: frozenset[Form
             return by_media[media]
     offered = ", ".join(sorted(MEDIA_TYPES[f].split(";")[0] for f in allowed))
     raise NotAcceptable(f"Accept: {accept} matches none of {offered}", param="accept")
+
+
+def acceptable(media: str, accept: str) -> bool:
+    """Whether an Accept header takes this media type (`type/subtype`, no parameters)."""
+    kind = media.split("/", 1)[0]
+    return any(entry in (media, "*/*", f"{kind}/*") for _, entry in _accepted(accept))
+
+
+class NegotiationMiddleware:
+    """Content negotiation on every /v1 route alike: an answer the client's Accept does not
+    take is a 406 problem+json.
+
+    Routes that offer several formats negotiate themselves (`negotiate`); every other route
+    answers JSON, and its answer is refused here when Accept excludes it. A write is
+    refused before its body is read, so that nothing is stored for an answer nobody takes.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        accept = Headers(scope=scope).get("accept")
+        if not accept:
+            await self.app(scope, receive, send)
+            return
+        detail = f"Accept: {accept[:200]} matches none of application/json"
+        if scope["method"] in {"POST", "PUT", "PATCH"}:
+            if acceptable("application/json", accept):
+                await self.app(scope, receive, send)
+            else:
+                await send_problem(send, scope, 406, "not-acceptable", detail, "accept")
+            return
+        if scope["method"] not in {"GET", "HEAD"}:
+            await self.app(scope, receive, send)
+            return
+        refused = False
+
+        async def checked_send(message: Message) -> None:
+            nonlocal refused
+            if refused:
+                return
+            if message["type"] == "http.response.start" and 200 <= message["status"] < 300:
+                media = Headers(raw=message.get("headers", [])).get("content-type", "")
+                media = media.split(";")[0].strip().lower()
+                negotiated = scope.get("state", {}).get("negotiated", False)
+                if media and not negotiated and not acceptable(media, accept):
+                    refused = True
+                    what = f"Accept: {accept[:200]} matches none of {media}"
+                    await send_problem(send, scope, 406, "not-acceptable", what, "accept")
+                    return
+            await send(message)
+
+        await self.app(scope, receive, checked_send)
 
 
 def parse_fields(fields: str | None, allowed: Iterable[str]) -> list[str] | None:

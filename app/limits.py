@@ -193,12 +193,30 @@ class RequestGuardMiddleware:
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 RETRY_AFTER = [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())]
 TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    406: "Not acceptable",
+    408: "Request timeout",
     503: "Service unavailable",
     429: "Too many requests",
     413: "Content too large",
     414: "URI too long",
     415: "Unsupported media type",
 }
+
+
+def problem_body(status: int, slug: str, detail: str, instance: str, param: str = "") -> bytes:
+    """The problem+json document of a refusal made outside the app's error handlers."""
+    return json.dumps(
+        {
+            "type": f"/problems/{slug}",
+            "title": TITLES[status],
+            "status": status,
+            "detail": detail,
+            "instance": instance,
+        }
+        | ({"param": param} if param else {})
+    ).encode()
 
 
 async def send_problem(
@@ -211,16 +229,7 @@ async def send_problem(
     headers: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
     """Answer with a problem+json document before the app sees the request."""
-    body = json.dumps(
-        {
-            "type": f"/problems/{slug}",
-            "title": TITLES[status],
-            "status": status,
-            "detail": detail,
-            "instance": scope["path"],
-        }
-        | ({"param": param} if param else {})
-    ).encode()
+    body = problem_body(status, slug, detail, scope["path"], param)
     await send(
         {
             "type": "http.response.start",

@@ -4,7 +4,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from app import __version__
 from app.actors.router import router as actors_router
@@ -17,11 +16,13 @@ from app.db import make_engine, make_sessionmaker
 from app.docs import install_docs
 from app.errors import install_error_handlers
 from app.events.router import router as events_router
+from app.formats import NegotiationMiddleware
 from app.health import router as health_router
 from app.http_cache import HTTPCacheMiddleware, ResponseCache
 from app.limits import ConcurrencyLimitMiddleware, RateLimitMiddleware, RequestGuardMiddleware
 from app.metrics import Metrics
 from app.openapi import install_openapi
+from app.protocol import ProblemCORSMiddleware
 from app.sources.router import router as sources_router
 from app.stats.router import router as stats_router
 
@@ -99,12 +100,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Innermost first: a cached answer is served without waiting for a place.
     app.add_middleware(ConcurrencyLimitMiddleware, limit=settings.request_concurrency)
     app.add_middleware(HTTPCacheMiddleware, cache_control=settings.cache_control, cache=cache)
+    app.add_middleware(NegotiationMiddleware)
     app.add_middleware(
         RateLimitMiddleware, rate=rate_limit(settings), burst=settings.rate_limit_burst
     )
     # Outside the rate limiter, so that a browser can read a 429 too.
     app.add_middleware(
-        CORSMiddleware,
+        ProblemCORSMiddleware,
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "HEAD", "OPTIONS"],
         allow_headers=["*"],

@@ -121,6 +121,11 @@ def _describe(path: str, method: str, operation: dict[str, Any], settings: Setti
         else:
             operation["security"] = [*operation["security"], {}]  # a key is optional
     responses.setdefault("414", _problem(414))
+    answers_a_body = any(
+        code.startswith("2") and answer.get("content") for code, answer in responses.items()
+    )
+    if path.startswith("/v1/") and answers_a_body:
+        responses.setdefault("406", _problem(406))  # see app.formats.NegotiationMiddleware
     if "requestBody" in operation:
         responses.setdefault("413", _problem(413))
         responses.setdefault("415", _problem(415))
