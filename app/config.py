@@ -92,6 +92,13 @@ class Settings(BaseSettings):
         "the event loop. Worker threads share one interpreter lock, so a few at a time "
         "answer more per second than many. Cached answers and streamed bodies do not count.",
     )
+    body_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a request body may take to arrive after the request's headers "
+        "(408 and the connection closed beyond); it is read before the request takes a place "
+        "among those worked on.",
+    )
     seed_dir: Path = Field(default=PROJECT_ROOT / "seed_data")
     article_path: Path = Field(
         default=PROJECT_ROOT.parent / "shared" / "seed" / "article.txt",

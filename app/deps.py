@@ -78,12 +78,32 @@ bearer = HTTPBearer(
 
 
 def get_caller(
+    request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Caller:
     """Who sends the request: the key's holder, or the public without a key (401 for an
-    unknown or revoked key)."""
+    unknown or revoked key). A write's key was checked before its body was read."""
+    checked = getattr(request.state, "caller", None)
+    if isinstance(checked, Caller):
+        return checked
     return auth.authenticate(session, credentials.credentials if credentials else None)
+
+
+def bearer_secret(authorization: str | None) -> str | None:
+    """The secret of an `Authorization: Bearer …` header (any case, any spacing), if any."""
+    scheme, _, secret = (authorization or "").strip().partition(" ")
+    secret = secret.strip()
+    return secret if scheme.lower() == "bearer" and secret else None
+
+
+def write_caller(app_state: Any, authorization: str | None) -> Caller:
+    """The caller of a write, from its Authorization header alone: 401 without a valid key,
+    403 without scope write. Run before the body is read (app.limits.WriteGateMiddleware)."""
+    with app_state.sessionmaker() as session:
+        caller = auth.authenticate(session, bearer_secret(authorization))
+    auth.require(caller, Scope.write)
+    return caller
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
@@ -104,7 +124,7 @@ def check_reader(
     A key sent with a public read is not looked at: the answer is the same with or without
     it, as it is when a cached answer is served without reaching the database."""
     if request.app.state.settings.require_read_key:
-        auth.require(get_caller(session, credentials), Scope.read)
+        auth.require(get_caller(request, session, credentials), Scope.read)
 
 
 WriterDep = Annotated[Caller, Depends(get_writer)]

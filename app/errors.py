@@ -129,11 +129,14 @@ def _location(loc: tuple[Any, ...]) -> tuple[str, str]:
     return where, name
 
 
+def app_error_response(exc: AppError, path: str) -> JSONResponse:
+    """The problem document of a domain error, for code that runs outside a route."""
+    return problem(exc.status, exc.type, exc.title, exc.detail, path, exc.param, **exc.extra)
+
+
 async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return problem(
-        exc.status, exc.type, exc.title, exc.detail, request.url.path, exc.param, **exc.extra
-    )
+    return app_error_response(exc, request.url.path)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -179,7 +182,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status_code, f"/problems/{slug}", title, detail, request.url.path)
 
 
-async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+def database_unavailable_response(path: str) -> JSONResponse:
+    """The 503 of a request the database cannot answer now."""
     # Unreachable, restarting, locked past the busy timeout, or the pool exhausted: the
     # request may well succeed later, so say so (503 with Retry-After) rather than fail.
     return problem(
@@ -187,8 +191,12 @@ async def _database_unavailable(request: Request, exc: Exception) -> JSONRespons
         ServiceUnavailable.type,
         ServiceUnavailable.title,
         "The database cannot answer right now; retry shortly.",
-        request.url.path,
+        path,
     )
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    return database_unavailable_response(request.url.path)
 
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
@@ -245,8 +253,9 @@ PROBLEM_TEXT = {
     403: "The API key's scope does not allow this.",
     404: "No such resource.",
     406: "None of the media types in Accept is offered.",
+    408: "The body did not arrive within BODY_TIMEOUT_SECONDS; the connection is closed.",
     409: "The request contradicts the data as it stands.",
-    412: "If-Match names a version the record has moved on from.",
+    412: "If-Match does not name the record's current ETag.",
     413: "The body is larger than MAX_BODY_BYTES.",
     414: "The query string is longer than MAX_QUERY_BYTES.",
     415: "The body is not JSON.",

@@ -12,12 +12,26 @@ import re
 import time
 import uuid
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import RETRY_AFTER_SECONDS
+from app.errors import (
+    RETRY_AFTER_SECONDS,
+    AppError,
+    app_error_response,
+    database_unavailable_response,
+)
 from app.metrics import Metrics
+
+# Probes answer whatever the API is doing: no place to wait for, no rate to keep.
+PROBES = ("/healthz", "/readyz", "/metrics")
 
 
 class ConcurrencyLimitMiddleware:
@@ -28,6 +42,8 @@ class ConcurrencyLimitMiddleware:
     spend their time handing the lock around (at 1 M events on SQLite, Q1 answered 46 req/s
     at 32 connections against 80 with the limit at 2). A request leaves its place when its
     answer starts, so a streamed export, which does its work while it is sent, holds none.
+    A request takes its place only once its body is in (BodyDeadlineMiddleware reads it
+    first), and the probes take none.
     """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
@@ -36,7 +52,7 @@ class ConcurrencyLimitMiddleware:
         self._slots: asyncio.Semaphore | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.limit <= 0:
+        if scope["type"] != "http" or self.limit <= 0 or scope["path"] in PROBES:
             await self.app(scope, receive, send)
             return
         if self._slots is None:  # made here, on the loop that serves the requests
@@ -59,6 +75,100 @@ class ConcurrencyLimitMiddleware:
                 slots.release()
 
 
+class WriteGateMiddleware:
+    """A write's key is checked before its body is read: a client without a valid key with
+    scope write gets its 401 (or 403) at once and never holds the server while it sends, or
+    does not send, a body. `check` raises the AppError to answer, or returns the caller,
+    left in the request's state for the route."""
+
+    def __init__(self, app: ASGIApp, check: Callable[[Any, str | None], Any]) -> None:
+        self.app = app
+        self.check = check
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in BODY_METHODS
+            or not scope["path"].startswith("/v1/")
+            or not _routed(scope)
+        ):
+            await self.app(scope, receive, send)
+            return
+        authorization = Headers(scope=scope).get("authorization")
+        try:
+            caller = await run_in_threadpool(self.check, scope["app"].state, authorization)
+        except AppError as exc:
+            await app_error_response(exc, scope["path"])(scope, receive, send)
+            return
+        except SQLAlchemyError:
+            await database_unavailable_response(scope["path"])(scope, receive, send)
+            return
+        scope.setdefault("state", {})["caller"] = caller
+        await self.app(scope, receive, send)
+
+
+def _routed(scope: Scope) -> bool:
+    """Whether a route takes this method at this path (else the app answers 404 or 405)."""
+    routes = getattr(scope.get("app"), "routes", [])
+    return any(route.matches(scope)[0] is Match.FULL for route in routes)
+
+
+class BodyDeadlineMiddleware:
+    """A request body must arrive whole within `timeout` seconds of the request's head, or
+    the request gets a 408 problem+json and its connection is closed.
+
+    The body is read here, before the request takes a place among those worked on
+    (ConcurrencyLimitMiddleware), and handed to the app whole: a client that sends headers
+    and then trickles, or never sends, its body ties up only its own connection."""
+
+    def __init__(self, app: ASGIApp, timeout: float) -> None:
+        self.app = app
+        self.timeout = timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        deadline = time.monotonic() + self.timeout
+        chunks: list[bytes] = []
+
+        async def read_all() -> bool:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return False
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    return True
+
+        whole: bool | None = None
+        try:
+            # In this task (not wait_for's own): a shutdown's cancellation reaches the
+            # request guard at once, which tells the client to retry.
+            async with asyncio.timeout(self.timeout):
+                whole = await read_all()
+        except TimeoutError:
+            whole = None
+        if whole is None or time.monotonic() > deadline:
+            detail = f"the body did not arrive within {self.timeout:g} s"
+            await send_problem(send, scope, 408, "request-timeout", detail, "body", CLOSE)
+            return
+        if not whole:  # the client went away (or was refused, 413) before the body was in
+            return
+        body = b"".join(chunks)
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+CLOSE = [(b"connection", b"close")]
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -269,7 +379,7 @@ class RateLimitMiddleware:
     Every answer says where the caller stands (RateLimit-Limit, -Remaining, -Reset). Kept per
     process: with several workers or hosts, each grants the rate on its own."""
 
-    EXEMPT = ("/healthz", "/readyz", "/metrics")
+    EXEMPT = PROBES
     MAX_CALLERS = 100_000
 
     def __init__(self, app: ASGIApp, rate: float, burst: int) -> None:

@@ -13,13 +13,20 @@ from app.claims.router import router as claims_router
 from app.config import Settings, get_settings, rate_limit
 from app.curation.router import router as curation_router
 from app.db import make_engine, make_sessionmaker
+from app.deps import write_caller
 from app.docs import install_docs
 from app.errors import install_error_handlers
 from app.events.router import router as events_router
 from app.formats import NegotiationMiddleware
 from app.health import router as health_router
 from app.http_cache import HTTPCacheMiddleware, ResponseCache
-from app.limits import ConcurrencyLimitMiddleware, RateLimitMiddleware, RequestGuardMiddleware
+from app.limits import (
+    BodyDeadlineMiddleware,
+    ConcurrencyLimitMiddleware,
+    RateLimitMiddleware,
+    RequestGuardMiddleware,
+    WriteGateMiddleware,
+)
 from app.metrics import Metrics
 from app.openapi import install_openapi
 from app.protocol import ProblemCORSMiddleware
@@ -97,9 +104,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     entries = 0 if settings.require_read_key else settings.response_cache_entries
     cache = ResponseCache(entries, settings.response_cache_max_body)
     app.state.response_cache = cache
-    # Innermost first: a cached answer is served without waiting for a place.
+    # Innermost first: a cached answer is served without waiting for a place, and a body is
+    # read, after its key was checked, before the request takes one.
     app.add_middleware(ConcurrencyLimitMiddleware, limit=settings.request_concurrency)
     app.add_middleware(HTTPCacheMiddleware, cache_control=settings.cache_control, cache=cache)
+    app.add_middleware(BodyDeadlineMiddleware, timeout=settings.body_timeout_seconds)
+    app.add_middleware(WriteGateMiddleware, check=write_caller)
     app.add_middleware(NegotiationMiddleware)
     app.add_middleware(
         RateLimitMiddleware, rate=rate_limit(settings), burst=settings.rate_limit_burst

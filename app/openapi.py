@@ -129,6 +129,7 @@ def _describe(path: str, method: str, operation: dict[str, Any], settings: Setti
     if "requestBody" in operation:
         responses.setdefault("413", _problem(413))
         responses.setdefault("415", _problem(415))
+        responses.setdefault("408", _problem(408))  # see app.limits.BodyDeadlineMiddleware
     if rate_limit(settings) > 0 and path not in RateLimitMiddleware.EXEMPT:
         responses.setdefault("429", _problem(429, RETRY_AFTER))
     if path not in NO_DATABASE:

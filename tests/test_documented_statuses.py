@@ -8,6 +8,7 @@ table below does not know fails the test until it is taught how to provoke it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -209,6 +210,12 @@ def limited(settings: Settings, connection: Connection) -> Iterator[TestClient]:
         yield client
 
 
+def late_body(seconds: float) -> Iterator[bytes]:
+    """A body whose first byte comes only after `seconds`."""
+    time.sleep(seconds)
+    yield b"{}"
+
+
 def operations(spec: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
     for path, methods in spec["paths"].items():
         for method, operation in methods.items():
@@ -235,8 +242,9 @@ def test_every_documented_status_is_reachable(
     unreachable_db = settings.model_copy(
         update={"database_url": "postgresql://postgres@127.0.0.1:1/none"}
     )
+    impatient = app_on(settings.model_copy(update={"body_timeout_seconds": 0.2}), connection)
     pairs = 0
-    with TestClient(create_app(unreachable_db)) as down:
+    with TestClient(create_app(unreachable_db)) as down, TestClient(impatient) as slow_reader:
         for method, path, operation in operations(spec):
             for code in operation["responses"]:
                 status = int(code)
@@ -252,6 +260,14 @@ def test_every_documented_status_is_reachable(
                 elif status == 429:
                     # Burst 1, and the document's own request took it: refused at once.
                     answer = limited.request(method, provoker.url(path))
+                elif status == 408:
+                    answer = slow_reader.request(
+                        method,
+                        provoker.url(path),
+                        content=late_body(0.4),
+                        headers=bearer(keys["write"])
+                        | {"Content-Type": "application/json", "If-Match": "*"},
+                    )
                 elif status == 503:
                     answer = provoker.valid(method, path, client=down)
                 else:
