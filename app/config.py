@@ -64,10 +64,18 @@ class Settings(BaseSettings):
     rate_limit_per_second: float | None = Field(
         default=None,
         ge=0,
-        description="Requests a second per API key, or per client address without one (0: "
-        "off). Unset: off locally, 20 in the production profile.",
+        description="Requests a second per valid API key, or per client address otherwise "
+        "(0: off), for all the workers of one host together. Unset: off locally, 20 in the "
+        "production profile.",
     )
     rate_limit_burst: int = Field(default=40, ge=1, description="Requests at once per caller.")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description='Addresses or networks (JSON list, e.g. ["10.0.0.0/8"]) of proxies '
+        "whose X-Forwarded-For is believed: a request from one of them is counted against "
+        "the nearest address in that header that is not a trusted proxy. Empty: the peer's "
+        "address, X-Forwarded-For ignored.",
+    )
     max_body_bytes: int = Field(
         default=5_000_000, ge=1, description="Largest request body accepted (413 beyond)."
     )

@@ -13,7 +13,8 @@ from app.auth.schemas import Scope
 from app.auth.service import Caller
 from app.config import Settings
 from app.db import session_scope
-from app.errors import InvalidParameter
+from app.errors import InvalidParameter, Unauthorized
+from app.limits import bearer_secret
 from app.schemas import AS_OF_DESCRIPTION
 
 
@@ -90,13 +91,6 @@ def get_caller(
     return auth.authenticate(session, credentials.credentials if credentials else None)
 
 
-def bearer_secret(authorization: str | None) -> str | None:
-    """The secret of an `Authorization: Bearer …` header (any case, any spacing), if any."""
-    scheme, _, secret = (authorization or "").strip().partition(" ")
-    secret = secret.strip()
-    return secret if scheme.lower() == "bearer" and secret else None
-
-
 def write_caller(app_state: Any, authorization: str | None) -> Caller:
     """The caller of a write, from its Authorization header alone: 401 without a valid key,
     403 without scope write. Run before the body is read (app.limits.WriteGateMiddleware)."""
@@ -113,6 +107,16 @@ def get_writer(caller: CallerDep) -> Caller:
     """The caller of a write: 401 without a key, 403 without scope write."""
     auth.require(caller, Scope.write)
     return caller
+
+
+def key_holder(app_state: Any, secret: str) -> str | None:
+    """Whose valid key this secret is (None for an unknown or revoked one); the rate
+    limiter's notion of a caller."""
+    with app_state.sessionmaker() as session:
+        try:
+            return auth.authenticate(session, secret).name
+        except Unauthorized:
+            return None
 
 
 def check_reader(

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import ipaddress
 import json
 import logging
 import math
 import re
+import sqlite3
 import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -373,50 +376,202 @@ class JsonFormatter(logging.Formatter):
 LOG = logging.getLogger("geoevents.access")
 
 
-class RateLimitMiddleware:
-    """A token bucket per API key (or per client address without one): `rate` requests a
-    second on average, `burst` at once; beyond that 429 problem+json with Retry-After.
-    Every answer says where the caller stands (RateLimit-Limit, -Remaining, -Reset). Kept per
-    process: with several workers or hosts, each grants the rate on its own."""
+class Buckets:
+    """Token buckets in this process's memory: `rate` tokens a second up to `burst`."""
 
-    EXEMPT = PROBES
     MAX_CALLERS = 100_000
 
-    def __init__(self, app: ASGIApp, rate: float, burst: int) -> None:
-        self.app = app
+    def __init__(self, rate: float, burst: int) -> None:
         self.rate = rate
         self.burst = burst
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
-    def _caller(self, scope: Scope) -> str:
-        for name, value in scope.get("headers", []):
-            if name.lower() == b"authorization":
-                # The key itself is never kept, only a digest to tell callers apart.
-                return "key:" + hashlib.sha256(value).hexdigest()[:24]
-        client = scope.get("client") or ("unknown", 0)
-        return f"ip:{client[0]}"
-
-    def _take(self, caller: str) -> tuple[bool, float, float]:
-        """Take a token: (allowed, tokens left, seconds until one is back)."""
+    def take(self, caller: str) -> tuple[bool, float]:
+        """Take a token if there is one: (taken, tokens left)."""
         now = time.monotonic()
         tokens, seen = self._buckets.pop(caller, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - seen) * self.rate)
-        allowed = tokens >= 1.0
-        if allowed:
+        tokens = min(float(self.burst), tokens + max(0.0, now - seen) * self.rate)
+        taken = tokens >= 1.0
+        if taken:
             tokens -= 1.0
         self._buckets[caller] = (tokens, now)
         while len(self._buckets) > self.MAX_CALLERS:
             self._buckets.popitem(last=False)
-        return allowed, tokens, max(0.0, (1.0 - tokens) / self.rate)
+        return taken, tokens
+
+
+class SharedBuckets(Buckets):
+    """Token buckets every worker of one server shares, in a SQLite file of its serving
+    folder (app.runtime): with N workers a caller still gets the rate once, not N times.
+
+    One statement takes a token, atomically across processes; it runs on the event loop
+    (tens of microseconds, never on disk: the file is not synced)."""
+
+    TAKE = """
+        INSERT INTO buckets (caller, tokens, seen, taken) VALUES (:caller, :burst - 1, :now, 1)
+        ON CONFLICT (caller) DO UPDATE SET
+            tokens = min(:burst, tokens + max(0, :now - seen) * :rate)
+                - (min(:burst, tokens + max(0, :now - seen) * :rate) >= 1),
+            taken = min(:burst, tokens + max(0, :now - seen) * :rate) >= 1,
+            seen = :now
+        RETURNING taken, tokens
+    """
+
+    def __init__(self, rate: float, burst: int, path: Path) -> None:
+        super().__init__(rate, burst)
+        self.path = path
+        self._connection: sqlite3.Connection | None = None
+        self._taken = 0
+
+    def _db(self) -> sqlite3.Connection:
+        if self._connection is None:  # opened in the worker that uses it
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA busy_timeout=1000")
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=OFF")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS buckets (caller TEXT PRIMARY KEY, tokens REAL, "
+                "seen REAL, taken INTEGER)"
+            )
+            self._connection = db
+        return self._connection
+
+    def take(self, caller: str) -> tuple[bool, float]:
+        """Take a token if there is one: (taken, tokens left)."""
+        now = time.monotonic()  # one clock for every process of the host
+        values = {"caller": caller, "burst": self.burst, "now": now, "rate": self.rate}
+        try:
+            db = self._db()
+            taken, tokens = db.execute(self.TAKE, values).fetchone()
+            self._taken += 1
+            if self._taken % 10_000 == 0:  # forget callers whose bucket is full again
+                full = now - self.burst / self.rate
+                db.execute("DELETE FROM buckets WHERE seen < ?", (full,))
+        except sqlite3.Error:
+            # The shared file is unusable (the folder removed under us): keep limiting in
+            # this process rather than not at all.
+            LOG.warning("shared rate-limit buckets unavailable; limiting per process")
+            return super().take(caller)
+        return bool(taken), float(tokens)
+
+
+class ClientAddress:
+    """The address a request comes from: the peer's, or, when the peer is a trusted proxy,
+    the nearest address in X-Forwarded-For that is not one (TRUSTED_PROXIES)."""
+
+    def __init__(self, trusted: list[str]) -> None:
+        self.networks = []
+        self.names = set()
+        for entry in trusted:
+            try:
+                self.networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                self.names.add(entry)
+
+    def _trusted(self, address: str) -> bool:
+        if address in self.names:
+            return True
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.networks)
+
+    def __call__(self, scope: Scope, headers: Headers) -> str:
+        """The client's address for this request."""
+        peer = (scope.get("client") or ("unknown", 0))[0]
+        if not self._trusted(peer):
+            return str(peer)
+        hops = [h.strip() for h in ",".join(headers.getlist("x-forwarded-for")).split(",")]
+        for hop in reversed([h for h in hops if h]):
+            if not self._trusted(hop):
+                return hop
+        return str(peer)
+
+
+class RateLimitMiddleware:
+    """A token bucket per caller: `rate` requests a second on average, `burst` at once;
+    beyond that 429 problem+json with Retry-After. Every answer says where the caller stands
+    (RateLimit-Limit, -Remaining, -Reset).
+
+    A caller is a verified API key (by its holder, however the header is spelled), else the
+    client's address: a key that does not verify counts against the address that sent it.
+    `identify` maps a bearer secret to its holder's name (None when unknown or revoked);
+    answers are remembered for a minute, and each address may have LOOKUPS_BURST keys
+    looked up at once, LOOKUPS_PER_SECOND a second. Under `geoevents serve` the buckets are
+    shared by the workers (SharedBuckets); each host keeps its own.
+    """
+
+    EXEMPT = PROBES
+    KNOWN_FOR = 60.0
+    MAX_KNOWN = 10_000
+    LOOKUPS_PER_SECOND = 1.0
+    LOOKUPS_BURST = 10
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        rate: float,
+        burst: int,
+        identify: Callable[[Any, str], str | None] | None = None,
+        trusted_proxies: list[str] | None = None,
+        shared: Path | None = None,
+    ) -> None:
+        self.app = app
+        self.rate = rate
+        self.burst = burst
+        self.identify = identify
+        self.address = ClientAddress(trusted_proxies or [])
+        self.buckets = SharedBuckets(rate, burst, shared) if shared else Buckets(rate, burst)
+        self._known: OrderedDict[str, tuple[str | None, float]] = OrderedDict()
+        self.lookups = Buckets(self.LOOKUPS_PER_SECOND, self.LOOKUPS_BURST)
+
+    async def _holder(self, scope: Scope, secret: str) -> str | None:
+        """The verified holder of a key, from memory or the database."""
+        digest = hashlib.sha256(secret.encode()).hexdigest()
+        now = time.monotonic()
+        known = self._known.get(digest)
+        if known is not None and known[1] > now:
+            return known[0]
+        holder = None
+        if self.identify is not None:
+            try:
+                holder = await run_in_threadpool(self.identify, scope["app"].state, secret)
+            except SQLAlchemyError:
+                return None  # unverifiable now: the address's bucket, and ask again later
+        self._known[digest] = (holder, now + self.KNOWN_FOR)
+        self._known.move_to_end(digest)
+        while len(self._known) > self.MAX_KNOWN:
+            self._known.popitem(last=False)
+        return holder
+
+    async def _take(self, scope: Scope) -> tuple[bool, float]:
+        headers = Headers(scope=scope)
+        address = "ip:" + self.address(scope, headers)
+        secret = bearer_secret(headers.get("authorization"))
+        if secret is None:
+            return self.buckets.take(address)
+        digest = hashlib.sha256(secret.encode()).hexdigest()
+        known = self._known.get(digest)
+        if known is None or known[1] <= time.monotonic():
+            # Not verified lately. Look-ups have a budget per address, so that a flood of
+            # made-up keys costs the database little; past it, the key counts as unverified.
+            if not self.lookups.take(address)[0]:
+                return self.buckets.take(address)
+            holder = await self._holder(scope, secret)
+        else:
+            holder = known[0]
+        return self.buckets.take(address if holder is None else "key:" + holder)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self.rate <= 0 or scope["path"] in self.EXEMPT:
             await self.app(scope, receive, send)
             return
-        allowed, left, wait = self._take(self._caller(scope))
+        allowed, left = await self._take(scope)
+        wait = max(0.0, (1.0 - left) / self.rate)
         limit_headers = [
             (b"ratelimit-limit", str(self.burst).encode()),
-            (b"ratelimit-remaining", str(int(left)).encode()),
+            (b"ratelimit-remaining", str(max(0, int(left))).encode()),
             (b"ratelimit-reset", str(math.ceil(wait)).encode()),
         ]
 
@@ -432,3 +587,10 @@ class RateLimitMiddleware:
         limit_headers.append((b"retry-after", str(max(1, math.ceil(wait))).encode()))
         detail = f"more than {self.burst} requests at once or {self.rate:g} a second; retry later"
         await send_problem(send_with_limits, scope, 429, "too-many-requests", detail, "")
+
+
+def bearer_secret(authorization: str | None) -> str | None:
+    """The secret of an `Authorization: Bearer …` header (any case, any spacing), if any."""
+    scheme, _, secret = (authorization or "").strip().partition(" ")
+    secret = secret.strip()
+    return secret if scheme.lower() == "bearer" and secret else None

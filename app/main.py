@@ -13,7 +13,7 @@ from app.claims.router import router as claims_router
 from app.config import Settings, get_settings, rate_limit
 from app.curation.router import router as curation_router
 from app.db import make_engine, make_sessionmaker
-from app.deps import write_caller
+from app.deps import key_holder, write_caller
 from app.docs import install_docs
 from app.errors import install_error_handlers
 from app.events.router import router as events_router
@@ -30,6 +30,7 @@ from app.limits import (
 from app.metrics import Metrics
 from app.openapi import install_openapi
 from app.protocol import ProblemCORSMiddleware
+from app.runtime import runtime_dir
 from app.sources.router import router as sources_router
 from app.stats.router import router as stats_router
 
@@ -111,8 +112,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyDeadlineMiddleware, timeout=settings.body_timeout_seconds)
     app.add_middleware(WriteGateMiddleware, check=write_caller)
     app.add_middleware(NegotiationMiddleware)
+    serving = runtime_dir()
     app.add_middleware(
-        RateLimitMiddleware, rate=rate_limit(settings), burst=settings.rate_limit_burst
+        RateLimitMiddleware,
+        rate=rate_limit(settings),
+        burst=settings.rate_limit_burst,
+        identify=key_holder,
+        trusted_proxies=settings.trusted_proxies,
+        # Under `geoevents serve`, one set of buckets for every worker of the server.
+        shared=serving / "rate-limits.db" if serving else None,
     )
     # Outside the rate limiter, so that a browser can read a 429 too.
     app.add_middleware(

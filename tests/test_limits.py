@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 from alembic import command
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import sessionmaker
@@ -18,16 +20,23 @@ from app.config import Settings
 from app.db import make_engine, make_sessionmaker
 from app.health import alembic_config
 from app.main import create_app
+from tests.curation.conftest import bearer
 from tests.test_error_shape import assert_problem
 
 
-def test_token_bucket_per_caller(settings: Settings, connection: Connection) -> None:
-    app = create_app(
-        settings.model_copy(update={"rate_limit_per_second": 0.5, "rate_limit_burst": 3})
-    )
+def limited_app(settings: Settings, connection: Connection, **limits: Any) -> FastAPI:
+    """The app with rate limiting on, on the test's connection."""
+    app = create_app(settings.model_copy(update=limits))
     app.state.sessionmaker = app.state.read_sessionmaker = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint"
     )
+    return app
+
+
+def test_token_bucket_per_caller(
+    settings: Settings, connection: Connection, keys: dict[str, str]
+) -> None:
+    app = limited_app(settings, connection, rate_limit_per_second=0.5, rate_limit_burst=3)
     with TestClient(app) as client:
         origin = {"Origin": "https://dash.example"}
         answers = [client.get("/v1/actors?limit=1", headers=origin) for _ in range(4)]
@@ -39,9 +48,63 @@ def test_token_bucket_per_caller(settings: Settings, connection: Connection) -> 
         # A browser dashboard can read the refusal and when to come back.
         assert answers[3].headers["access-control-allow-origin"] == "*"
         assert "Retry-After" in answers[3].headers["access-control-expose-headers"]
-        keyed = client.get("/v1/actors?limit=1", headers={"Authorization": "Bearer gek_x"})
+        keyed = client.get("/v1/actors?limit=1", headers=bearer(keys["read"]))
         assert keyed.status_code != 429  # another caller has its own bucket
+        made_up = client.get("/v1/actors?limit=1", headers={"Authorization": "Bearer gek_x"})
+        assert made_up.status_code == 429  # a key that does not verify is its address
         assert client.get("/healthz").status_code == 200  # probes are never limited
+
+
+def test_made_up_keys_do_not_make_fresh_buckets(settings: Settings, connection: Connection) -> None:
+    app = limited_app(settings, connection, rate_limit_per_second=0.001, rate_limit_burst=5)
+    with TestClient(app) as client:
+        answers = [
+            client.get("/v1/actors?limit=1", headers={"Authorization": f"Bearer junk-{n}"})
+            for n in range(30)
+        ]
+        assert [a.status_code for a in answers].count(200) == 5
+        assert {a.status_code for a in answers[5:]} == {429}
+        # Nor does no key at all, from the same address.
+        assert client.get("/v1/actors?limit=1").status_code == 429
+
+
+def test_one_key_however_spelled_is_one_bucket(
+    settings: Settings, connection: Connection, keys: dict[str, str]
+) -> None:
+    app = limited_app(settings, connection, rate_limit_per_second=0.001, rate_limit_burst=3)
+    key = keys["read"]
+    spellings = [f"Bearer {key}", f"bearer {key}  ", f"Bearer   {key}", f"BEARER {key}\t"]
+    with TestClient(app) as client:
+        answers = [
+            client.get("/v1/actors?limit=1", headers={"Authorization": spelling})
+            for spelling in spellings
+        ]
+        assert [a.status_code for a in answers] == [200, 200, 200, 429]
+        # Another valid key, and the address without a key, are callers of their own.
+        assert client.get("/v1/actors?limit=1", headers=bearer(keys["write"])).status_code == 200
+        assert client.get("/v1/actors?limit=1").status_code == 200
+
+
+def test_forwarded_for_counts_only_behind_a_trusted_proxy(
+    settings: Settings, connection: Connection
+) -> None:
+    limits = {"rate_limit_per_second": 0.001, "rate_limit_burst": 2}
+
+    def statuses(client: TestClient, forwarded: str) -> list[int]:
+        headers = {"X-Forwarded-For": forwarded}
+        return [client.get("/v1/actors?limit=1", headers=headers).status_code for _ in range(3)]
+
+    # TestClient's peer address is "testclient".
+    trusting = limited_app(settings, connection, trusted_proxies=["testclient"], **limits)
+    with TestClient(trusting) as client:
+        assert statuses(client, "203.0.113.5") == [200, 200, 429]
+        assert statuses(client, "203.0.113.6") == [200, 200, 429]  # another client
+        # The client's own claims left of the proxy's entry change nothing.
+        assert statuses(client, "198.51.100.1, 203.0.113.6") == [429, 429, 429]
+    with TestClient(limited_app(settings, connection, **limits)) as client:
+        # Without trust, the header is the client's word only: one address.
+        assert statuses(client, "203.0.113.5") == [200, 200, 429]
+        assert statuses(client, "203.0.113.6") == [429, 429, 429]
 
 
 def test_rate_limit_is_off_locally_and_on_in_production() -> None:
