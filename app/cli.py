@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,7 +49,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     _upgrade()
     _seed(only_if_empty=True)
     print(f"geoevents on http://{args.host}:{args.port}  (docs at /docs)", flush=True)
-    with serving_dir() as folder, _shared_metrics(folder, args.workers):
+    with _sigterm_after_cleanup(), serving_dir() as folder, _shared_metrics(folder, args.workers):
         uvicorn.run(
             "app.main:create_app",
             log_config=_log_config(args.log_level),
@@ -65,6 +66,25 @@ def cmd_serve(args: argparse.Namespace) -> None:
             workers=args.workers,
             log_level=args.log_level,
         )
+
+
+@contextmanager
+def _sigterm_after_cleanup() -> Iterator[None]:
+    """A SIGTERM that stops one worker ends the process only once the serving folder is gone.
+
+    uvicorn in one process raises the signal it caught again once it has shut down, with the
+    handler it found in place: with the default one the process would end there, before the
+    folder is removed. The signal is held here and raised again at the very end, so the exit
+    status still says SIGTERM. (Several workers: the supervisor returns, nothing is raised.)
+    """
+    caught: list[int] = []
+    before = signal.signal(signal.SIGTERM, lambda sig, _frame: caught.append(sig))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    if caught:
+        signal.raise_signal(signal.SIGTERM)
 
 
 @contextmanager
