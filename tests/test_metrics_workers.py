@@ -23,8 +23,6 @@ import httpx
 import pytest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from app.metrics import forget_dead_workers
-
 GEOEVENTS = str(Path(sys.executable).parent / "geoevents")
 # With one worker uvicorn, having shut down, raises the signal it caught again.
 STOPPED = (0, -signal.SIGTERM)
@@ -169,19 +167,3 @@ def test_one_worker_keeps_its_own_registry(start: Callable[[int], Server]) -> No
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(timeout=20) == -signal.SIGTERM
     assert not server.folder.exists()
-
-
-def test_the_live_gauges_of_a_dead_worker_are_forgotten(tmp_path: Path) -> None:
-    """uvicorn replaces a worker that died: the next scrape drops the pool gauges of the
-    dead one (their files), and keeps every other file."""
-    dead = subprocess.Popen(["true"])
-    dead.wait()
-    kept = [
-        f"gauge_livesum_{os.getpid()}.db",
-        f"counter_{dead.pid}.db",
-        f"histogram_{dead.pid}.db",
-    ]
-    for name in [*kept, f"gauge_livesum_{dead.pid}.db"]:
-        (tmp_path / name).write_bytes(b"")
-    assert forget_dead_workers(tmp_path) == [dead.pid]
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(kept)
