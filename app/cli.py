@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -13,6 +17,8 @@ from app.config import get_settings
 from app.db import make_engine, make_sessionmaker, session_scope
 from app.errors import AppError
 from app.health import alembic_config
+from app.metrics import MULTIPROC_ENV
+from app.runtime import serving_dir
 from app.seed import service as seeding
 
 
@@ -45,23 +51,68 @@ def cmd_serve(args: argparse.Namespace) -> None:
     _upgrade()
     _seed(only_if_empty=True)
     print(f"geoevents on http://{args.host}:{args.port}  (docs at /docs)", flush=True)
-    uvicorn.run(
-        "app.main:create_app",
-        log_config=_log_config(args.log_level),
-        access_log=False,  # app.limits writes one JSON line per request instead
-        # Longer than a load balancer's or a client pool's idle timeout, so that the server
-        # is never the side that closes an idle connection as a request is sent on it.
-        timeout_keep_alive=args.keep_alive,
-        # SIGTERM: stop accepting, let requests in flight finish, then cut off whatever is
-        # still running (its transaction rolls back: a write is stored whole or not at all).
-        timeout_graceful_shutdown=args.graceful_timeout,
-        factory=True,
-        http=ProblemHttpToolsProtocol,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level=args.log_level,
-    )
+    with _sigterm_after_cleanup(), serving_dir() as folder, _shared_metrics(folder, args.workers):
+        uvicorn.run(
+            "app.main:create_app",
+            log_config=_log_config(args.log_level),
+            access_log=False,  # app.limits writes one JSON line per request instead
+            # Longer than a load balancer's or a client pool's idle timeout, so that the server
+            # is never the side that closes an idle connection as a request is sent on it.
+            timeout_keep_alive=args.keep_alive,
+            # SIGTERM: stop accepting, let requests in flight finish, then cut off whatever is
+            # still running (its transaction rolls back: a write is stored whole or not at all).
+            timeout_graceful_shutdown=args.graceful_timeout,
+            factory=True,
+            http=ProblemHttpToolsProtocol,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level=args.log_level,
+        )
+
+
+@contextmanager
+def _sigterm_after_cleanup() -> Iterator[None]:
+    """A SIGTERM that stops one worker ends the process only once the serving folder is gone.
+
+    uvicorn in one process raises the signal it caught again once it has shut down, with the
+    handler it found in place: with the default one the process would end there, before the
+    folder is removed. The signal is held here and raised again at the very end, so the exit
+    status still says SIGTERM. (Several workers: the supervisor returns, nothing is raised.)
+    """
+    caught: list[int] = []
+    before = signal.signal(signal.SIGTERM, lambda sig, _frame: caught.append(sig))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    if caught:
+        signal.raise_signal(signal.SIGTERM)
+
+
+@contextmanager
+def _shared_metrics(folder: Path, workers: int) -> Iterator[None]:
+    """With several workers, a folder of the serving folder where they all keep their metrics,
+    named in the environment before uvicorn spawns them (prometheus_client picks its storage
+    when it is first imported, which a spawned worker does afresh); restored afterwards.
+
+    One worker runs in this process, which imported prometheus_client already: it keeps its
+    own registry, which is the whole server's.
+    """
+    if workers <= 1:
+        yield
+        return
+    path = folder / "metrics"
+    path.mkdir()
+    before = os.environ.get(MULTIPROC_ENV)
+    os.environ[MULTIPROC_ENV] = str(path)
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(MULTIPROC_ENV, None)
+        else:
+            os.environ[MULTIPROC_ENV] = before
 
 
 def _log_config(level: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.config import PROJECT_ROOT
 from app.errors import ServiceUnavailable, problem_responses
+from app.metrics import CONTENT_TYPE
 
 router = APIRouter(tags=["health"])
 
@@ -88,13 +89,6 @@ async def readyz(request: Request) -> Ready:
 )
 def metrics(request: Request) -> PlainTextResponse:
     """Requests by route and status, a latency histogram per route, and database pool use,
-    of the process that answers (each worker keeps its own)."""
-    state = request.app.state
-    pools = {"primary": state.engine.pool}
-    read_engine = state.read_sessionmaker.kw.get("bind")
-    read_pool = getattr(read_engine, "pool", None)
-    if read_pool is not None and read_pool is not state.engine.pool:
-        pools["replica"] = read_pool
-    return PlainTextResponse(
-        state.metrics.render(pools), media_type="text/plain; version=0.0.4; charset=utf-8"
-    )
+    of the whole server: under `geoevents serve --workers N` every worker's figures, added
+    up, whichever worker answers."""
+    return PlainTextResponse(request.app.state.metrics.render(), media_type=CONTENT_TYPE)

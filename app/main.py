@@ -78,12 +78,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     read_engine = (
         make_engine(settings.database_read_url, **pool) if settings.database_read_url else engine
     )
+    metrics = Metrics()
+    metrics.watch_pool("primary", engine.pool)
+    if read_engine is not engine:
+        metrics.watch_pool("replica", read_engine.pool)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         engine.dispose()
         read_engine.dispose()
+        metrics.close()
 
     app = FastAPI(
         title="geoevents",
@@ -101,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = make_sessionmaker(engine.execution_options(sqlite_immediate=True))
     app.state.read_sessionmaker = make_sessionmaker(read_engine)
     app.state.point_in_time = PointInTime()
-    app.state.metrics = Metrics()
+    app.state.metrics = metrics
     entries = 0 if settings.require_read_key else settings.response_cache_entries
     cache = ResponseCache(entries, settings.response_cache_max_body)
     app.state.response_cache = cache

@@ -1,0 +1,169 @@
+"""/metrics of `geoevents serve`: one view of the whole server, whichever worker answers the
+scrape, and the serving folder gone once the server has stopped.
+
+The server runs as a user runs it (a process of its own, on a scratch database of the suite's
+store), with its temporary folder in the test's, so that its serving folder can be found; the
+workers' per-process metric files in it show which worker answered what.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+GEOEVENTS = str(Path(sys.executable).parent / "geoevents")
+# With one worker uvicorn, having shut down, raises the signal it caught again.
+STOPPED = (0, -signal.SIGTERM)
+POOL_SIZE = 3
+HEALTHZ = 'geoevents_requests_total{method="GET",route="/healthz",status="200"}'
+POOL = 'geoevents_db_pool_connections{pool="primary",state="%s"}'
+
+
+class Server:
+    """`geoevents serve --workers N` on a free port, ready once /readyz answers."""
+
+    def __init__(self, url: str, tmp: Path, workers: int) -> None:
+        self.tmp = tmp / "tmp"
+        self.tmp.mkdir()
+        env = os.environ | {
+            "DATABASE_URL": url,
+            "TMPDIR": str(self.tmp),
+            "DB_POOL_SIZE": str(POOL_SIZE),
+        }
+        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        self.log = (tmp / "server.log").open("w")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        self.base = f"http://127.0.0.1:{port}"
+        command = [GEOEVENTS, "serve", "--port", str(port), "--workers", str(workers)]
+        self.process = subprocess.Popen(
+            [*command, "--log-level", "warning"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.base + "/readyz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("the server did not become ready")
+        (self.folder,) = self.tmp.glob("geoevents-run-*")
+        assert (self.folder / "pid").read_text() == str(self.process.pid)
+
+    def scrape(self) -> str:
+        """One scrape, on a connection of its own."""
+        response = httpx.get(self.base + "/metrics")
+        assert response.status_code == 200
+        return response.text
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+@pytest.fixture
+def start(scratch_url: str, tmp_path: Path) -> Iterator[Callable[[int], Server]]:
+    """Start a server with start(workers); killed after the test if it still runs."""
+    servers: list[Server] = []
+
+    def make(workers: int) -> Server:
+        servers.append(Server(scratch_url, tmp_path, workers))
+        return servers[-1]
+
+    yield make
+    for server in servers:
+        server.stop()
+        print((tmp_path / "server.log").read_text())
+
+
+def value(text: str, series: str) -> float:
+    """The value of one series in a scrape (it must be there)."""
+    match = re.search(re.escape(series) + r" (\S+)$", text, re.MULTILINE)
+    assert match, f"{series} not in\n{text}"
+    return float(match.group(1))
+
+
+def answered_by(metrics: Path) -> dict[int, float]:
+    """Per worker process, the /healthz requests it counted, read from its own file."""
+    counts = {}
+    for path in metrics.glob("counter_*.db"):
+        pid = int(path.stem.removeprefix("counter_"))
+        for family in MultiProcessCollector.merge([str(path)]):
+            for sample in family.samples:
+                if sample.labels.get("route") == "/healthz" and sample.labels["status"] == "200":
+                    counts[pid] = sample.value
+    return counts
+
+
+def healthz(base: str, n: int) -> None:
+    """n requests to /healthz, several at once, each on a fresh connection."""
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda _: httpx.get(base + "/healthz").status_code, range(n)))
+    assert statuses == [200] * n
+
+
+def settle(metrics: Path, sent: int) -> dict[int, float]:
+    """The per-worker counts, once every request sent is counted (a worker counts a request
+    just after its answer has gone)."""
+    deadline = time.monotonic() + 5
+    while sum((counts := answered_by(metrics)).values()) < sent and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return counts
+
+
+def test_two_workers_serve_one_view_of_the_host(start: Callable[[int], Server]) -> None:
+    server = start(2)
+    metrics = server.folder / "metrics"
+    # Until both workers have answered some (at most a few hundred requests).
+    sent = 0
+    counts: dict[int, float] = {}
+    while len(counts) < 2 and sent < 800:
+        healthz(server.base, 40)
+        sent += 40
+        counts = settle(metrics, sent)
+    assert len(counts) == 2, counts
+    assert all(n > 0 for n in counts.values())
+    assert sum(counts.values()) == sent
+    assert server.process.pid not in counts
+
+    for _ in range(6):  # scrapes reach either worker; each sees every request
+        text = server.scrape()
+        assert value(text, HEALTHZ) == sent
+        assert value(text, POOL % "size") == 2 * POOL_SIZE  # both workers' pools, added up
+        assert value(text, POOL % "checked_out") >= 0
+
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(timeout=20) in STOPPED
+    assert not server.folder.exists()
+
+
+def test_one_worker_keeps_its_own_registry(start: Callable[[int], Server]) -> None:
+    """One worker is the whole server: no metrics folder, the same exact counts."""
+    server = start(1)
+    healthz(server.base, 30)
+    time.sleep(0.1)
+    for _ in range(3):
+        assert value(server.scrape(), HEALTHZ) == 30
+    assert not (server.folder / "metrics").exists()
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(timeout=20) == -signal.SIGTERM
+    assert not server.folder.exists()
