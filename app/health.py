@@ -87,8 +87,10 @@ async def readyz(request: Request) -> Ready:
     response_class=PlainTextResponse,
     responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format."}},
 )
-def metrics(request: Request) -> PlainTextResponse:
+async def metrics(request: Request) -> PlainTextResponse:
     """Requests by route and status, a latency histogram per route, and database pool use,
     of the whole server: under `geoevents serve --workers N` every worker's figures, added
     up, whichever worker answers."""
-    return PlainTextResponse(request.app.state.metrics.render(), media_type=CONTENT_TYPE)
+    loop = asyncio.get_running_loop()
+    text = await loop.run_in_executor(PROBE_THREADS, request.app.state.metrics.render)
+    return PlainTextResponse(text, media_type=CONTENT_TYPE)
