@@ -13,7 +13,7 @@ from app.changes.service import PointInTime
 from app.claims.router import router as claims_router
 from app.config import Settings, get_settings, rate_limit
 from app.curation.router import router as curation_router
-from app.db import make_engine, make_sessionmaker
+from app.db import make_engine, make_sessionmaker, snapshot
 from app.docs import install_docs
 from app.errors import install_error_handlers
 from app.events.router import router as events_router
@@ -90,7 +90,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Writes on SQLite take the write lock when they begin (see app.db), so that two writers
     # queue instead of the second failing on a stale snapshot.
     app.state.sessionmaker = make_sessionmaker(engine.execution_options(sqlite_immediate=True))
-    app.state.read_sessionmaker = make_sessionmaker(read_engine)
+    # Reads see one snapshot, so that the data version they record is the one of their data
+    # (SQLite's transactions read one snapshot already).
+    app.state.read_sessionmaker = make_sessionmaker(snapshot(read_engine))
     app.state.point_in_time = PointInTime()
     app.state.metrics = Metrics()
     entries = 0 if settings.require_read_key else settings.response_cache_entries

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.changes import service as changes
 from app.config import Settings
+from app.http_cache import HTTPCacheMiddleware, http_date
 from app.main import create_app
 from app.seed import service as seeding
 from tests.factories import make_event
@@ -136,3 +139,35 @@ def test_repeated_requests_are_served_from_the_response_cache(
     third = client.get(url)
     assert third.content != first.content  # a write bumps the version: never a stale answer
     assert "fresh-data" in third.text
+
+
+def test_an_answer_is_cached_under_the_version_its_data_was_read_at(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A write commits after the middleware read the version (to look the cache up) and
+    # before the route reads its data: the answer shows the write, so it is stored, and
+    # validated, under the write's version; a request that still sees the old version must
+    # not be answered with it.
+    cache = client.app.state.response_cache  # type: ignore[attr-defined]
+    url = "/v1/events?actor=russia&limit=100"
+    key = f"{url}|*/*"
+    before = changes.current(session)[0]
+    read_version = HTTPCacheMiddleware._version
+
+    async def write_in_between(self: HTTPCacheMiddleware, scope: Any) -> Any:
+        version = await read_version(self, scope)
+        make_event(session, "written-in-between", date(2026, 2, 1), actors=("russia",))
+        return version
+
+    monkeypatch.setattr(HTTPCacheMiddleware, "_version", write_in_between)
+    answer = client.get(url)
+    monkeypatch.undo()
+    after, changed_at = changes.current(session)
+    assert after > before
+    assert "written-in-between" in answer.text
+    assert cache.get((before, key)) is None
+    stored = cache.get((after, key))
+    assert stored is not None
+    assert stored.body == answer.content
+    assert answer.headers["etag"] == stored.etag
+    assert answer.headers["last-modified"] == http_date(changed_at)
