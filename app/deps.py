@@ -30,7 +30,8 @@ def session_factory(app_state: Any, method: str) -> Any:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """A session per request: committed when the handler returns, rolled back if it raises."""
+    """A session per request: committed after the answer is sent, rolled back if the handler
+    raises. Writes commit before they answer (`commit_write`)."""
     yield from session_scope(session_factory(request.app.state, request.method))
 
 
@@ -102,3 +103,17 @@ def check_reader(
 
 
 WriterDep = Annotated[Caller, Depends(get_writer)]
+
+
+# -- writes: committed before the answer is sent ----------------------------------------------
+
+
+def commit_write(session: SessionDep) -> Iterator[None]:
+    """Dependency of every write route, scoped to the handler: commits when it returns,
+    before the answer is sent (`get_session` ends only after the answer), so that a 2xx
+    means the change is stored."""
+    yield
+    session.commit()
+
+
+CommitWrite = Depends(commit_write, scope="function")
