@@ -189,8 +189,8 @@ class HTTPCacheMiddleware:
         if state_of_app is None:
             return None
         # The version comes from the database the answer will be read from (the replica,
-        # when there is one), to look the cache up with.
-        factory = session_factory(state_of_app, "GET")
+        # when there is one and the request may read it), to look the cache up with.
+        factory = session_factory(state_of_app, "GET", scope.get("state", {}))
         bind = factory.kw.get("bind")
         try:
             if not isinstance(bind, Engine):  # a session bound to one connection (tests)

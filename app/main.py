@@ -12,6 +12,7 @@ from app.changes.router import router as changes_router
 from app.changes.service import PointInTime
 from app.claims.router import router as claims_router
 from app.config import Settings, get_settings, rate_limit
+from app.consistency import TOKEN_HEADER, ConsistencyMiddleware, Replica
 from app.curation.router import router as curation_router
 from app.db import make_engine, make_sessionmaker, snapshot
 from app.docs import install_docs
@@ -91,8 +92,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # queue instead of the second failing on a stale snapshot.
     app.state.sessionmaker = make_sessionmaker(engine.execution_options(sqlite_immediate=True))
     # Reads see one snapshot, so that the data version they record is the one of their data
-    # (SQLite's transactions read one snapshot already).
+    # (SQLite's transactions read one snapshot already). Those that must see a write the
+    # replica has not replayed read the primary, likewise.
     app.state.read_sessionmaker = make_sessionmaker(snapshot(read_engine))
+    app.state.primary_read_sessionmaker = make_sessionmaker(snapshot(engine))
+    app.state.replica = (
+        Replica(read_engine, settings.replica_wait_ms)
+        if read_engine is not engine and read_engine.dialect.name == "postgresql"
+        else None
+    )
     app.state.point_in_time = PointInTime()
     app.state.metrics = Metrics()
     entries = 0 if settings.require_read_key else settings.response_cache_entries
@@ -101,6 +109,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Innermost first: a cached answer is served without waiting for a place.
     app.add_middleware(ConcurrencyLimitMiddleware, limit=settings.request_concurrency)
     app.add_middleware(HTTPCacheMiddleware, cache_control=settings.cache_control, cache=cache)
+    # Outside the cache: a read with a Consistency-Token is routed before its version is read.
+    app.add_middleware(ConsistencyMiddleware)
     app.add_middleware(
         RateLimitMiddleware, rate=rate_limit(settings), burst=settings.rate_limit_burst
     )
@@ -122,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "RateLimit-Remaining",
             "RateLimit-Reset",
             "Retry-After",
+            TOKEN_HEADER,
         ],
     )
     app.add_middleware(

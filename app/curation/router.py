@@ -2,7 +2,7 @@
 
 Every route here needs an API key with scope write, is committed before it answers (so a 2xx
 means the change is stored; `app.deps.commit_write`, the router's dependency), and answers
-with the record as GET shows it, with its ETag.
+with the record as GET shows it, with its ETag, and the write's Consistency-Token.
 """
 
 from collections.abc import Callable
