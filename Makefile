@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format migrate seed ci clean bench bench-full loadtest faulttest
+.PHONY: run test lint format migrate seed ci clean bench bench-full loadtest faulttest replicatest
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "geoevents needs Python 3.11 or newer")'
@@ -53,3 +53,6 @@ loadtest: $(STAMP)  ## 64 clients for 60 s, 5 % writes (ingests among them), SQL
 
 faulttest: $(STAMP)  ## PostgreSQL backends killed, the cluster stopped and started, under reads and writes
 	$(BIN)/python bench/faulttest.py
+
+replicatest: $(STAMP)  ## a throwaway PostgreSQL primary and streaming replica: routing, read-your-writes, cache versions
+	REPLICA_TEST=1 $(BIN)/python -m pytest tests/test_streaming_replica.py -v

@@ -112,6 +112,14 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT.parent / "shared" / "seed" / "article.txt",
         description="Where the seed article's text is looked for (verification only).",
     )
+    # -- read replica: read your writes --
+    replica_wait_ms: int = Field(
+        default=1000,
+        ge=0,
+        le=30_000,
+        description="How long a read carrying a Consistency-Token waits for DATABASE_READ_URL "
+        "to replay that write before the primary answers it instead (0: at once).",
+    )
 
     @field_validator("database_url", "database_read_url")
     @classmethod

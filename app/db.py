@@ -100,6 +100,14 @@ def make_engine(
     )
 
 
+def snapshot(engine: Engine) -> Engine:
+    """The engine's view whose transactions each read one snapshot: REPEATABLE READ on
+    PostgreSQL (allowed on a hot standby); SQLite's transactions do so already."""
+    if engine.dialect.name != "postgresql":
+        return engine
+    return engine.execution_options(isolation_level="REPEATABLE READ")
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     """Sessions that do not expire on commit, so responses can be built after it."""
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)

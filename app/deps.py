@@ -1,6 +1,6 @@
 """Annotated dependency aliases: the one place routers get settings and sessions from."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -12,6 +12,7 @@ from app.auth import service as auth
 from app.auth.schemas import Scope
 from app.auth.service import Caller
 from app.config import Settings
+from app.consistency import READ_FROM_PRIMARY, write_token
 from app.db import session_scope
 from app.errors import InvalidParameter, Unauthorized
 from app.limits import bearer_secret
@@ -24,15 +25,22 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def session_factory(app_state: Any, method: str) -> Any:
-    """Reads (GET, HEAD) go to the read replica when one is configured; the rest, and
-    anything that must read its own writes, to the primary."""
-    return app_state.read_sessionmaker if method in {"GET", "HEAD"} else app_state.sessionmaker
+def session_factory(app_state: Any, method: str, request_state: Mapping[str, Any]) -> Any:
+    """Reads (GET, HEAD) go to the read replica when one is configured; the rest, and a read
+    whose Consistency-Token the replica has not replayed in time (see app.consistency), to
+    the primary."""
+    if method not in {"GET", "HEAD"}:
+        return app_state.sessionmaker
+    if request_state.get(READ_FROM_PRIMARY):
+        return app_state.primary_read_sessionmaker
+    return app_state.read_sessionmaker
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """A session per request: committed when the handler returns, rolled back if it raises."""
-    yield from session_scope(session_factory(request.app.state, request.method))
+    """A session per request: committed after the answer is sent, rolled back if the handler
+    raises. Writes commit before they answer (`commit_write`)."""
+    factory = session_factory(request.app.state, request.method, request.scope.get("state", {}))
+    yield from session_scope(factory)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -132,3 +140,18 @@ def check_reader(
 
 
 WriterDep = Annotated[Caller, Depends(get_writer)]
+
+
+# -- writes: committed before the answer is sent ----------------------------------------------
+
+
+def commit_write(request: Request, session: SessionDep) -> Iterator[None]:
+    """Dependency of every write route, scoped to the handler: commits when it returns,
+    before the answer is sent (`get_session` ends only after the answer), so that a 2xx
+    means the change is stored, then notes the write's Consistency-Token for the answer."""
+    yield
+    session.commit()
+    request.state.consistency_token = write_token(session)  # consistency.WRITE_TOKEN
+
+
+CommitWrite = Depends(commit_write, scope="function")

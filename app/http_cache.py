@@ -33,12 +33,14 @@ RECORD_VERSION = "X-Record-Version"  # set by a record's route; its ETag then le
 
 
 def record_data_version(request: Request, session: SessionDep) -> None:
-    """Dependency of every data route: the data version the answer is built from (read by the
-    middleware already, unless the route is called some other way)."""
-    if getattr(request.state, "data_version", None) is None:
-        version, changed_at = changes.current(session)
-        request.state.data_version = version
-        request.state.data_changed_at = changed_at
+    """Dependency of every data route: the data version the answer is built from, read in the
+    route's own transaction, so of the very snapshot its data comes from (reads on PostgreSQL
+    run at REPEATABLE READ; a SQLite transaction reads one snapshot). The middleware's earlier
+    read only looks the cache up: a write committed, or a replica replaying, in between
+    would make it older than the data."""
+    version, changed_at = changes.current(session)
+    request.state.data_version = version
+    request.state.data_changed_at = changed_at
 
 
 def http_date(moment: datetime) -> str:
@@ -136,14 +138,12 @@ class HTTPCacheMiddleware:
             scope = dict(scope, method="GET")
         request_headers = Headers(scope=scope)
         cacheable = scope["path"].startswith(CACHED_PREFIX)
-        key: tuple[int, str] | None = None
+        query = scope.get("query_string", b"").decode("latin-1")
+        request_key = f"{scope['path']}?{query}|{request_headers.get('accept', '')}"
         if cacheable:
             version = await self._version(scope)
             if version is not None:
-                query = scope.get("query_string", b"").decode("latin-1")
-                accept = request_headers.get("accept", "")
-                key = (version[0], f"{scope['path']}?{query}|{accept}")
-                cached = self.cache.get(key)
+                cached = self.cache.get((version[0], request_key))
                 if cached is not None:
                     await self._send(cached, request_headers, head, send, version[1])
                     return
@@ -179,9 +179,10 @@ class HTTPCacheMiddleware:
             version = headers.get(RECORD_VERSION)
             etag = record_etag(int(version), payload) if version else _etag(payload)
             answer = CachedAnswer(list(headers.raw), payload, etag)
-            if key is not None:
-                self.cache.put(key, answer)
             state: dict[str, Any] = scope.get("state", {})
+            # Stored under the version the route read with its data, never the earlier one.
+            if state.get("data_version") is not None:
+                self.cache.put((state["data_version"], request_key), answer)
             await self._send(answer, request_headers, head, send, state.get("data_changed_at"))
 
         await self.app(scope, receive, send_wrapper)
@@ -192,8 +193,8 @@ class HTTPCacheMiddleware:
         if state_of_app is None:
             return None
         # The version comes from the database the answer will be read from (the replica,
-        # when there is one), so the two always agree.
-        factory = session_factory(state_of_app, "GET")
+        # when there is one and the request may read it), to look the cache up with.
+        factory = session_factory(state_of_app, "GET", scope.get("state", {}))
         bind = factory.kw.get("bind")
         try:
             if not isinstance(bind, Engine):  # a session bound to one connection (tests)

@@ -11,8 +11,9 @@ from app.changes.router import router as changes_router
 from app.changes.service import PointInTime
 from app.claims.router import router as claims_router
 from app.config import Settings, get_settings, rate_limit
+from app.consistency import TOKEN_HEADER, ConsistencyMiddleware, Replica
 from app.curation.router import router as curation_router
-from app.db import make_engine, make_sessionmaker
+from app.db import make_engine, make_sessionmaker, snapshot
 from app.deps import key_holder, write_caller
 from app.docs import install_docs
 from app.errors import install_error_handlers
@@ -104,7 +105,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Writes on SQLite take the write lock when they begin (see app.db), so that two writers
     # queue instead of the second failing on a stale snapshot.
     app.state.sessionmaker = make_sessionmaker(engine.execution_options(sqlite_immediate=True))
-    app.state.read_sessionmaker = make_sessionmaker(read_engine)
+    # Reads see one snapshot, so that the data version they record is the one of their data
+    # (SQLite's transactions read one snapshot already). Those that must see a write the
+    # replica has not replayed read the primary, likewise.
+    app.state.read_sessionmaker = make_sessionmaker(snapshot(read_engine))
+    app.state.primary_read_sessionmaker = make_sessionmaker(snapshot(engine))
+    app.state.replica = (
+        Replica(read_engine, settings.replica_wait_ms)
+        if read_engine is not engine and read_engine.dialect.name == "postgresql"
+        else None
+    )
     app.state.point_in_time = PointInTime()
     app.state.metrics = metrics
     entries = 0 if settings.require_read_key else settings.response_cache_entries
@@ -114,6 +124,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # read, after its key was checked, before the request takes one.
     app.add_middleware(ConcurrencyLimitMiddleware, limit=settings.request_concurrency)
     app.add_middleware(HTTPCacheMiddleware, cache_control=settings.cache_control, cache=cache)
+    # Outside the cache: a read with a Consistency-Token is routed before its version is read.
+    app.add_middleware(ConsistencyMiddleware)
     app.add_middleware(BodyDeadlineMiddleware, timeout=settings.body_timeout_seconds)
     app.add_middleware(WriteGateMiddleware, check=write_caller)
     app.add_middleware(NegotiationMiddleware)
@@ -145,6 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "RateLimit-Remaining",
             "RateLimit-Reset",
             "Retry-After",
+            TOKEN_HEADER,
         ],
     )
     app.add_middleware(

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from app.config import Settings, rate_limit
+from app.consistency import TOKEN_HEADER, ConsistencyMiddleware
 from app.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TEXT
 from app.limits import RateLimitMiddleware
 
@@ -134,6 +135,33 @@ def _describe(path: str, method: str, operation: dict[str, Any], settings: Setti
         responses.setdefault("429", _problem(429, RETRY_AFTER))
     if path not in NO_DATABASE:
         responses["503"] = _problem(503, RETRY_AFTER)
+    if path.startswith(ConsistencyMiddleware.PREFIX):
+        _consistency_token(method, operation)
+
+
+def _consistency_token(method: str, operation: dict[str, Any]) -> None:
+    """Writes answer with a Consistency-Token; reads may send one back (app.consistency)."""
+    if method in ("get", "head"):
+        operation.setdefault("parameters", []).append(
+            {
+                "name": TOKEN_HEADER,
+                "in": "header",
+                "required": False,
+                "description": "The Consistency-Token of a write you made: the answer then "
+                "includes that write (read from the replica once it has replayed it, waiting "
+                "at most REPLICA_WAIT_MS, else from the primary).",
+                "schema": {"type": "string", "maxLength": 40, "examples": ["0/3000148"]},
+            }
+        )
+        return
+    for status, answer in operation["responses"].items():
+        if status.startswith("2"):
+            answer.setdefault("headers", {})[TOKEN_HEADER] = {
+                "description": "Where the primary's log stood once this write was committed "
+                "(on PostgreSQL an LSN such as `0/3000148`; `0/0` on SQLite): send it back "
+                "as the Consistency-Token header of a read to see this write.",
+                "schema": {"type": "string"},
+            }
 
 
 def _link(spec: dict[str, Any]) -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import time
 from datetime import date
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.changes import service as changes
 from app.config import Settings
+from app.http_cache import HTTPCacheMiddleware, http_date
 from app.main import create_app
 from app.seed import service as seeding
 from tests.curation.conftest import bearer
@@ -179,3 +182,36 @@ def test_no_304_for_a_change_in_the_same_second(client: TestClient, keys: dict[s
     alone = client.get(detail)
     modified = alone.headers["last-modified"]
     assert client.get(detail, headers={"If-Modified-Since": modified}).status_code == 304
+
+
+def test_an_answer_is_cached_under_the_version_its_data_was_read_at(
+    client: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A write commits after the middleware read the version (to look the cache up) and
+    # before the route reads its data: the answer shows the write, so it is stored, and
+    # validated, under the write's version; a request that still sees the old version must
+    # not be answered with it.
+    cache = client.app.state.response_cache  # type: ignore[attr-defined]
+    url = "/v1/events?actor=russia&limit=100"
+    key = f"{url}|*/*"
+    before = changes.current(session)[0]
+    read_version = HTTPCacheMiddleware._version
+
+    async def write_in_between(self: HTTPCacheMiddleware, scope: Any) -> Any:
+        version = await read_version(self, scope)
+        make_event(session, "written-in-between", date(2026, 2, 1), actors=("russia",))
+        return version
+
+    monkeypatch.setattr(HTTPCacheMiddleware, "_version", write_in_between)
+    answer = client.get(url)
+    monkeypatch.undo()
+    after, changed_at = changes.current(session)
+    assert after > before
+    assert "written-in-between" in answer.text
+    assert cache.get((before, key)) is None
+    stored = cache.get((after, key))
+    assert stored is not None
+    assert stored.body == answer.content
+    assert answer.headers["etag"] == stored.etag
+    assert changed_at is not None  # the write is alone in its second
+    assert answer.headers["last-modified"] == http_date(changed_at)

@@ -1,7 +1,8 @@
 """HTTP routes that write: create, patch and delete records, and ingest new reporting.
 
-Every route here needs an API key with scope write, commits before it answers (so a 2xx
-means the change is stored), and answers with the record as GET shows it, with its ETag.
+Every route here needs an API key with scope write, is committed before it answers (so a 2xx
+means the change is stored; `app.deps.commit_write`, the router's dependency), and answers
+with the record as GET shows it, with its ETag, and the write's Consistency-Token.
 """
 
 from collections.abc import Callable
@@ -29,7 +30,7 @@ from app.curation.schemas import (
     SourceDoc,
     SourcePatch,
 )
-from app.deps import SessionDep, WriterDep
+from app.deps import CommitWrite, SessionDep, WriterDep
 from app.errors import problem_responses
 from app.events.router import event_detail
 from app.events.schemas import EventDetail, EventDoc
@@ -38,7 +39,7 @@ from app.schemas import Text
 from app.sources.router import source_detail
 from app.sources.schemas import SourceRead
 
-router = APIRouter()
+router = APIRouter(dependencies=[CommitWrite])
 
 IdempotencyKey = Annotated[
     str | None,
@@ -97,7 +98,7 @@ def _once(
     body: BaseModel,
     write: Callable[[], Response],
 ) -> Response:
-    """Run a POST once per Idempotency-Key; commit before answering."""
+    """Run a POST once per Idempotency-Key."""
     fingerprint = service.request_hash(
         request.method, request.url.path, body.model_dump_json().encode()
     )
@@ -117,12 +118,6 @@ def _once(
         service.remember(
             session, writer, key, fingerprint, answer.status_code, bytes(answer.body).decode()
         )
-    session.commit()
-    return answer
-
-
-def _committed(session: Session, answer: Response) -> Response:
-    session.commit()
     return answer
 
 
@@ -176,7 +171,7 @@ def patch_event(
     """Change the fields given (null clears one); lists given replace the whole list. Needs
     If-Match: 412 when the event changed since you read it, 428 without the header."""
     service.update_record(session, writer.name, Kind.event, record_id, if_match, body, current_etag)
-    return _committed(session, _answer(session, Kind.event, record_id, 200))
+    return _answer(session, Kind.event, record_id, 200)
 
 
 @router.delete(
@@ -192,7 +187,7 @@ def delete_event(
     """Remove the event and its claims from reads; they stay in its history and the change
     feed (as tombstones). Needs If-Match."""
     service.delete_record(session, writer.name, Kind.event, record_id, if_match, current_etag)
-    return _committed(session, Response(status_code=204))
+    return Response(status_code=204)
 
 
 # -- claims, actors, sources -----------------------------------------------------------------
@@ -238,7 +233,7 @@ def patch_claim(
 ) -> Response:
     """Change the fields given; needs If-Match."""
     service.update_record(session, writer.name, Kind.claim, record_id, if_match, body, current_etag)
-    return _committed(session, _answer(session, Kind.claim, record_id, 200))
+    return _answer(session, Kind.claim, record_id, 200)
 
 
 @router.delete(
@@ -253,7 +248,7 @@ def delete_claim(
 ) -> Response:
     """Remove the claim from reads (it stays in history); needs If-Match."""
     service.delete_record(session, writer.name, Kind.claim, record_id, if_match, current_etag)
-    return _committed(session, Response(status_code=204))
+    return Response(status_code=204)
 
 
 @router.post(
@@ -296,7 +291,7 @@ def patch_actor(
 ) -> Response:
     """Change the fields given; needs If-Match."""
     service.update_record(session, writer.name, Kind.actor, record_id, if_match, body, current_etag)
-    return _committed(session, _answer(session, Kind.actor, record_id, 200))
+    return _answer(session, Kind.actor, record_id, 200)
 
 
 @router.delete(
@@ -311,7 +306,7 @@ def delete_actor(
 ) -> Response:
     """Remove an actor no event, claim or affiliation names (409 otherwise); needs If-Match."""
     service.delete_record(session, writer.name, Kind.actor, record_id, if_match, current_etag)
-    return _committed(session, Response(status_code=204))
+    return Response(status_code=204)
 
 
 @router.post(
@@ -362,7 +357,7 @@ def patch_source(
     service.update_record(
         session, writer.name, Kind.source, record_id, if_match, body, current_etag
     )
-    return _committed(session, _answer(session, Kind.source, record_id, 200))
+    return _answer(session, Kind.source, record_id, 200)
 
 
 @router.delete(
@@ -377,7 +372,7 @@ def delete_source(
 ) -> Response:
     """Remove a source no claim cites (409 otherwise); needs If-Match."""
     service.delete_record(session, writer.name, Kind.source, record_id, if_match, current_etag)
-    return _committed(session, Response(status_code=204))
+    return Response(status_code=204)
 
 
 # -- ingestion -------------------------------------------------------------------------------
