@@ -252,7 +252,9 @@ def test_a_cached_answer_is_stored_under_the_version_of_its_data(
     assert stored is not None
     assert stored.body == answer.content
     assert answer.headers["etag"] == stored.etag
-    assert answer.headers["last-modified"] == http_date(changed_at)
+    # No Last-Modified when the write shared its second with another (app.changes.bump).
+    modified = http_date(changed_at) if changed_at is not None else None
+    assert answer.headers.get("last-modified") == modified
 
     # Served again from the cache, under the same version and validators.
     again = client.get(url)
