@@ -119,6 +119,23 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         try:
             yield session
             session.commit()
-        except BaseException:
+        except BaseException as exc:
+            if not isinstance(exc, Exception):  # cancelled: the server is shutting down
+                interrupt(session)
             session.rollback()
             raise
+
+
+def interrupt(session: Session) -> None:
+    """Cancel the statement a session's connection may be running in another thread (a
+    write waiting for the write lock, say), so that rolling it back does not wait for it.
+    PostgreSQL only; a SQLite statement cannot be waited on that long (busy_timeout)."""
+    if not session.in_transaction():
+        return
+    try:
+        dbapi = session.connection().connection.dbapi_connection
+    except Exception:  # a connection already gone: nothing to interrupt
+        return
+    cancel = getattr(dbapi, "cancel_safe", None) or getattr(dbapi, "cancel", None)
+    if cancel is not None and session.get_bind().dialect.name == "postgresql":
+        cancel()

@@ -1,12 +1,16 @@
 """Annotated dependency aliases: the one place routers get settings and sessions from."""
 
+import logging
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import parse_qs
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.types import ASGIApp, Receive, Send
+from starlette.types import Scope as ASGIScope
 
 from app.auth import service as auth
 from app.auth.schemas import Scope
@@ -75,6 +79,40 @@ def get_read_session(
 
 
 ReadSessionDep = Annotated[Session, Depends(get_read_session)]
+
+
+class AsOfMiddleware:
+    """Builds the database a read with `as_of` needs before the request takes a place among
+    those worked on (the concurrency limit is inside this), so that a rebuild never holds
+    one. A value it cannot read is left to the route, which refuses it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: ASGIScope, receive: Receive, send: Send) -> None:
+        moment = _as_of(scope) if scope["type"] == "http" else None
+        if moment is not None:
+            state = scope["app"].state
+            factory = session_factory(state, scope["method"], scope.get("state", {}))
+            try:
+                await state.point_in_time.prepare(factory, moment)
+            except Exception:
+                LOG.debug("as_of database not prepared", exc_info=True)
+        await self.app(scope, receive, send)
+
+
+def _as_of(scope: ASGIScope) -> datetime | None:
+    if scope["method"] not in {"GET", "HEAD"} or b"as_of=" not in scope.get("query_string", b""):
+        return None
+    values = parse_qs(scope["query_string"].decode("latin-1")).get("as_of", [])
+    try:
+        moment = datetime.fromisoformat(values[-1].replace("Z", "+00:00"))
+        return moment.astimezone(UTC) if moment.tzinfo is not None else None
+    except (IndexError, ValueError, OverflowError):
+        return None
+
+
+LOG = logging.getLogger("geoevents.as_of")
 
 
 bearer = HTTPBearer(

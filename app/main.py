@@ -14,7 +14,7 @@ from app.config import Settings, get_settings, rate_limit
 from app.consistency import TOKEN_HEADER, ConsistencyMiddleware, Replica
 from app.curation.router import router as curation_router
 from app.db import make_engine, make_sessionmaker, snapshot
-from app.deps import key_holder, write_caller
+from app.deps import AsOfMiddleware, key_holder, write_caller
 from app.docs import install_docs
 from app.errors import install_error_handlers
 from app.events.router import router as events_router
@@ -31,7 +31,7 @@ from app.limits import (
 from app.metrics import Metrics
 from app.openapi import install_openapi
 from app.protocol import ProblemCORSMiddleware
-from app.runtime import runtime_dir
+from app.runtime import remove_stale, runtime_dir
 from app.sources.router import router as sources_router
 from app.stats.router import router as stats_router
 
@@ -85,8 +85,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics.watch_pool("replica", read_engine.pool)
 
     @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(started: FastAPI) -> AsyncIterator[None]:
+        remove_stale()  # point-in-time folders of processes that died
         yield
+        started.state.point_in_time.close()
         engine.dispose()
         read_engine.dispose()
         metrics.close()
@@ -123,6 +125,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Innermost first: a cached answer is served without waiting for a place, and a body is
     # read, after its key was checked, before the request takes one.
     app.add_middleware(ConcurrencyLimitMiddleware, limit=settings.request_concurrency)
+    app.add_middleware(AsOfMiddleware)
     app.add_middleware(HTTPCacheMiddleware, cache_control=settings.cache_control, cache=cache)
     # Outside the cache: a read with a Consistency-Token is routed before its version is read.
     app.add_middleware(ConsistencyMiddleware)

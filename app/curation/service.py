@@ -599,8 +599,10 @@ def replay(session: Session, revisions: Iterable[Revision]) -> None:
     """Apply revisions in order to a database: every record as the feed last left it.
 
     Consecutive creations and updates of one kind are written together, as they were
-    first written (events of one bundle may link to each other)."""
+    first written (events of one bundle may link to each other). A record's `created_at` and
+    `updated_at` are those of its first and last revision, not the time of the replay."""
     batch: list[Revision] = []
+    first_seen: dict[tuple[str, str], datetime] = {}
 
     def flush() -> None:
         if not batch:
@@ -616,7 +618,14 @@ def replay(session: Session, revisions: Iterable[Revision]) -> None:
             model = MODELS[kind]
             for r in latest.values():
                 session.execute(
-                    update(model).where(model.id == r.record_id).values(version=r.version)
+                    update(model)
+                    .where(model.id == r.record_id)
+                    .values(
+                        version=r.version,
+                        # Whole seconds, as the records written live keep them.
+                        created_at=first_seen[(r.kind, r.record_id)].replace(microsecond=0),
+                        updated_at=r.at.replace(microsecond=0),
+                    )
                 )
         batch.clear()
 
@@ -624,6 +633,8 @@ def replay(session: Session, revisions: Iterable[Revision]) -> None:
         op = Op(revision.op)
         if op is Op.merged:
             continue
+        if op is Op.created or (revision.kind, revision.record_id) not in first_seen:
+            first_seen[(revision.kind, revision.record_id)] = revision.at
         if batch and (batch[0].kind != revision.kind or op is Op.deleted):
             flush()
         if op is Op.deleted:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -117,3 +118,58 @@ def test_replaying_the_feed_rebuilds_the_database(
         assert snapshot(rebuilt) == snapshot(session)
     finally:
         rebuilt.close()
+
+
+def _second(moment: str) -> str:
+    """An ISO moment in whole seconds, as records show their times."""
+    return datetime.fromisoformat(moment).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def test_as_of_shows_each_records_own_times(client: TestClient, keys: dict[str, str]) -> None:
+    """created_at and updated_at under as_of are the record's (its first and last revision
+    then), not the moment its past was rebuilt."""
+    writer = bearer(keys["write"])
+    url = "/v1/events/putin-xi-video-summit"
+    live = client.get(url).json()
+    changed = client.patch(url, json={"title": "Retitled"}, headers=writer | {"If-Match": "*"})
+    assert changed.status_code == 200
+    history = client.get(f"{url}/history").json()["data"]
+    own = [r for r in history if r["kind"] == "event"]
+    created_at, edited_at = _second(own[0]["at"]), _second(own[-1]["at"])
+    later = "9999-01-01T00:00:00Z"
+    past = client.get(url, params={"as_of": later}).json()
+    assert past["title"] == "Retitled"
+    assert past["created_at"] == created_at == live["created_at"]
+    assert past["updated_at"] == edited_at
+    before_edit = own[-2]["at"] if len(own) > 1 else own[0]["at"]
+    earlier = client.get(url, params={"as_of": before_edit}).json()
+    assert earlier["updated_at"] == _second(before_edit)
+    claim = earlier["claims"][0]
+    assert claim["created_at"] == live["claims"][0]["created_at"]
+
+
+def test_point_in_time_files_are_removed(
+    client: TestClient, session: Session, tmp_path: Any
+) -> None:
+    """A point-in-time folder goes with the app that made it, and one left by a process that
+    died goes when the next server starts."""
+    from app.runtime import remove_stale
+
+    moment = datetime.now(UTC)
+    keeper = PointInTime()
+    keeper.session(session, moment).close()
+    folder = keeper._folder
+    assert folder is not None
+    assert list(folder.glob("*.db"))
+    keeper.close()
+    assert not folder.exists()
+
+    dead = tmp_path / "geoevents-as-of-dead"
+    dead.mkdir()
+    (dead / "pid").write_text("999999999")
+    (dead / "at-1.db").write_bytes(b"")
+    alive = tmp_path / "geoevents-as-of-alive"
+    alive.mkdir()
+    (alive / "pid").write_text(str(os.getpid()))
+    assert remove_stale(tmp_path) == [dead]
+    assert alive.exists()
