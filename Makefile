@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format migrate seed ci clean bench bench-full loadtest faulttest replicatest
+.PHONY: run test lint format migrate seed ci clean bench bench-full loadtest faulttest hardeningtest replicatest
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "geoevents needs Python 3.11 or newer")'
@@ -56,3 +56,6 @@ faulttest: $(STAMP)  ## PostgreSQL backends killed, the cluster stopped and star
 
 replicatest: $(STAMP)  ## a throwaway PostgreSQL primary and streaming replica: routing, read-your-writes, cache versions
 	REPLICA_TEST=1 $(BIN)/python -m pytest tests/test_streaming_replica.py -v
+
+hardeningtest: $(STAMP)  ## stalled bodies, made-up keys and as_of rebuilds against the server, both stores
+	$(BIN)/python bench/hardening.py --stores sqlite,postgresql

@@ -8,7 +8,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -29,6 +29,11 @@ def server(database_url: str, tmp_path: Path) -> Iterator[Server]:
         running.stop()
 
 
+def _unique(moment: datetime, n: int) -> str:
+    """The moment, a few microseconds on: the same past, but a URL no cache has answered."""
+    return (moment + timedelta(microseconds=n % 1000)).isoformat()
+
+
 def _as_of_folders(pid: int) -> list[Path]:
     found = []
     for folder in Path(tempfile.gettempdir()).glob("geoevents-as-of-*"):
@@ -42,7 +47,7 @@ def _as_of_folders(pid: int) -> list[Path]:
 
 def test_as_of_rebuilds_hold_up_nothing(server: Server) -> None:
     writer = {"Authorization": f"Bearer {server.key()}", "If-Match": "*"}
-    moments = []
+    moments: list[datetime] = []
     with httpx.Client(base_url=server.base, timeout=30) as client:
         for n in range(MOMENTS):
             answer = client.patch(
@@ -50,7 +55,7 @@ def test_as_of_rebuilds_hold_up_nothing(server: Server) -> None:
             )
             assert answer.status_code == 200, answer.text
             time.sleep(1.05)  # revisions are kept to the second
-            moments.append(datetime.now(UTC).isoformat())
+            moments.append(datetime.now(UTC))
 
     stop = threading.Event()
     as_of_statuses: list[int] = []
@@ -59,7 +64,7 @@ def test_as_of_rebuilds_hold_up_nothing(server: Server) -> None:
         with httpx.Client(base_url=server.base, timeout=60) as client:
             n = offset
             while not stop.is_set():
-                moment = moments[n % MOMENTS]
+                moment = _unique(moments[n % MOMENTS], n)
                 as_of_statuses.append(
                     client.get("/v1/events", params={"as_of": moment}).status_code
                 )
