@@ -20,6 +20,8 @@ from prometheus_client.utils import floatToGoString
 from sqlalchemy import event
 from sqlalchemy.pool import Pool
 
+from app.runtime import alive
+
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -178,20 +180,10 @@ def forget_dead_workers(directory: Path) -> list[int]:
             pid = int(path.stem.rsplit("_", 1)[1])
         except ValueError:
             continue
-        if not _alive(pid):
+        if not alive(pid):
             multiprocess.mark_process_dead(pid, str(directory))
             gone.append(pid)
     return gone
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # somebody else's process: alive
-        return True
-    return True
 
 
 def exposition(registry: CollectorRegistry) -> str:

@@ -28,7 +28,8 @@ def runtime_dir() -> Path | None:
     return Path(value) if value else None
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether a process with this id runs on this host."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -47,7 +48,7 @@ def remove_stale(parent: Path | None = None) -> list[Path]:
             owner = int((path / OWNER).read_text())
         except (OSError, ValueError):
             owner = 0
-        if owner and _alive(owner):
+        if owner and alive(owner):
             continue
         shutil.rmtree(path, ignore_errors=True)
         removed.append(path)

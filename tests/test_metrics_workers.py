@@ -8,12 +8,8 @@ workers' per-process metric files in it show which worker answered what.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +19,8 @@ import httpx
 import pytest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-GEOEVENTS = str(Path(sys.executable).parent / "geoevents")
+from tests.fixtures.servers import Server
+
 # With one worker uvicorn, having shut down, raises the signal it caught again.
 STOPPED = (0, -signal.SIGTERM)
 POOL_SIZE = 3
@@ -31,39 +28,21 @@ HEALTHZ = 'geoevents_requests_total{method="GET",route="/healthz",status="200"}'
 POOL = 'geoevents_db_pool_connections{pool="primary",state="%s"}'
 
 
-class Server:
-    """`geoevents serve --workers N` on a free port, ready once /readyz answers."""
+class MetricsServer(Server):
+    """`geoevents serve --workers N` with its temporary folder in the test's."""
 
     def __init__(self, url: str, tmp: Path, workers: int) -> None:
         self.tmp = tmp / "tmp"
         self.tmp.mkdir()
-        env = os.environ | {
-            "DATABASE_URL": url,
-            "TMPDIR": str(self.tmp),
-            "DB_POOL_SIZE": str(POOL_SIZE),
-        }
-        env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-        self.log = (tmp / "server.log").open("w")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = int(s.getsockname()[1])
-        self.base = f"http://127.0.0.1:{port}"
-        command = [GEOEVENTS, "serve", "--port", str(port), "--workers", str(workers)]
-        self.process = subprocess.Popen(
-            [*command, "--log-level", "warning"],
+        env = {"TMPDIR": str(self.tmp), "DB_POOL_SIZE": str(POOL_SIZE)}
+        super().__init__(
+            url,
+            tmp / "server.log",
+            "--workers",
+            str(workers),
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=self.log,
+            unset=("PROMETHEUS_MULTIPROC_DIR",),
         )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.base + "/readyz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("the server did not become ready")
         (self.folder,) = self.tmp.glob("geoevents-run-*")
         assert (self.folder / "pid").read_text() == str(self.process.pid)
 
@@ -73,20 +52,14 @@ class Server:
         assert response.status_code == 200
         return response.text
 
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
-
 
 @pytest.fixture
-def start(scratch_url: str, tmp_path: Path) -> Iterator[Callable[[int], Server]]:
+def start(scratch_url: str, tmp_path: Path) -> Iterator[Callable[[int], MetricsServer]]:
     """Start a server with start(workers); killed after the test if it still runs."""
-    servers: list[Server] = []
+    servers: list[MetricsServer] = []
 
-    def make(workers: int) -> Server:
-        servers.append(Server(scratch_url, tmp_path, workers))
+    def make(workers: int) -> MetricsServer:
+        servers.append(MetricsServer(scratch_url, tmp_path, workers))
         return servers[-1]
 
     yield make
@@ -130,7 +103,7 @@ def settle(metrics: Path, sent: int) -> dict[int, float]:
     return counts
 
 
-def test_two_workers_serve_one_view_of_the_host(start: Callable[[int], Server]) -> None:
+def test_two_workers_serve_one_view_of_the_host(start: Callable[[int], MetricsServer]) -> None:
     server = start(2)
     metrics = server.folder / "metrics"
     # Until both workers have answered some (at most a few hundred requests).
@@ -156,7 +129,7 @@ def test_two_workers_serve_one_view_of_the_host(start: Callable[[int], Server]) 
     assert not server.folder.exists()
 
 
-def test_one_worker_keeps_its_own_registry(start: Callable[[int], Server]) -> None:
+def test_one_worker_keeps_its_own_registry(start: Callable[[int], MetricsServer]) -> None:
     """One worker is the whole server: no metrics folder, the same exact counts."""
     server = start(1)
     healthz(server.base, 30)

@@ -8,12 +8,9 @@ store); an ingest is kept in flight by sending its body in two parts, with the s
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,54 +22,10 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app.db import sqlalchemy_url
+from tests.fixtures.servers import Server
 
-GEOEVENTS = str(Path(sys.executable).parent / "geoevents")
 # uvicorn, having shut down, raises the signal it caught again: the exit status says SIGTERM.
 STOPPED = (0, -signal.SIGTERM)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    def __init__(self, url: str, log: Path, *extra: str) -> None:
-        self.env = os.environ | {"DATABASE_URL": url}
-        self.log = log.open("w")  # uvicorn's own messages, printed when a test fails
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [GEOEVENTS, "serve", "--port", str(self.port), "--log-level", "warning", *extra],
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=self.log,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.base + "/readyz").status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise AssertionError("the server did not become ready")
-
-    def key(self) -> str:
-        made = subprocess.run(
-            [GEOEVENTS, "keys", "create", "--name", "shutdown", "--scope", "write"],
-            env=self.env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        return made.stdout.split()[-1]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
 
 
 @pytest.fixture
