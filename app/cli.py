@@ -13,13 +13,13 @@ from typing import Any
 
 from alembic import command
 
-from app.config import get_settings
-from app.db import make_engine, make_sessionmaker, session_scope
-from app.errors import AppError
-from app.health import alembic_config
-from app.metrics import MULTIPROC_ENV
-from app.runtime import serving_dir
+from app.core.config import get_settings
+from app.core.db import make_engine, make_sessionmaker, session_scope
+from app.core.errors import AppError
+from app.core.runtime import serving_dir
+from app.health.router import alembic_config
 from app.seed import service as seeding
+from app.web.metrics import MULTIPROC_ENV
 
 
 def _upgrade(revision: str = "head") -> None:
@@ -46,7 +46,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
     """Migrate to head, seed an empty database, then serve with uvicorn."""
     import uvicorn
 
-    from app.protocol import ProblemHttpToolsProtocol
+    from app.web.protocol import ProblemHttpToolsProtocol
 
     _upgrade()
     _seed(only_if_empty=True)
@@ -55,7 +55,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         uvicorn.run(
             "app.main:create_app",
             log_config=_log_config(args.log_level),
-            access_log=False,  # app.limits writes one JSON line per request instead
+            access_log=False,  # app.web.limits writes one JSON line per request instead
             # Longer than a load balancer's or a client pool's idle timeout, so that the server
             # is never the side that closes an idle connection as a request is sent on it.
             timeout_keep_alive=args.keep_alive,
@@ -122,7 +122,7 @@ def _log_config(level: str) -> dict[str, Any]:
     config: dict[str, Any] = {**LOGGING_CONFIG}
     config["formatters"] = {
         **LOGGING_CONFIG["formatters"],
-        "json": {"()": "app.limits.JsonFormatter"},
+        "json": {"()": "app.web.limits.JsonFormatter"},
     }
     config["handlers"] = {
         **LOGGING_CONFIG["handlers"],

@@ -10,30 +10,30 @@ from app.actors.router import router as actors_router
 from app.changes.router import router as changes_router
 from app.changes.service import PointInTime
 from app.claims.router import router as claims_router
-from app.config import Settings, get_settings, rate_limit
-from app.consistency import TOKEN_HEADER, ConsistencyMiddleware, Replica
+from app.core.config import Settings, get_settings, rate_limit
+from app.core.db import make_engine, make_sessionmaker, snapshot
+from app.core.errors import install_error_handlers
+from app.core.runtime import remove_stale, runtime_dir
 from app.curation.router import router as curation_router
-from app.db import make_engine, make_sessionmaker, snapshot
-from app.deps import AsOfMiddleware, key_holder, write_caller
-from app.docs import install_docs
-from app.errors import install_error_handlers
 from app.events.router import router as events_router
-from app.formats import NegotiationMiddleware
-from app.health import router as health_router
-from app.http_cache import HTTPCacheMiddleware, ResponseCache
-from app.limits import (
+from app.health.router import router as health_router
+from app.sources.router import router as sources_router
+from app.stats.router import router as stats_router
+from app.web.consistency import TOKEN_HEADER, ConsistencyMiddleware, Replica
+from app.web.deps import AsOfMiddleware, key_holder, write_caller
+from app.web.docs import install_docs
+from app.web.formats import NegotiationMiddleware
+from app.web.http_cache import HTTPCacheMiddleware, ResponseCache
+from app.web.limits import (
     BodyDeadlineMiddleware,
     ConcurrencyLimitMiddleware,
     RateLimitMiddleware,
     RequestGuardMiddleware,
     WriteGateMiddleware,
 )
-from app.metrics import Metrics
-from app.openapi import install_openapi
-from app.protocol import ProblemCORSMiddleware
-from app.runtime import remove_stale, runtime_dir
-from app.sources.router import router as sources_router
-from app.stats.router import router as stats_router
+from app.web.metrics import Metrics
+from app.web.openapi import install_openapi
+from app.web.protocol import ProblemCORSMiddleware
 
 DESCRIPTION = """
 Structured, evidence-backed events from news reporting about world politics.
@@ -104,7 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    # Writes on SQLite take the write lock when they begin (see app.db), so that two writers
+    # Writes on SQLite take the write lock when they begin (see app.core.db), so that two writers
     # queue instead of the second failing on a stale snapshot.
     app.state.sessionmaker = make_sessionmaker(engine.execution_options(sqlite_immediate=True))
     # Reads see one snapshot, so that the data version they record is the one of their data

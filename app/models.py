@@ -4,7 +4,7 @@ from app.actors.models import Actor, ActorAlias, Affiliation
 from app.auth.models import ApiKey
 from app.changes.models import DataVersion, IdempotentRequest, Revision
 from app.claims.models import Claim, Quantity
-from app.db import Base
+from app.core.db import Base
 from app.events.models import (
     ActorEvent,
     Event,

@@ -262,9 +262,9 @@ async def drive(
 def stored_actors(url: str) -> list[dict[str, Any]]:
     """The documents of BUNDLE_ACTORS as the database holds them."""
     sys.path.insert(0, str(ROOT))
+    from app.core.db import make_engine, make_sessionmaker
     from app.curation import service as curation
     from app.curation.schemas import Kind
-    from app.db import make_engine, make_sessionmaker
 
     engine = make_engine(url)
     with make_sessionmaker(engine)() as session:
@@ -288,9 +288,9 @@ def check(url: str, tally: Tally) -> list[str]:
     """Every acknowledged write present exactly once; the feed rebuilds the tables."""
     sys.path.insert(0, str(ROOT))
     from app.changes.service import PointInTime
+    from app.core.db import make_engine, make_sessionmaker
     from app.curation import service as curation
     from app.curation.schemas import Kind
-    from app.db import make_engine, make_sessionmaker
 
     problems = []
     engine = make_engine(url)

@@ -970,7 +970,9 @@ def code_version() -> str:
 
 def has_cache_setting(python: str) -> bool:
     """Whether this geoevents has the response cache setting (so that 0 turns it off)."""
-    code = f"from app.config import Settings; print({CACHE_SETTING!r} in Settings.model_fields)"
+    code = (
+        f"from app.core.config import Settings; print({CACHE_SETTING!r} in Settings.model_fields)"
+    )
     out = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
     return out.stdout.strip() == "True"
 

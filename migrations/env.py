@@ -5,8 +5,8 @@ from typing import Any
 from alembic import context
 from sqlalchemy import Connection
 
-from app.config import get_settings
-from app.db import UTCDateTime, make_engine, sqlalchemy_url
+from app.core.config import get_settings
+from app.core.db import UTCDateTime, make_engine, sqlalchemy_url
 from app.models import Base
 from app.search import is_search_table
 

@@ -10,9 +10,9 @@ from app import search
 from app.changes import service as changes
 from app.claims.models import Claim, Quantity
 from app.claims.schemas import bounds
+from app.core.vocab import Qualifier
 from app.events import service as events
 from app.events.models import Event, EventActor, EventLocation, EventTag
-from app.vocab import Qualifier
 
 
 def make_event(

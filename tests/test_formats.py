@@ -188,8 +188,8 @@ def test_export_of_more_than_one_batch(client: TestClient, session: Session) -> 
     from datetime import date
 
     from app.changes import service as changes
+    from app.core.pagination import EXPORT_BATCH
     from app.events.models import Event
-    from app.pagination import EXPORT_BATCH
 
     n = EXPORT_BATCH + 150
     session.add_all(

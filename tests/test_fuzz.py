@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.actors.models import Actor
 from app.auth import service as auth
 from app.auth.schemas import Scope
-from app.config import Settings
+from app.core.config import Settings
 from app.events.models import Event
 from app.locations.models import Location
 from app.main import create_app

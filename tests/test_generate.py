@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from app.bench.generate import generate
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 
 

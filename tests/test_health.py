@@ -7,9 +7,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from app.config import Settings
-from app.db import make_engine
-from app.health import head_revision
+from app.core.config import Settings
+from app.core.db import make_engine
+from app.health.router import head_revision
 from app.main import create_app
 
 

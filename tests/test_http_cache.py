@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.changes import service as changes
-from app.config import Settings
-from app.http_cache import HTTPCacheMiddleware, http_date
+from app.core.config import Settings
 from app.main import create_app
 from app.seed import service as seeding
+from app.web.http_cache import HTTPCacheMiddleware, http_date
 from tests.curation.conftest import bearer
 from tests.factories import make_event
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
-from app.metrics import forget_dead_workers
+from app.web.metrics import forget_dead_workers
 
 
 def gauge(text: str, pool: str, state: str) -> float:

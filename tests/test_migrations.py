@@ -9,8 +9,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from app.db import Base, make_engine
-from app.health import alembic_config, head_revision
+from app.core.db import Base, make_engine
+from app.health.router import alembic_config, head_revision
 from app.search import is_search_table
 
 

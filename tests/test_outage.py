@@ -20,8 +20,8 @@ from sqlalchemy.orm import sessionmaker
 
 from app.auth import service as auth
 from app.auth.schemas import Scope
-from app.config import Settings
-from app.db import make_engine, session_scope, sqlalchemy_url
+from app.core.config import Settings
+from app.core.db import make_engine, session_scope, sqlalchemy_url
 from app.main import create_app
 from tests.conftest import migrate_and_seed
 

@@ -8,9 +8,9 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import event, text
 
-from app.config import Settings
-from app.consistency import NO_POSITION, TOKEN_HEADER, parse_lsn
+from app.core.config import Settings
 from app.main import create_app
+from app.web.consistency import NO_POSITION, TOKEN_HEADER, parse_lsn
 
 
 def test_reads_go_to_the_read_url(database_url: str, engine: Any) -> None:
@@ -81,7 +81,7 @@ def test_reads_see_one_snapshot(database_url: str, engine: Any) -> None:
             if engine.dialect.name == "postgresql":
                 level = read.scalar(text("SHOW transaction_isolation"))
                 assert level == "repeatable read"
-            else:  # one transaction, one snapshot: begun by app.db, never autocommitted
+            else:  # one transaction, one snapshot: begun by app.core.db, never autocommitted
                 read.execute(text("SELECT 1"))
                 assert read.in_transaction()
 

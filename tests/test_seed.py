@@ -8,8 +8,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.config import Settings
-from app.db import Base
+from app.core.config import Settings
+from app.core.db import Base
 from app.seed import service as seeding
 
 SEED_DIR = Settings().seed_dir

@@ -21,7 +21,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from app.db import sqlalchemy_url
+from app.core.db import sqlalchemy_url
 from tests.fixtures.servers import Server
 
 # uvicorn, having shut down, raises the signal it caught again: the exit status says SIGTERM.

@@ -22,13 +22,13 @@ from sqlalchemy.orm import sessionmaker
 from app.auth import service as auth
 from app.auth.schemas import Scope
 from app.changes import service as changes
-from app.config import Settings
-from app.consistency import TOKEN_HEADER, parse_lsn
-from app.db import make_engine, session_scope, sqlalchemy_url
-from app.health import alembic_config
-from app.http_cache import HTTPCacheMiddleware, http_date
+from app.core.config import Settings
+from app.core.db import make_engine, session_scope, sqlalchemy_url
+from app.health.router import alembic_config
 from app.main import create_app
 from app.seed import service as seeding
+from app.web.consistency import TOKEN_HEADER, parse_lsn
+from app.web.http_cache import HTTPCacheMiddleware, http_date
 from tests.fixtures import streaming_replica
 
 WAIT_MS = 300

@@ -6,15 +6,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
-from app import formats
 from app.actors import service
 from app.actors.schemas import ActorDetail, ActorPage, ActorQuery, ActorRead, MemberRead
-from app.deps import ReadSessionDep, check_reader
-from app.errors import NotFound, problem_responses
+from app.core.errors import NotFound, problem_responses
+from app.core.schemas import Text
 from app.events.router import event_list
 from app.events.schemas import EventPage, EventQuery
-from app.http_cache import record_data_version, record_response
-from app.schemas import Text
+from app.web import formats
+from app.web.deps import ReadSessionDep, check_reader
+from app.web.http_cache import record_data_version, record_response
 
 router = APIRouter(
     prefix="/v1/actors",

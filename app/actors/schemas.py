@@ -4,9 +4,9 @@ from datetime import date, datetime
 
 from pydantic import Field, model_validator
 
-from app.pagination import Page
-from app.schemas import CountryCode, Name, PageQuery, Schema, Slug, Text
-from app.vocab import ActorKind
+from app.core.pagination import Page
+from app.core.schemas import CountryCode, Name, PageQuery, Schema, Slug, Text
+from app.core.vocab import ActorKind
 
 
 class AffiliationCreate(Schema):

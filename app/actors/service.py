@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.actors.models import Actor, ActorAlias, Affiliation
 from app.actors.schemas import ActorQuery
-from app.errors import InvalidParameter, NotFound
+from app.core.errors import InvalidParameter, NotFound
+from app.core.pagination import decode_cursor, encode_cursor, keyset_after, stream_rows
 from app.events.models import EventActor
-from app.pagination import decode_cursor, encode_cursor, keyset_after, stream_rows
 
 
 def normalise(name: str) -> str:

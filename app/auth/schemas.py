@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from app.schemas import Schema
+from app.core.schemas import Schema
 
 
 class Scope(StrEnum):

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from app.auth.models import ApiKey
 from app.auth.schemas import RANK, Scope
-from app.db import utcnow
-from app.errors import Conflict, Forbidden, NotFound, Unauthorized
+from app.core.db import utcnow
+from app.core.errors import Conflict, Forbidden, NotFound, Unauthorized
 
 KEY_PREFIX = "gek_"
 

@@ -22,9 +22,10 @@ from alembic import command
 from sqlalchemy import Engine, text
 
 from app import search
-from app.db import Base, make_engine
+from app.core.db import Base, make_engine
+from app.core.vocab import ActorKind, EventStatus, EventType, Hedging, Qualifier
 from app.events import service as events_service
-from app.health import alembic_config
+from app.health.router import alembic_config
 from app.models import (
     Actor,
     ActorEvent,
@@ -37,7 +38,6 @@ from app.models import (
     Quantity,
     Source,
 )
-from app.vocab import ActorKind, EventStatus, EventType, Hedging, Qualifier
 
 FIRST_DAY = date(2014, 1, 1)
 DAYS = 12 * 365

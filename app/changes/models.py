@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Index, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, UTCDateTime
+from app.core.db import Base, UTCDateTime
 
 
 class DataVersion(Base):

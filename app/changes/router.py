@@ -6,14 +6,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 
 from app.changes import service
 from app.changes.schemas import ChangesMeta, ChangesPage, HistoryPage
+from app.core.errors import InvalidParameter, NotFound, problem_responses
+from app.core.pagination import decode_cursor, encode_cursor
+from app.core.schemas import Text
 from app.curation.schemas import Kind
-from app.deps import SessionDep, check_reader
-from app.errors import InvalidParameter, NotFound, problem_responses
 from app.events.models import Event
-from app.formats import check_page_size
-from app.http_cache import record_data_version
-from app.pagination import decode_cursor, encode_cursor
-from app.schemas import Text
+from app.web.deps import SessionDep, check_reader
+from app.web.formats import check_page_size
+from app.web.http_cache import record_data_version
 
 router = APIRouter(
     tags=["changes"], dependencies=[Depends(record_data_version), Depends(check_reader)]

@@ -5,8 +5,8 @@ from typing import Any
 
 from pydantic import Field
 
+from app.core.schemas import Schema
 from app.curation.schemas import Kind, Op
-from app.schemas import Schema
 
 
 class RevisionRead(Schema):

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.changes.models import DataVersion, Revision
 from app.changes.schemas import RevisionRead
-from app.db import utcnow
+from app.core.db import utcnow
 
 
 def current(session: Session) -> tuple[int, datetime | None]:
@@ -172,7 +172,7 @@ class PointInTime:
     from AsOfMiddleware): requests for the same moment wait for one build on the event loop,
     holding no thread and no place, and one build runs at a time. The files live in a
     folder of this process, removed when the app stops (`close`) or, if it died, when the
-    next server starts (app.runtime.remove_stale).
+    next server starts (app.core.runtime.remove_stale).
     """
 
     def __init__(self, keep: int = 4) -> None:
@@ -241,9 +241,9 @@ class PointInTime:
                 path.unlink(missing_ok=True)
 
     def _build(self, live: Session, last: int) -> tuple[Engine, sessionmaker[Session], Path]:
+        from app.core.db import make_engine, make_sessionmaker
         from app.curation import service as curation  # the write path replays revisions
-        from app.db import make_engine, make_sessionmaker
-        from app.health import alembic_config
+        from app.health.router import alembic_config
 
         with self._lock:
             if self._folder is None:

@@ -6,13 +6,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
-from app import formats
 from app.claims import service
 from app.claims.schemas import ClaimPage, ClaimQuery, ClaimRead
-from app.deps import ReadSessionDep, check_reader
-from app.errors import problem_responses
-from app.http_cache import record_data_version, record_response
-from app.schemas import Text
+from app.core.errors import problem_responses
+from app.core.schemas import Text
+from app.web import formats
+from app.web.deps import ReadSessionDep, check_reader
+from app.web.http_cache import record_data_version, record_response
 
 router = APIRouter(
     prefix="/v1/claims",

@@ -5,9 +5,9 @@ from datetime import datetime
 from pydantic import Field, model_validator
 
 from app.actors.schemas import ActorRef
-from app.pagination import Page
-from app.schemas import Offset, PageQuery, Schema, Slug, Text
-from app.vocab import Hedging, Qualifier
+from app.core.pagination import Page
+from app.core.schemas import Offset, PageQuery, Schema, Slug, Text
+from app.core.vocab import Hedging, Qualifier
 
 # The largest reported figure accepted, either sign.
 MAX_FIGURE = 1e15

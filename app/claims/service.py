@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from app.actors import service as actors
 from app.claims.models import Claim
 from app.claims.schemas import ClaimQuery
-from app.errors import InvalidParameter, NotFound
+from app.core.errors import InvalidParameter, NotFound
+from app.core.pagination import decode_cursor, encode_cursor, keyset_after, stream_rows
 from app.events.models import Event
-from app.pagination import decode_cursor, encode_cursor, keyset_after, stream_rows
 from app.sources import service as sources
 
 

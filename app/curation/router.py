@@ -1,7 +1,7 @@
 """HTTP routes that write: create, patch and delete records, and ingest new reporting.
 
 Every route here needs an API key with scope write, is committed before it answers (so a 2xx
-means the change is stored; `app.deps.commit_write`, the router's dependency), and answers
+means the change is stored; `app.web.deps.commit_write`, the router's dependency), and answers
 with the record as GET shows it, with its ETag, and the write's Consistency-Token.
 """
 
@@ -17,6 +17,8 @@ from app.actors.schemas import ActorCreate, ActorDetail
 from app.changes import service as changes
 from app.claims.router import claim_detail
 from app.claims.schemas import ClaimRead
+from app.core.errors import problem_responses
+from app.core.schemas import Text
 from app.curation import service
 from app.curation.schemas import (
     ActorPatch,
@@ -30,14 +32,12 @@ from app.curation.schemas import (
     SourceDoc,
     SourcePatch,
 )
-from app.deps import CommitWrite, SessionDep, WriterDep
-from app.errors import problem_responses
 from app.events.router import event_detail
 from app.events.schemas import EventDetail, EventDoc
-from app.http_cache import record_body, record_etag
-from app.schemas import Text
 from app.sources.router import source_detail
 from app.sources.schemas import SourceRead
+from app.web.deps import CommitWrite, SessionDep, WriterDep
+from app.web.http_cache import record_body, record_etag
 
 router = APIRouter(dependencies=[CommitWrite])
 

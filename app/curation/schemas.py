@@ -7,12 +7,12 @@ from pydantic import BaseModel, Field, model_validator
 
 from app.actors.schemas import ActorCreate, AffiliationCreate
 from app.claims.schemas import ClaimCreate, EvidenceIn, QuantityCreate
+from app.core.schemas import CountryCode, Day, Name, Schema, Slug, Tag
+from app.core.vocab import ActorKind, DatePrecision, EventStatus, EventType, Hedging, SourceKind
 from app.events.schemas import EventActorCreate, EventDoc, RelationCreate
 from app.locations.schemas import LocationCreate
-from app.schemas import CountryCode, Day, Name, Schema, Slug, Tag
 from app.seed.schemas import Bundle
 from app.sources.schemas import SourceCreate
-from app.vocab import ActorKind, DatePrecision, EventStatus, EventType, Hedging, SourceKind
 
 
 class Kind(StrEnum):

@@ -29,6 +29,14 @@ from app.changes import service as changes
 from app.changes.models import IdempotentRequest, Revision
 from app.claims.models import Claim, Quantity
 from app.claims.schemas import bounds
+from app.core.db import Base, utcnow
+from app.core.errors import (
+    Conflict,
+    InvalidParameter,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+)
 from app.curation.schemas import (
     KIND_MODELS,
     ClaimDoc,
@@ -38,14 +46,6 @@ from app.curation.schemas import (
     Kind,
     Op,
     SourceDoc,
-)
-from app.db import Base, utcnow
-from app.errors import (
-    Conflict,
-    InvalidParameter,
-    NotFound,
-    PreconditionFailed,
-    PreconditionRequired,
 )
 from app.events import service as events
 from app.events.models import Event, EventActor, EventLocation, EventRelation, EventTag

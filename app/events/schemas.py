@@ -7,10 +7,10 @@ from enum import StrEnum
 from pydantic import Field, field_validator, model_validator
 
 from app.claims.schemas import ClaimCreate, ClaimRead, QuantityRead
+from app.core.pagination import PageMeta, Projection
+from app.core.schemas import AsOfQuery, CountryCode, Day, PageQuery, Schema, Slug, Tag, Text
+from app.core.vocab import ActorRole, DatePrecision, EventStatus, EventType, RelationType
 from app.locations.schemas import LocationRead
-from app.pagination import PageMeta, Projection
-from app.schemas import AsOfQuery, CountryCode, Day, PageQuery, Schema, Slug, Tag, Text
-from app.vocab import ActorRole, DatePrecision, EventStatus, EventType, RelationType
 
 
 class EventActorCreate(Schema):

@@ -33,7 +33,9 @@ from app import search
 from app.actors import service as actors
 from app.actors.models import Affiliation
 from app.claims.models import Claim, Quantity
-from app.errors import InvalidParameter, NotFound
+from app.core.errors import InvalidParameter, NotFound
+from app.core.pagination import EXPORT_BATCH, decode_cursor, encode_cursor
+from app.core.vocab import CoordinatePrecision, EventStatus
 from app.events.models import (
     ActorEvent,
     Event,
@@ -57,9 +59,7 @@ from app.events.schemas import (
 from app.locations import service as locations
 from app.locations.models import Location
 from app.locations.schemas import ENRICHMENT_NOTE
-from app.pagination import EXPORT_BATCH, decode_cursor, encode_cursor
 from app.sources import service as sources
-from app.vocab import CoordinatePrecision, EventStatus
 
 # Every subquery below reads its tables through fresh aliases, so that it correlates only to
 # `events` even inside statements that join those tables themselves (stats, network).

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Float, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
+from app.core.db import Base
 
 
 class Location(Base):

@@ -2,8 +2,8 @@
 
 from pydantic import Field
 
-from app.schemas import CountryCode, Name, Schema, Slug
-from app.vocab import CoordinatePrecision, LocationFeature
+from app.core.schemas import CountryCode, Name, Schema, Slug
+from app.core.vocab import CoordinatePrecision, LocationFeature
 
 ENRICHMENT_NOTE = (
     "Coordinates (and the country, where the source names none) come from an offline "

@@ -12,10 +12,10 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.actors.service import normalise
-from app.errors import InvalidParameter
+from app.core.errors import InvalidParameter
+from app.core.vocab import CoordinatePrecision, LocationFeature
 from app.locations.models import Location
 from app.locations.schemas import LocationCreate
-from app.vocab import CoordinatePrecision, LocationFeature
 
 
 def ids_in_countries(countries: list[str]) -> Select[str]:

@@ -4,9 +4,9 @@ from pydantic import Field, model_validator
 
 from app.actors.schemas import ActorCreate
 from app.claims.schemas import ClaimCreate
+from app.core.schemas import Schema
 from app.events.schemas import EventCreate
 from app.locations.schemas import LocationCreate
-from app.schemas import Schema
 from app.sources.schemas import SourceCreate
 
 

@@ -4,9 +4,9 @@ from datetime import date, datetime
 
 from pydantic import Field
 
-from app.pagination import Page
-from app.schemas import Offset, Schema, Slug
-from app.vocab import DatePrecision, SourceKind
+from app.core.pagination import Page
+from app.core.schemas import Offset, Schema, Slug
+from app.core.vocab import DatePrecision, SourceKind
 
 
 class SourceBase(Schema):

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.claims.models import Claim
-from app.errors import InvalidParameter, NotFound
-from app.pagination import decode_cursor, encode_cursor, keyset_after
+from app.core.errors import InvalidParameter, NotFound
+from app.core.pagination import decode_cursor, encode_cursor, keyset_after
 from app.sources.models import Source
 
 _CLAIM_COUNT = (

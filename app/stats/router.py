@@ -4,10 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from app import formats
-from app.deps import ReadSessionDep, check_reader
-from app.errors import problem_responses
-from app.http_cache import record_data_version
+from app.core.errors import problem_responses
 from app.stats import service
 from app.stats.schemas import (
     Network,
@@ -19,6 +16,9 @@ from app.stats.schemas import (
     Timeline,
     TimelineQuery,
 )
+from app.web import formats
+from app.web.deps import ReadSessionDep, check_reader
+from app.web.http_cache import record_data_version
 
 router = APIRouter(
     tags=["analytics"], dependencies=[Depends(record_data_version), Depends(check_reader)]

@@ -5,9 +5,9 @@ from enum import StrEnum
 
 from pydantic import Field
 
+from app.core.schemas import Schema, Text
 from app.events.schemas import EventFilters
-from app.formats import Format
-from app.schemas import Schema, Text
+from app.web.formats import Format
 
 
 class Interval(StrEnum):

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, aliased
 from app.actors import service as actors
 from app.actors.models import Actor
 from app.claims.models import Claim, Quantity
-from app.errors import InvalidParameter
+from app.core.errors import InvalidParameter
 from app.events import service as events
 from app.events.models import ActorEvent, Event, EventActor, EventLocation, TimelineDay
 from app.events.schemas import EventFilters, Expand

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection
 from sqlalchemy.orm import sessionmaker
 
-from app.config import Settings
+from app.core.config import Settings
 from app.main import create_app
 from tests.curation.conftest import bearer, new_event
 from tests.test_error_shape import assert_problem

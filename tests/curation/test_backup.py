@@ -12,10 +12,10 @@ from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.core.db import make_engine, make_sessionmaker
+from app.core.errors import Conflict
 from app.curation import service as curation
-from app.db import make_engine, make_sessionmaker
-from app.errors import Conflict
-from app.health import alembic_config
+from app.health.router import alembic_config
 from tests.conftest import scratch_database
 from tests.curation.conftest import bearer, etag, new_event
 from tests.curation.test_history import snapshot

@@ -153,7 +153,7 @@ def test_point_in_time_files_are_removed(
 ) -> None:
     """A point-in-time folder goes with the app that made it, and one left by a process that
     died goes when the next server starts."""
-    from app.runtime import remove_stale
+    from app.core.runtime import remove_stale
 
     moment = datetime.now(UTC)
     keeper = PointInTime()

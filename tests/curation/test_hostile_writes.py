@@ -12,9 +12,9 @@ from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.changes.models import DataVersion
-from app.config import Settings
-from app.limits import JsonFormatter
+from app.core.config import Settings
 from app.main import create_app
+from app.web.limits import JsonFormatter
 from tests.curation.conftest import bearer, new_event
 from tests.test_error_shape import HOSTILE, assert_problem
 

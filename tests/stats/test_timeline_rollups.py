@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
+from app.core.vocab import DatePrecision, EventType
 from app.events import service as events
 from app.events.models import Event, TimelineDay
 from app.seed import service as seed
-from app.vocab import DatePrecision, EventType
 from tests.factories import make_event
 
 SEED_FILE = Path(__file__).resolve().parents[2] / "seed_data" / "article.yaml"

@@ -9,8 +9,8 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from app.errors import PROBLEM_MEDIA_TYPE
-from app.limits import problem_body
+from app.core.errors import PROBLEM_MEDIA_TYPE
+from app.web.limits import problem_body
 
 # uvicorn reads a request line of any length into memory before the app can refuse it; the
 # parser gives up at about 64 KiB. Past this, a request it could not parse had a long target.

@@ -12,10 +12,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from app.config import Settings, rate_limit
-from app.consistency import TOKEN_HEADER, ConsistencyMiddleware
-from app.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TEXT
-from app.limits import RateLimitMiddleware
+from app.core.config import Settings, rate_limit
+from app.core.errors import PROBLEM_MEDIA_TYPE, PROBLEM_TEXT
+from app.web.consistency import TOKEN_HEADER, ConsistencyMiddleware
+from app.web.limits import RateLimitMiddleware
 
 PROBLEM_SCHEMA = {"$ref": "#/components/schemas/Problem"}
 RETRY_AFTER = {
@@ -126,11 +126,11 @@ def _describe(path: str, method: str, operation: dict[str, Any], settings: Setti
         code.startswith("2") and answer.get("content") for code, answer in responses.items()
     )
     if path.startswith("/v1/") and answers_a_body:
-        responses.setdefault("406", _problem(406))  # see app.formats.NegotiationMiddleware
+        responses.setdefault("406", _problem(406))  # see app.web.formats.NegotiationMiddleware
     if "requestBody" in operation:
         responses.setdefault("413", _problem(413))
         responses.setdefault("415", _problem(415))
-        responses.setdefault("408", _problem(408))  # see app.limits.BodyDeadlineMiddleware
+        responses.setdefault("408", _problem(408))  # see app.web.limits.BodyDeadlineMiddleware
     if rate_limit(settings) > 0 and path not in RateLimitMiddleware.EXEMPT:
         responses.setdefault("429", _problem(429, RETRY_AFTER))
     if path not in NO_DATABASE:
@@ -140,7 +140,7 @@ def _describe(path: str, method: str, operation: dict[str, Any], settings: Setti
 
 
 def _consistency_token(method: str, operation: dict[str, Any]) -> None:
-    """Writes answer with a Consistency-Token; reads may send one back (app.consistency)."""
+    """Writes answer with a Consistency-Token; reads may send one back (app.web.consistency)."""
     if method in ("get", "head"):
         operation.setdefault("parameters", []).append(
             {

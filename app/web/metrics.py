@@ -20,7 +20,7 @@ from prometheus_client.utils import floatToGoString
 from sqlalchemy import event
 from sqlalchemy.pool import Pool
 
-from app.runtime import alive
+from app.core.runtime import alive
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"

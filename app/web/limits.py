@@ -25,13 +25,13 @@ from starlette.datastructures import Headers
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import (
+from app.core.errors import (
     RETRY_AFTER_SECONDS,
     AppError,
     app_error_response,
     database_unavailable_response,
 )
-from app.metrics import Metrics
+from app.web.metrics import Metrics
 
 # Probes answer whatever the API is doing: no place to wait for, no rate to keep.
 PROBES = ("/healthz", "/readyz", "/metrics")
@@ -402,7 +402,7 @@ class Buckets:
 
 class SharedBuckets(Buckets):
     """Token buckets every worker of one server shares, in a SQLite file of its serving
-    folder (app.runtime): with N workers a caller still gets the rate once, not N times.
+    folder (app.core.runtime): with N workers a caller still gets the rate once, not N times.
 
     One statement takes a token, atomically across processes; it runs on the event loop
     (tens of microseconds, never on disk: the file is not synced)."""

@@ -15,12 +15,12 @@ from starlette.types import Scope as ASGIScope
 from app.auth import service as auth
 from app.auth.schemas import Scope
 from app.auth.service import Caller
-from app.config import Settings
-from app.consistency import READ_FROM_PRIMARY, write_token
-from app.db import session_scope
-from app.errors import InvalidParameter, Unauthorized
-from app.limits import bearer_secret
-from app.schemas import AS_OF_DESCRIPTION
+from app.core.config import Settings
+from app.core.db import session_scope
+from app.core.errors import InvalidParameter, Unauthorized
+from app.core.schemas import AS_OF_DESCRIPTION
+from app.web.consistency import READ_FROM_PRIMARY, write_token
+from app.web.limits import bearer_secret
 
 
 def get_settings(request: Request) -> Settings:
@@ -31,7 +31,7 @@ def get_settings(request: Request) -> Settings:
 
 def session_factory(app_state: Any, method: str, request_state: Mapping[str, Any]) -> Any:
     """Reads (GET, HEAD) go to the read replica when one is configured; the rest, and a read
-    whose Consistency-Token the replica has not replayed in time (see app.consistency), to
+    whose Consistency-Token the replica has not replayed in time (see app.web.consistency), to
     the primary."""
     if method not in {"GET", "HEAD"}:
         return app_state.sessionmaker
@@ -139,7 +139,7 @@ def get_caller(
 
 def write_caller(app_state: Any, authorization: str | None) -> Caller:
     """The caller of a write, from its Authorization header alone: 401 without a valid key,
-    403 without scope write. Run before the body is read (app.limits.WriteGateMiddleware)."""
+    403 without scope write. Run before the body is read (app.web.limits.WriteGateMiddleware)."""
     with app_state.sessionmaker() as session:
         caller = auth.authenticate(session, bearer_secret(authorization))
     auth.require(caller, Scope.write)

@@ -21,8 +21,8 @@ from pydantic import BaseModel
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import AppError, InvalidParameter
-from app.limits import send_problem
+from app.core.errors import AppError, InvalidParameter
+from app.web.limits import send_problem
 
 
 class Format(StrEnum):
@@ -463,7 +463,7 @@ def list_response(
     geo: GeoFilter | None = None,
 ) -> Response:
     """Answer a list request: a page, or with `limit=all` a streamed export, in any format."""
-    from app.http_cache import http_date, not_modified, stream_etag
+    from app.web.http_cache import http_date, not_modified, stream_etag
 
     check_page_size(request, query.limit)
     fmt = negotiate(request, query.format, allowed)

@@ -13,7 +13,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.formats import Format
+from app.web.formats import Format
 
 
 class Schema(BaseModel):

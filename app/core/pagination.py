@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Select, and_, or_
 from sqlalchemy.orm import Session
 
-from app.errors import InvalidParameter
+from app.core.errors import InvalidParameter
 
 T = TypeVar("T")
 

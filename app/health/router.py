@@ -12,9 +12,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.config import PROJECT_ROOT
-from app.errors import ServiceUnavailable, problem_responses
-from app.metrics import CONTENT_TYPE
+from app.core.config import PROJECT_ROOT
+from app.core.errors import ServiceUnavailable, problem_responses
+from app.web.metrics import CONTENT_TYPE
 
 router = APIRouter(tags=["health"])
 

@@ -26,7 +26,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.changes import service as changes
-from app.deps import SessionDep, session_factory
+from app.web.deps import SessionDep, session_factory
 
 CACHED_PREFIX = "/v1/"
 RECORD_VERSION = "X-Record-Version"  # set by a record's route; its ETag then leads with it
