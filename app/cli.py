@@ -16,8 +16,8 @@ from alembic import command
 from app.core.config import get_settings
 from app.core.db import make_engine, make_sessionmaker, session_scope
 from app.core.errors import AppError
+from app.core.migrations import alembic_config
 from app.core.runtime import serving_dir
-from app.health.router import alembic_config
 from app.seed import service as seeding
 from app.web.metrics import MULTIPROC_ENV
 

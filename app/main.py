@@ -8,12 +8,12 @@ from fastapi import FastAPI
 from app import __version__
 from app.actors.router import router as actors_router
 from app.changes.router import router as changes_router
-from app.changes.service import PointInTime
 from app.claims.router import router as claims_router
 from app.core.config import Settings, get_settings, rate_limit
 from app.core.db import make_engine, make_sessionmaker, snapshot
 from app.core.errors import install_error_handlers
 from app.core.runtime import remove_stale, runtime_dir
+from app.curation.point_in_time import PointInTime
 from app.curation.router import router as curation_router
 from app.events.router import router as events_router
 from app.health.router import router as health_router

@@ -2,9 +2,10 @@
 
 from app.actors.models import Actor, ActorAlias, Affiliation
 from app.auth.models import ApiKey
-from app.changes.models import DataVersion, IdempotentRequest, Revision
+from app.changes.models import IdempotentRequest, Revision
 from app.claims.models import Claim, Quantity
 from app.core.db import Base
+from app.core.version import DataVersion
 from app.events.models import (
     ActorEvent,
     Event,

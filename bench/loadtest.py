@@ -263,8 +263,8 @@ def stored_actors(url: str) -> list[dict[str, Any]]:
     """The documents of BUNDLE_ACTORS as the database holds them."""
     sys.path.insert(0, str(ROOT))
     from app.core.db import make_engine, make_sessionmaker
+    from app.core.kinds import Kind
     from app.curation import service as curation
-    from app.curation.schemas import Kind
 
     engine = make_engine(url)
     with make_sessionmaker(engine)() as session:
@@ -287,10 +287,10 @@ def differences(what: str, stored: Counter[str], expected: Counter[str]) -> list
 def check(url: str, tally: Tally) -> list[str]:
     """Every acknowledged write present exactly once; the feed rebuilds the tables."""
     sys.path.insert(0, str(ROOT))
-    from app.changes.service import PointInTime
     from app.core.db import make_engine, make_sessionmaker
+    from app.core.kinds import Kind
     from app.curation import service as curation
-    from app.curation.schemas import Kind
+    from app.curation.point_in_time import PointInTime
 
     problems = []
     engine = make_engine(url)

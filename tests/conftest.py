@@ -19,7 +19,7 @@ from app.auth import service as auth
 from app.auth.schemas import Scope
 from app.core.config import Settings
 from app.core.db import make_engine, session_scope, sqlalchemy_url
-from app.health.router import alembic_config
+from app.core.migrations import alembic_config
 from app.main import create_app
 from app.seed import service as seeding
 

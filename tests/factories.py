@@ -7,9 +7,9 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from app import search
-from app.changes import service as changes
 from app.claims.models import Claim, Quantity
 from app.claims.schemas import bounds
+from app.core import version as data_version
 from app.core.vocab import Qualifier
 from app.events import service as events
 from app.events.models import Event, EventActor, EventLocation, EventTag
@@ -87,6 +87,6 @@ def make_event(
                 high_inclusive=high_inc,
             )
         )
-    changes.bump(session)
+    data_version.bump(session)
     session.commit()
     return event

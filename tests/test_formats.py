@@ -187,7 +187,7 @@ def test_export_of_more_than_one_batch(client: TestClient, session: Session) -> 
     """An export spans several database batches and still yields every row once."""
     from datetime import date
 
-    from app.changes import service as changes
+    from app.core import version as data_version
     from app.core.pagination import EXPORT_BATCH
     from app.events.models import Event
 
@@ -198,7 +198,7 @@ def test_export_of_more_than_one_batch(client: TestClient, session: Session) -> 
               span_days=0, last_date=date(2040, 1, 1 + i % 28))
         for i in range(n)
     )  # fmt: skip
-    changes.bump(session)
+    data_version.bump(session)
     session.commit()
     lines = client.get(
         "/v1/events", params={"limit": "all", "format": "ndjson", "start": "2040-01-01"}

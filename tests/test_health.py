@@ -9,7 +9,7 @@ from sqlalchemy.exc import OperationalError
 
 from app.core.config import Settings
 from app.core.db import make_engine
-from app.health.router import head_revision
+from app.core.migrations import head_revision
 from app.main import create_app
 
 

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.changes import service as changes
+from app.core import version as data_version
 from app.core.config import Settings
 from app.main import create_app
 from app.seed import service as seeding
@@ -194,7 +194,7 @@ def test_an_answer_is_cached_under_the_version_its_data_was_read_at(
     cache = client.app.state.response_cache  # type: ignore[attr-defined]
     url = "/v1/events?actor=russia&limit=100"
     key = f"{url}|*/*"
-    before = changes.current(session)[0]
+    before = data_version.current(session)[0]
     read_version = HTTPCacheMiddleware._version
 
     async def write_in_between(self: HTTPCacheMiddleware, scope: Any) -> Any:
@@ -205,7 +205,7 @@ def test_an_answer_is_cached_under_the_version_its_data_was_read_at(
     monkeypatch.setattr(HTTPCacheMiddleware, "_version", write_in_between)
     answer = client.get(url)
     monkeypatch.undo()
-    after, changed_at = changes.current(session)
+    after, changed_at = data_version.current(session)
     assert after > before
     assert "written-in-between" in answer.text
     assert cache.get((before, key)) is None

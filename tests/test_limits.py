@@ -18,7 +18,7 @@ from app.auth.schemas import Scope
 from app.changes.models import Revision
 from app.core.config import Settings
 from app.core.db import make_engine, make_sessionmaker
-from app.health.router import alembic_config
+from app.core.migrations import alembic_config
 from app.main import create_app
 from tests.curation.conftest import bearer
 from tests.test_error_shape import assert_problem

@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from app.core.db import Base, make_engine
-from app.health.router import alembic_config, head_revision
+from app.core.migrations import alembic_config, head_revision
 from app.search import is_search_table
 
 

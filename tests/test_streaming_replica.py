@@ -21,10 +21,10 @@ from sqlalchemy.orm import sessionmaker
 
 from app.auth import service as auth
 from app.auth.schemas import Scope
-from app.changes import service as changes
+from app.core import version as data_version
 from app.core.config import Settings
 from app.core.db import make_engine, session_scope, sqlalchemy_url
-from app.health.router import alembic_config
+from app.core.migrations import alembic_config
 from app.main import create_app
 from app.seed import service as seeding
 from app.web.consistency import TOKEN_HEADER, parse_lsn
@@ -82,7 +82,7 @@ class Pair:
             conn.execute(text("SELECT pg_wal_replay_resume()"))
 
     def version(self, engine: Engine) -> tuple[int, datetime | None]:
-        return changes.read(engine)
+        return data_version.read(engine)
 
 
 @pytest.fixture(scope="module")
@@ -252,7 +252,7 @@ def test_a_cached_answer_is_stored_under_the_version_of_its_data(
     assert stored is not None
     assert stored.body == answer.content
     assert answer.headers["etag"] == stored.etag
-    # No Last-Modified when the write shared its second with another (app.changes.bump).
+    # No Last-Modified when the write shared its second with another (app.version.bump).
     modified = http_date(changed_at) if changed_at is not None else None
     assert answer.headers.get("last-modified") == modified
 

@@ -23,9 +23,9 @@ from sqlalchemy import Engine, text
 
 from app import search
 from app.core.db import Base, make_engine
+from app.core.migrations import alembic_config
 from app.core.vocab import ActorKind, EventStatus, EventType, Hedging, Qualifier
 from app.events import service as events_service
-from app.health.router import alembic_config
 from app.models import (
     Actor,
     ActorEvent,

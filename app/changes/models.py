@@ -4,25 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Index, Integer, String, Text, true
+from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, UTCDateTime
-
-
-class DataVersion(Base):
-    """A single row whose counter every write bumps; it lives in the database so that every
-    worker and host sharing the database agrees on it."""
-
-    __tablename__ = "data_version"
-    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
-    version: Mapped[int] = mapped_column(BigInteger)
-    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # Whether no other version moved in changed_at's second. Last-Modified has one-second
-    # resolution, so it identifies this version only then (see app.changes.service.bump).
-    changed_alone: Mapped[bool] = mapped_column(Boolean, server_default=true())
 
 
 class Revision(Base):

@@ -7,9 +7,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from app.changes import service
 from app.changes.schemas import ChangesMeta, ChangesPage, HistoryPage
 from app.core.errors import InvalidParameter, NotFound, problem_responses
+from app.core.kinds import Kind
 from app.core.pagination import decode_cursor, encode_cursor
 from app.core.schemas import Text
-from app.curation.schemas import Kind
 from app.events.models import Event
 from app.web.deps import SessionDep, check_reader
 from app.web.formats import check_page_size

@@ -5,8 +5,8 @@ from typing import Any
 
 from pydantic import Field
 
+from app.core.kinds import Kind, Op
 from app.core.schemas import Schema
-from app.curation.schemas import Kind, Op
 
 
 class RevisionRead(Schema):

@@ -1,6 +1,7 @@
 """The base every request and response schema shares, and validators used across domains."""
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 import pycountry
@@ -13,7 +14,14 @@ from pydantic import (
     model_validator,
 )
 
-from app.web.formats import Format
+
+class Format(StrEnum):
+    """Output formats, chosen by `format=` or the Accept header."""
+
+    json = "json"
+    csv = "csv"
+    ndjson = "ndjson"
+    geojson = "geojson"
 
 
 class Schema(BaseModel):

@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from app.actors.router import actor_detail
 from app.actors.schemas import ActorCreate, ActorDetail
-from app.changes import service as changes
 from app.claims.router import claim_detail
 from app.claims.schemas import ClaimRead
+from app.core import version as data_version
 from app.core.errors import problem_responses
 from app.core.schemas import Text
 from app.curation import service
@@ -102,7 +102,7 @@ def _once(
     fingerprint = service.request_hash(
         request.method, request.url.path, body.model_dump_json().encode()
     )
-    changes.lock_writes(session)  # one writer at a time: a retry waits for the first try
+    data_version.lock_writes(session)  # one writer at a time: a retry waits for the first try
     if key is not None:
         stored = service.remembered(session, writer, key, fingerprint)
         if stored is not None:

@@ -1,37 +1,19 @@
 """The write shapes: a record's document (what POST takes and history stores) and patches."""
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from pydantic import BaseModel, Field, model_validator
 
 from app.actors.schemas import ActorCreate, AffiliationCreate
 from app.claims.schemas import ClaimCreate, EvidenceIn, QuantityCreate
+from app.core.kinds import Kind as Kind
+from app.core.kinds import Op as Op
 from app.core.schemas import CountryCode, Day, Name, Schema, Slug, Tag
 from app.core.vocab import ActorKind, DatePrecision, EventStatus, EventType, Hedging, SourceKind
 from app.events.schemas import EventActorCreate, EventDoc, RelationCreate
 from app.locations.schemas import LocationCreate
 from app.seed.schemas import Bundle
 from app.sources.schemas import SourceCreate
-
-
-class Kind(StrEnum):
-    """The kinds of record the write API, the history and the change feed know."""
-
-    source = "source"
-    actor = "actor"
-    location = "location"
-    event = "event"
-    claim = "claim"
-
-
-class Op(StrEnum):
-    """What a revision did to its record."""
-
-    created = "created"
-    updated = "updated"
-    deleted = "deleted"
-    merged = "merged"
 
 
 class SourceDoc(SourceCreate):

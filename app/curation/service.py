@@ -25,10 +25,10 @@ from app.actors.models import Actor, ActorAlias, Affiliation
 from app.actors.schemas import ActorCreate
 from app.actors.service import normalise
 from app.auth.models import ApiKey
-from app.changes import service as changes
 from app.changes.models import IdempotentRequest, Revision
 from app.claims.models import Claim, Quantity
 from app.claims.schemas import bounds
+from app.core import version as data_version
 from app.core.db import Base, utcnow
 from app.core.errors import (
     Conflict,
@@ -487,7 +487,7 @@ class Changes:
     """One write's bookkeeping: the documents of the records it touches, before and after."""
 
     def __init__(self, session: Session, author: str) -> None:
-        changes.lock_writes(session)
+        data_version.lock_writes(session)
         self.session = session
         self.author = author
         self.before: dict[Kind, dict[str, dict[str, Any] | None]] = defaultdict(dict)
@@ -545,7 +545,7 @@ class Changes:
             # Writers hold the data version's row lock from their start (lock_writes), so
             # revisions commit in the order of their numbers: a reader of the feed that has
             # seen number n never sees a smaller one appear later.
-            changes.bump(self.session)
+            data_version.bump(self.session)
             self.session.add_all(written)
             self.session.flush()
         return written
@@ -794,7 +794,7 @@ def update_record(
     etag_of: ETagOf,
 ) -> None:
     """Apply a patch to a record whose current ETag If-Match names (412 otherwise)."""
-    changes.lock_writes(session)
+    data_version.lock_writes(session)
     lock(session, kind, record_id, if_match, etag_of)
     current = documents(session, kind, [record_id])[record_id]
     merged = current | patch.model_dump(mode="json", exclude_unset=True)
@@ -818,7 +818,7 @@ def delete_record(
     etag_of: ETagOf,
 ) -> None:
     """Delete a record whose current ETag If-Match names; an event takes its claims too."""
-    changes.lock_writes(session)
+    data_version.lock_writes(session)
     lock(session, kind, record_id, if_match, etag_of)
     tracker = Changes(session, author)
     tracker.track(kind, [record_id])
@@ -983,7 +983,7 @@ def ingest(session: Session, author: str, bundle: IngestBundle) -> IngestReport:
     gets a `merged` revision. Re-ingesting the same bundle changes nothing.
     """
     digest = verify_bundle(bundle)
-    changes.lock_writes(session)
+    data_version.lock_writes(session)
     source = bundle.source.model_copy(
         update={"sha256": digest, "text_length": len(bundle.source.text or "")}
     )
@@ -1166,6 +1166,6 @@ def import_lines(session: Session, lines: Iterable[bytes]) -> dict[str, int]:
                 "(SELECT coalesce(max(seq), 1) FROM revisions))"
             )
         )
-    changes.bump(session)
+    data_version.bump(session)
     session.flush()
     return counts

@@ -2,18 +2,15 @@
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
-from functools import cache
 
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.core.config import PROJECT_ROOT
 from app.core.errors import ServiceUnavailable, problem_responses
+from app.core.migrations import head_revision
 from app.web.metrics import CONTENT_TYPE
 
 router = APIRouter(tags=["health"])
@@ -29,23 +26,6 @@ class Ready(Health):
     """The answer of a readiness probe that passed."""
 
     revision: str = Field(description="The database's migration revision (the head).")
-
-
-def alembic_config(database_url: str | None = None) -> Config:
-    """Alembic's configuration for this project, pointed at a database when given one."""
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
-    if database_url is not None:
-        config.attributes["database_url"] = database_url
-    return config
-
-
-@cache
-def head_revision() -> str:
-    """The newest migration revision the code knows."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None
-    return head
 
 
 @router.get("/healthz", summary="Liveness probe", response_model=Health)

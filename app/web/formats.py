@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from enum import StrEnum
 from itertools import islice
 from types import UnionType
 from typing import Any, Union, get_args, get_origin
@@ -22,17 +21,8 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import AppError, InvalidParameter
+from app.core.schemas import Format as Format
 from app.web.limits import send_problem
-
-
-class Format(StrEnum):
-    """Output formats, chosen by `format=` or the Accept header."""
-
-    json = "json"
-    csv = "csv"
-    ndjson = "ndjson"
-    geojson = "geojson"
-
 
 MEDIA_TYPES = {
     Format.json: "application/json",

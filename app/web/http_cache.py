@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.changes import service as changes
+from app.core import version as data_version
 from app.web.deps import SessionDep, session_factory
 
 CACHED_PREFIX = "/v1/"
@@ -38,7 +38,7 @@ def record_data_version(request: Request, session: SessionDep) -> None:
     run at REPEATABLE READ; a SQLite transaction reads one snapshot). The middleware's earlier
     read only looks the cache up: a write committed, or a replica replaying, in between
     would make it older than the data."""
-    version, changed_at = changes.current(session)
+    version, changed_at = data_version.current(session)
     request.state.data_version = version
     request.state.data_changed_at = changed_at
 
@@ -127,7 +127,7 @@ class HTTPCacheMiddleware:
         self.app = app
         self.cache_control = cache_control
         self.cache = cache
-        self._readers: dict[str, changes.LocalReader] = {}
+        self._readers: dict[str, data_version.LocalReader] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in {"GET", "HEAD"}:
@@ -202,17 +202,17 @@ class HTTPCacheMiddleware:
             elif bind.dialect.name == "sqlite" and bind.url.database not in (None, "", ":memory:"):
                 version = self._local_reader(bind.url.database)()
             else:
-                version = await run_in_threadpool(changes.read, bind)
+                version = await run_in_threadpool(data_version.read, bind)
         except Exception:  # SQLAlchemy's or the driver's: the route will report it as a problem
             return None
         state = scope.setdefault("state", {})
         state["data_version"], state["data_changed_at"] = version
         return version
 
-    def _local_reader(self, path: str) -> changes.LocalReader:
+    def _local_reader(self, path: str) -> data_version.LocalReader:
         reader = self._readers.get(path)
         if reader is None:
-            reader = self._readers[path] = changes.LocalReader(path)
+            reader = self._readers[path] = data_version.LocalReader(path)
         return reader
 
     async def _send(
@@ -266,4 +266,4 @@ def record_etag(version: int, payload: bytes) -> str:
 
 def _read_version(factory: Any) -> tuple[int, datetime | None]:
     with factory() as session:
-        return changes.current(session)
+        return data_version.current(session)

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from app.core.db import make_engine, make_sessionmaker
 from app.core.errors import Conflict
+from app.core.migrations import alembic_config
 from app.curation import service as curation
-from app.health.router import alembic_config
 from tests.conftest import scratch_database
 from tests.curation.conftest import bearer, etag, new_event
 from tests.curation.test_history import snapshot

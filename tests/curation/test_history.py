@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.changes.service import PointInTime
+from app.core.kinds import Kind
 from app.curation import service as curation
-from app.curation.schemas import Kind
+from app.curation.point_in_time import PointInTime
 from tests.curation.conftest import bearer, etag, new_event
 from tests.test_error_shape import assert_problem
 

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.changes.models import DataVersion
 from app.core.config import Settings
+from app.core.version import DataVersion
 from app.main import create_app
 from app.web.limits import JsonFormatter
 from tests.curation.conftest import bearer, new_event

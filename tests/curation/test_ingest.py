@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.changes.models import DataVersion, Revision
+from app.changes.models import Revision
+from app.core.kinds import Kind
+from app.core.version import DataVersion
 from app.curation import service as curation
-from app.curation.schemas import Kind
 from app.sources.models import Source
 from tests.curation.conftest import bearer
 from tests.test_error_shape import assert_problem
