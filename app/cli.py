@@ -11,15 +11,24 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import uvicorn
+import yaml
 from alembic import command
+from uvicorn.config import LOGGING_CONFIG
 
+from app.auth import service as auth
+from app.auth.schemas import Scope
+from app.bench.generate import generate
 from app.core.config import get_settings
 from app.core.db import make_engine, make_sessionmaker, session_scope
 from app.core.errors import AppError
 from app.core.migrations import alembic_config
 from app.core.runtime import serving_dir
-from app.seed import service as seeding
+from app.curation import service as curation
+from app.curation.schemas import IngestBundle
+from app.curation.seed import service as seeding
 from app.web.metrics import MULTIPROC_ENV
+from app.web.protocol import ProblemHttpToolsProtocol
 
 
 def _upgrade(revision: str = "head") -> None:
@@ -44,9 +53,6 @@ def _seed(only_if_empty: bool) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> None:
     """Migrate to head, seed an empty database, then serve with uvicorn."""
-    import uvicorn
-
-    from app.web.protocol import ProblemHttpToolsProtocol
 
     _upgrade()
     _seed(only_if_empty=True)
@@ -117,7 +123,6 @@ def _shared_metrics(folder: Path, workers: int) -> Iterator[None]:
 
 def _log_config(level: str) -> dict[str, Any]:
     """uvicorn's own logs as they are; the access log as JSON lines on stdout."""
-    from uvicorn.config import LOGGING_CONFIG
 
     config: dict[str, Any] = {**LOGGING_CONFIG}
     config["formatters"] = {
@@ -171,8 +176,6 @@ def _session_run(work: Any) -> Any:
 
 def cmd_keys(args: argparse.Namespace) -> None:
     """Create, list or revoke API keys."""
-    from app.auth import service as auth
-    from app.auth.schemas import Scope
 
     if args.action == "create":
         secret = _session_run(lambda s: auth.create(s, args.name, Scope(args.scope)))
@@ -193,10 +196,6 @@ def cmd_keys(args: argparse.Namespace) -> None:
 
 def cmd_ingest(args: argparse.Namespace) -> None:
     """Ingest a bundle file (JSON or YAML) in one transaction, as POST /v1/ingest does."""
-    import yaml
-
-    from app.curation import service as curation
-    from app.curation.schemas import IngestBundle
 
     with open(args.file, encoding="utf-8") as fh:
         bundle = IngestBundle.model_validate(yaml.safe_load(fh))
@@ -206,7 +205,6 @@ def cmd_ingest(args: argparse.Namespace) -> None:
 
 def cmd_export(args: argparse.Namespace) -> None:
     """Write the whole history (and the API keys' hashes) as NDJSON."""
-    from app.curation import service as curation
 
     def write(session: Any) -> None:
         out = sys.stdout.buffer if args.file == "-" else open(args.file, "wb")  # noqa: SIM115
@@ -222,7 +220,6 @@ def cmd_export(args: argparse.Namespace) -> None:
 
 def cmd_import(args: argparse.Namespace) -> None:
     """Load an export into an empty database (migrated first)."""
-    from app.curation import service as curation
 
     _upgrade()
     with open(args.file, "rb") as fh:
@@ -232,7 +229,6 @@ def cmd_import(args: argparse.Namespace) -> None:
 
 def cmd_bench_generate(args: argparse.Namespace) -> None:
     """Fill an empty database with the synthetic benchmark corpus."""
-    from app.bench.generate import generate
 
     generate(args.database_url or get_settings().database_url, args.events, args.seed)
 

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from app import __version__
 from app.actors.router import router as actors_router
+from app.auth.deps import key_holder, write_caller
 from app.changes.router import router as changes_router
 from app.claims.router import router as claims_router
 from app.core.config import Settings, get_settings, rate_limit
@@ -20,7 +21,7 @@ from app.health.router import router as health_router
 from app.sources.router import router as sources_router
 from app.stats.router import router as stats_router
 from app.web.consistency import TOKEN_HEADER, ConsistencyMiddleware, Replica
-from app.web.deps import AsOfMiddleware, key_holder, write_caller
+from app.web.deps import AsOfMiddleware
 from app.web.docs import install_docs
 from app.web.formats import NegotiationMiddleware
 from app.web.http_cache import HTTPCacheMiddleware, ResponseCache

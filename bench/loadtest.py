@@ -29,6 +29,11 @@ import httpx
 from serving import scratch_database, seed_with_key, served
 from sqlalchemy import select, text
 
+from app.core.db import make_engine, make_sessionmaker
+from app.core.kinds import Kind
+from app.curation import service as curation
+from app.curation.point_in_time import PointInTime
+
 ROOT = Path(__file__).resolve().parent.parent
 READS = [
     "/v1/events?limit=50",
@@ -262,9 +267,6 @@ async def drive(
 def stored_actors(url: str) -> list[dict[str, Any]]:
     """The documents of BUNDLE_ACTORS as the database holds them."""
     sys.path.insert(0, str(ROOT))
-    from app.core.db import make_engine, make_sessionmaker
-    from app.core.kinds import Kind
-    from app.curation import service as curation
 
     engine = make_engine(url)
     with make_sessionmaker(engine)() as session:
@@ -287,10 +289,6 @@ def differences(what: str, stored: Counter[str], expected: Counter[str]) -> list
 def check(url: str, tally: Tally) -> list[str]:
     """Every acknowledged write present exactly once; the feed rebuilds the tables."""
     sys.path.insert(0, str(ROOT))
-    from app.core.db import make_engine, make_sessionmaker
-    from app.core.kinds import Kind
-    from app.curation import service as curation
-    from app.curation.point_in_time import PointInTime
 
     problems = []
     engine = make_engine(url)

@@ -28,6 +28,7 @@ from types import FrameType
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import httpx
 import queries
 from serving import free_port
 
@@ -383,10 +384,6 @@ def pick_driver(choice: str, timeout: float) -> Driver:
         out = subprocess.run(["wrk", "-v"], capture_output=True, text=True, timeout=10)
         version = (out.stdout + out.stderr).splitlines()[0].split(" Copyright")[0]
         return Driver("wrk", version + " (1 thread)", timeout)
-    try:
-        import httpx
-    except ImportError as exc:
-        raise SystemExit("neither wrk nor httpx is installed: no way to drive load") from exc
     return Driver("httpx", f"bench/loadgen.py (asyncio, httpx {httpx.__version__})", timeout)
 
 

@@ -20,8 +20,8 @@ from app.auth.schemas import Scope
 from app.core.config import Settings
 from app.core.db import make_engine, session_scope, sqlalchemy_url
 from app.core.migrations import alembic_config
+from app.curation.seed import service as seeding
 from app.main import create_app
-from app.seed import service as seeding
 
 
 def _database_url(tmp_dir: Path) -> str:

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app.main import create_app
+
 
 @pytest.fixture(scope="module")
 def spec(client: TestClient) -> dict[str, Any]:
@@ -31,7 +33,6 @@ def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
 @pytest.fixture(scope="module")
 def client(settings: Any, engine: Any) -> Any:
     """A module-wide client (the docs tests only read)."""
-    from app.main import create_app
 
     with TestClient(create_app(settings)) as c:
         yield c

@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -16,7 +17,6 @@ PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
 
 def assert_problem(response: object, status: int, param: str | None) -> dict[str, object]:
     """Check one response is a problem document with this status and parameter."""
-    from httpx import Response
 
     assert isinstance(response, Response)
     assert response.status_code == status, response.text

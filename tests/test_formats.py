@@ -5,11 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import date
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
+
+from app.core import version as data_version
+from app.core.pagination import EXPORT_BATCH
+from app.events.models import Event
 
 
 def json_rows(client: TestClient, path: str, **params: Any) -> list[dict[str, Any]]:
@@ -185,11 +190,6 @@ def test_other_lists_export(client: TestClient, path: str) -> None:
 
 def test_export_of_more_than_one_batch(client: TestClient, session: Session) -> None:
     """An export spans several database batches and still yields every row once."""
-    from datetime import date
-
-    from app.core import version as data_version
-    from app.core.pagination import EXPORT_BATCH
-    from app.events.models import Event
 
     n = EXPORT_BATCH + 150
     session.add_all(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import date
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import pytest
@@ -12,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from app.core import version as data_version
 from app.core.config import Settings
+from app.curation.seed import service as seeding
 from app.main import create_app
-from app.seed import service as seeding
 from app.web.http_cache import HTTPCacheMiddleware, http_date
 from tests.curation.conftest import bearer
 from tests.factories import make_event
@@ -78,7 +79,6 @@ def test_etag_changes_with_the_data_and_only_then(client: TestClient, session: S
 def test_unrelated_writes_move_last_modified_but_not_the_etag(
     client: TestClient, session: Session
 ) -> None:
-    from email.utils import parsedate_to_datetime
 
     url = "/v1/actors/denmark"  # an answer the write below does not touch
     before = client.get(url)

@@ -16,7 +16,7 @@ from app.actors.models import Actor
 from app.auth import service as auth
 from app.auth.schemas import Scope
 from app.changes.models import Revision
-from app.core.config import Settings
+from app.core.config import Settings, rate_limit
 from app.core.db import make_engine, make_sessionmaker
 from app.core.migrations import alembic_config
 from app.main import create_app
@@ -108,7 +108,6 @@ def test_forwarded_for_counts_only_behind_a_trusted_proxy(
 
 
 def test_rate_limit_is_off_locally_and_on_in_production() -> None:
-    from app.core.config import rate_limit
 
     assert rate_limit(Settings()) == 0
     assert rate_limit(Settings(profile="production")) > 0

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
@@ -39,7 +40,6 @@ def served(scratch_url: str, settings: Settings) -> Iterator[tuple[TestClient, s
 
 
 def assert_unavailable(answer: object) -> None:
-    from httpx import Response
 
     assert isinstance(answer, Response)
     assert answer.status_code == 503, answer.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.core.config import Settings
 from app.core.db import Base
-from app.seed import service as seeding
+from app.curation.seed import service as seeding
 
 SEED_DIR = Settings().seed_dir
 
@@ -54,7 +55,6 @@ def test_span_checker_catches_a_shifted_span(article: str) -> None:
 
 
 def test_every_quoted_phrase_of_the_article_is_a_claim_quote(article: str) -> None:
-    import re
 
     quoted = {q.rstrip(",.;:") for q in re.findall(r"“([^”]+)”", article)}
     quotes = {c.quote for _, c in bundle().all_claims() if c.quote}

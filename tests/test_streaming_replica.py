@@ -25,8 +25,8 @@ from app.core import version as data_version
 from app.core.config import Settings
 from app.core.db import make_engine, session_scope, sqlalchemy_url
 from app.core.migrations import alembic_config
+from app.curation.seed import service as seeding
 from app.main import create_app
-from app.seed import service as seeding
 from app.web.consistency import TOKEN_HEADER, parse_lsn
 from app.web.http_cache import HTTPCacheMiddleware, http_date
 from tests.fixtures import streaming_replica

@@ -8,12 +8,13 @@ from sqlalchemy.orm import Session
 
 from app.actors import service
 from app.actors.schemas import ActorDetail, ActorPage, ActorQuery, ActorRead, MemberRead
+from app.auth.deps import check_reader
 from app.core.errors import NotFound, problem_responses
 from app.core.schemas import Text
 from app.events.router import event_list
 from app.events.schemas import EventPage, EventQuery
 from app.web import formats
-from app.web.deps import ReadSessionDep, check_reader
+from app.web.deps import ReadSessionDep
 from app.web.http_cache import record_data_version, record_response
 
 router = APIRouter(

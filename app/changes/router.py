@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
+from app.auth.deps import check_reader
 from app.changes import service
 from app.changes.schemas import ChangesMeta, ChangesPage, HistoryPage
 from app.core.errors import InvalidParameter, NotFound, problem_responses
@@ -11,7 +12,7 @@ from app.core.kinds import Kind
 from app.core.pagination import decode_cursor, encode_cursor
 from app.core.schemas import Text
 from app.events.models import Event
-from app.web.deps import SessionDep, check_reader
+from app.web.deps import SessionDep
 from app.web.formats import check_page_size
 from app.web.http_cache import record_data_version
 

@@ -6,12 +6,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
+from app.auth.deps import check_reader
 from app.claims import service
 from app.claims.schemas import ClaimPage, ClaimQuery, ClaimRead
 from app.core.errors import problem_responses
 from app.core.schemas import Text
 from app.web import formats
-from app.web.deps import ReadSessionDep, check_reader
+from app.web.deps import ReadSessionDep
 from app.web.http_cache import record_data_version, record_response
 
 router = APIRouter(

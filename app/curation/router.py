@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.actors.router import actor_detail
 from app.actors.schemas import ActorCreate, ActorDetail
+from app.auth.deps import WriterDep
 from app.claims.router import claim_detail
 from app.claims.schemas import ClaimRead
 from app.core import version as data_version
@@ -36,7 +37,7 @@ from app.events.router import event_detail
 from app.events.schemas import EventDetail, EventDoc
 from app.sources.router import source_detail
 from app.sources.schemas import SourceRead
-from app.web.deps import CommitWrite, SessionDep, WriterDep
+from app.web.deps import CommitWrite, SessionDep
 from app.web.http_cache import record_body, record_etag
 
 router = APIRouter(dependencies=[CommitWrite])

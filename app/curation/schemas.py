@@ -10,9 +10,9 @@ from app.core.kinds import Kind as Kind
 from app.core.kinds import Op as Op
 from app.core.schemas import CountryCode, Day, Name, Schema, Slug, Tag
 from app.core.vocab import ActorKind, DatePrecision, EventStatus, EventType, Hedging, SourceKind
+from app.curation.seed.schemas import Bundle
 from app.events.schemas import EventActorCreate, EventDoc, RelationCreate
 from app.locations.schemas import LocationCreate
-from app.seed.schemas import Bundle
 from app.sources.schemas import SourceCreate
 
 

@@ -47,13 +47,13 @@ from app.curation.schemas import (
     Op,
     SourceDoc,
 )
+from app.curation.seed.schemas import Bundle
 from app.events import service as events
 from app.events.models import Event, EventActor, EventLocation, EventRelation, EventTag
 from app.events.schemas import EventDoc
 from app.locations import service as locations
 from app.locations.models import Location
 from app.locations.schemas import LocationCreate
-from app.seed.schemas import Bundle
 from app.sources.models import Source
 
 MODELS: dict[Kind, Any] = {

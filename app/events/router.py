@@ -7,13 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
+from app.auth.deps import check_reader
 from app.claims.schemas import ClaimRead
 from app.core.errors import problem_responses
 from app.core.schemas import Text
 from app.events import service
 from app.events.schemas import EventDetail, EventPage, EventQuery, EventRead, RelatedEventRead
 from app.web import formats
-from app.web.deps import ReadSessionDep, check_reader
+from app.web.deps import ReadSessionDep
 from app.web.http_cache import record_data_version, record_response
 
 router = APIRouter(

@@ -6,13 +6,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
+from app.auth.deps import check_reader
 from app.core.errors import problem_responses
 from app.core.schemas import PageQuery, Text
 from app.sources import service
 from app.sources.models import Source
 from app.sources.schemas import SourcePage, SourceRead
 from app.web import formats
-from app.web.deps import ReadSessionDep, check_reader
+from app.web.deps import ReadSessionDep
 from app.web.http_cache import record_data_version, record_response
 
 router = APIRouter(

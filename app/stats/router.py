@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
+from app.auth.deps import check_reader
 from app.core.errors import problem_responses
 from app.stats import service
 from app.stats.schemas import (
@@ -17,7 +18,7 @@ from app.stats.schemas import (
     TimelineQuery,
 )
 from app.web import formats
-from app.web.deps import ReadSessionDep, check_reader
+from app.web.deps import ReadSessionDep
 from app.web.http_cache import record_data_version
 
 router = APIRouter(

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import AppError, InvalidParameter
 from app.core.schemas import Format as Format
+from app.web.http_cache import http_date, not_modified, stream_etag
 from app.web.limits import send_problem
 
 MEDIA_TYPES = {
@@ -453,7 +454,6 @@ def list_response(
     geo: GeoFilter | None = None,
 ) -> Response:
     """Answer a list request: a page, or with `limit=all` a streamed export, in any format."""
-    from app.web.http_cache import http_date, not_modified, stream_etag
 
     check_page_size(request, query.limit)
     fmt = negotiate(request, query.format, allowed)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.kinds import Kind
+from app.core.runtime import remove_stale
 from app.curation import service as curation
 from app.curation.point_in_time import PointInTime
 from tests.curation.conftest import bearer, etag, new_event
@@ -153,7 +154,6 @@ def test_point_in_time_files_are_removed(
 ) -> None:
     """A point-in-time folder goes with the app that made it, and one left by a process that
     died goes when the next server starts."""
-    from app.core.runtime import remove_stale
 
     moment = datetime.now(UTC)
     keeper = PointInTime()

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.actors.models import Affiliation
 from tests.factories import make_event
 
 
@@ -240,7 +241,6 @@ def test_expand_members(client: TestClient) -> None:
 
 
 def test_expand_members_respects_membership_periods(client: TestClient, session: Session) -> None:
-    from app.actors.models import Affiliation
 
     session.add(
         Affiliation(

@@ -12,9 +12,9 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from app.core.vocab import DatePrecision, EventType
+from app.curation.seed import service as seed
 from app.events import service as events
 from app.events.models import Event, TimelineDay
-from app.seed import service as seed
 from tests.factories import make_event
 
 SEED_FILE = Path(__file__).resolve().parents[2] / "seed_data" / "article.yaml"

@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from app.curation import service as curation
 from app.curation.schemas import SourceDoc
+from app.curation.seed.schemas import Bundle
 from app.curation.service import Changes
 from app.events.models import Event
-from app.seed.schemas import Bundle
 
 
 def load_bundle(path: Path) -> Bundle:
