@@ -24,7 +24,8 @@ from app.core.db import make_engine, make_sessionmaker, session_scope
 from app.core.errors import AppError
 from app.core.migrations import alembic_config
 from app.core.runtime import serving_dir
-from app.curation import service as curation
+from app.curation import backups
+from app.curation import ingest as ingesting
 from app.curation.schemas import IngestBundle
 from app.curation.seed import service as seeding
 from app.web.metrics import MULTIPROC_ENV
@@ -199,7 +200,7 @@ def cmd_ingest(args: argparse.Namespace) -> None:
 
     with open(args.file, encoding="utf-8") as fh:
         bundle = IngestBundle.model_validate(yaml.safe_load(fh))
-    report = _session_run(lambda s: curation.ingest(s, args.author, bundle))
+    report = _session_run(lambda s: ingesting.ingest(s, args.author, bundle))
     print(report.model_dump_json(indent=2))
 
 
@@ -209,7 +210,7 @@ def cmd_export(args: argparse.Namespace) -> None:
     def write(session: Any) -> None:
         out = sys.stdout.buffer if args.file == "-" else open(args.file, "wb")  # noqa: SIM115
         try:
-            for line in curation.export_lines(session):
+            for line in backups.export_lines(session):
                 out.write(line)
         finally:
             if out is not sys.stdout.buffer:
@@ -223,7 +224,7 @@ def cmd_import(args: argparse.Namespace) -> None:
 
     _upgrade()
     with open(args.file, "rb") as fh:
-        counts = _session_run(lambda s: curation.import_lines(s, fh))
+        counts = _session_run(lambda s: backups.import_lines(s, fh))
     print("imported " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 

@@ -23,7 +23,7 @@ from app.changes.models import Revision
 from app.core.db import make_engine, make_sessionmaker
 from app.core.migrations import alembic_config
 from app.core.runtime import AS_OF_PREFIX, OWNER
-from app.curation import service as curation
+from app.curation import revisions
 
 
 class PointInTime:
@@ -117,11 +117,11 @@ class PointInTime:
         command.upgrade(alembic_config(url), "head")
         engine = make_engine(url)
         factory = make_sessionmaker(engine)
-        revisions = live.scalars(
+        feed = live.scalars(
             select(Revision).where(Revision.seq <= last).order_by(Revision.seq)
         ).yield_per(1000)
         with factory() as session:
-            curation.replay(session, revisions)
+            revisions.replay(session, feed)
             session.commit()
         return engine, factory, path
 

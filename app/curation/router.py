@@ -20,7 +20,8 @@ from app.claims.schemas import ClaimRead
 from app.core import version as data_version
 from app.core.errors import problem_responses
 from app.core.schemas import Text
-from app.curation import service
+from app.curation import ingest as ingesting
+from app.curation import revisions, writes
 from app.curation.schemas import (
     ActorPatch,
     ClaimDoc,
@@ -100,12 +101,12 @@ def _once(
     write: Callable[[], Response],
 ) -> Response:
     """Run a POST once per Idempotency-Key."""
-    fingerprint = service.request_hash(
+    fingerprint = revisions.request_hash(
         request.method, request.url.path, body.model_dump_json().encode()
     )
     data_version.lock_writes(session)  # one writer at a time: a retry waits for the first try
     if key is not None:
-        stored = service.remembered(session, writer, key, fingerprint)
+        stored = writes.remembered(session, writer, key, fingerprint)
         if stored is not None:
             status, text = stored
             return Response(
@@ -116,7 +117,7 @@ def _once(
             )
     answer = write()
     if key is not None:
-        service.remember(
+        writes.remember(
             session, writer, key, fingerprint, answer.status_code, bytes(answer.body).decode()
         )
     return answer
@@ -149,7 +150,7 @@ def create_event(
         claims = [
             ClaimDoc.model_validate(c.model_dump() | {"event_id": body.id}) for c in body.claims
         ]
-        service.create(session, writer.name, Kind.event, doc, claims)
+        writes.create(session, writer.name, Kind.event, doc, claims)
         return _answer(session, Kind.event, body.id, 201)
 
     return _once(session, request, writer.name, key, body, write)
@@ -171,7 +172,7 @@ def patch_event(
 ) -> Response:
     """Change the fields given (null clears one); lists given replace the whole list. Needs
     If-Match: 412 when the event changed since you read it, 428 without the header."""
-    service.update_record(session, writer.name, Kind.event, record_id, if_match, body, current_etag)
+    writes.update_record(session, writer.name, Kind.event, record_id, if_match, body, current_etag)
     return _answer(session, Kind.event, record_id, 200)
 
 
@@ -187,7 +188,7 @@ def delete_event(
 ) -> Response:
     """Remove the event and its claims from reads; they stay in its history and the change
     feed (as tombstones). Needs If-Match."""
-    service.delete_record(session, writer.name, Kind.event, record_id, if_match, current_etag)
+    writes.delete_record(session, writer.name, Kind.event, record_id, if_match, current_etag)
     return Response(status_code=204)
 
 
@@ -212,7 +213,7 @@ def create_claim(
     """A new statement of a source, about an event (or none: a general remark)."""
 
     def write() -> Response:
-        service.create(session, writer.name, Kind.claim, body)
+        writes.create(session, writer.name, Kind.claim, body)
         return _answer(session, Kind.claim, body.id, 201)
 
     return _once(session, request, writer.name, key, body, write)
@@ -233,7 +234,7 @@ def patch_claim(
     if_match: IfMatch = None,
 ) -> Response:
     """Change the fields given; needs If-Match."""
-    service.update_record(session, writer.name, Kind.claim, record_id, if_match, body, current_etag)
+    writes.update_record(session, writer.name, Kind.claim, record_id, if_match, body, current_etag)
     return _answer(session, Kind.claim, record_id, 200)
 
 
@@ -248,7 +249,7 @@ def delete_claim(
     session: SessionDep, writer: WriterDep, record_id: RecordId, if_match: IfMatch = None
 ) -> Response:
     """Remove the claim from reads (it stays in history); needs If-Match."""
-    service.delete_record(session, writer.name, Kind.claim, record_id, if_match, current_etag)
+    writes.delete_record(session, writer.name, Kind.claim, record_id, if_match, current_etag)
     return Response(status_code=204)
 
 
@@ -270,7 +271,7 @@ def create_actor(
     """A new person, state, organisation or group."""
 
     def write() -> Response:
-        service.create(session, writer.name, Kind.actor, body)
+        writes.create(session, writer.name, Kind.actor, body)
         return _answer(session, Kind.actor, body.id, 201)
 
     return _once(session, request, writer.name, key, body, write)
@@ -291,7 +292,7 @@ def patch_actor(
     if_match: IfMatch = None,
 ) -> Response:
     """Change the fields given; needs If-Match."""
-    service.update_record(session, writer.name, Kind.actor, record_id, if_match, body, current_etag)
+    writes.update_record(session, writer.name, Kind.actor, record_id, if_match, body, current_etag)
     return _answer(session, Kind.actor, record_id, 200)
 
 
@@ -306,7 +307,7 @@ def delete_actor(
     session: SessionDep, writer: WriterDep, record_id: RecordId, if_match: IfMatch = None
 ) -> Response:
     """Remove an actor no event, claim or affiliation names (409 otherwise); needs If-Match."""
-    service.delete_record(session, writer.name, Kind.actor, record_id, if_match, current_etag)
+    writes.delete_record(session, writer.name, Kind.actor, record_id, if_match, current_etag)
     return Response(status_code=204)
 
 
@@ -332,9 +333,9 @@ def create_source(
         doc = body
         if body.text is not None:
             doc = body.model_copy(
-                update={"sha256": service.text_digest(body.text), "text_length": len(body.text)}
+                update={"sha256": ingesting.text_digest(body.text), "text_length": len(body.text)}
             )
-        service.create(session, writer.name, Kind.source, doc)
+        writes.create(session, writer.name, Kind.source, doc)
         return _answer(session, Kind.source, body.id, 201)
 
     return _once(session, request, writer.name, key, body, write)
@@ -355,9 +356,7 @@ def patch_source(
     if_match: IfMatch = None,
 ) -> Response:
     """Change the metadata given (never the text: evidence points into it); needs If-Match."""
-    service.update_record(
-        session, writer.name, Kind.source, record_id, if_match, body, current_etag
-    )
+    writes.update_record(session, writer.name, Kind.source, record_id, if_match, body, current_etag)
     return _answer(session, Kind.source, record_id, 200)
 
 
@@ -372,7 +371,7 @@ def delete_source(
     session: SessionDep, writer: WriterDep, record_id: RecordId, if_match: IfMatch = None
 ) -> Response:
     """Remove a source no claim cites (409 otherwise); needs If-Match."""
-    service.delete_record(session, writer.name, Kind.source, record_id, if_match, current_etag)
+    writes.delete_record(session, writer.name, Kind.source, record_id, if_match, current_etag)
     return Response(status_code=204)
 
 
@@ -404,7 +403,7 @@ def ingest(
     `corroborated`. Ingesting the same bundle again changes nothing."""
 
     def write() -> Response:
-        report = service.ingest(session, writer.name, body)
+        report = ingesting.ingest(session, writer.name, body)
         return Response(report.model_dump_json(), 200, media_type="application/json")
 
     return _once(session, request, writer.name, key, body, write)

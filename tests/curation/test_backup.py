@@ -15,14 +15,14 @@ from sqlalchemy.orm import Session
 from app.core.db import make_engine, make_sessionmaker
 from app.core.errors import Conflict
 from app.core.migrations import alembic_config
-from app.curation import service as curation
+from app.curation import backups
 from tests.conftest import scratch_database
 from tests.curation.conftest import bearer, etag, new_event
 from tests.curation.test_history import snapshot
 
 
 def export(session: Session) -> bytes:
-    return b"".join(curation.export_lines(session))
+    return b"".join(backups.export_lines(session))
 
 
 def load(url: str, data: bytes) -> bytes:
@@ -31,7 +31,7 @@ def load(url: str, data: bytes) -> bytes:
     engine = make_engine(url)
     try:
         with make_sessionmaker(engine)() as session:
-            curation.import_lines(session, data.splitlines(keepends=True))
+            backups.import_lines(session, data.splitlines(keepends=True))
             session.commit()
         with make_sessionmaker(engine)() as session:
             return export(session)
@@ -86,4 +86,4 @@ def test_export_import_export_is_byte_identical(
 def test_import_refuses_a_database_that_holds_data(session: Session) -> None:
     data = export(session)
     with pytest.raises(Conflict):
-        curation.import_lines(session, data.splitlines(keepends=True))
+        backups.import_lines(session, data.splitlines(keepends=True))

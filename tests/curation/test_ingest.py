@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from app.changes.models import Revision
 from app.core.kinds import Kind
 from app.core.version import DataVersion
-from app.curation import service as curation
+from app.curation import ingest as ingesting
+from app.curation import store
 from app.sources.models import Source
 from tests.curation.conftest import bearer
 from tests.test_error_shape import assert_problem
@@ -103,14 +104,14 @@ def test_spans_are_verified_before_anything_is_written(
 def test_a_failure_halfway_leaves_nothing_behind(
     client: TestClient, session: Session, keys: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_put = curation.put
+    real_put = store.put
 
     def failing_put(session: Session, kind: Kind, docs: Any) -> None:
         if kind is Kind.claim:  # the source, actors and events are written by now
             raise RuntimeError("the database went away")
         real_put(session, kind, docs)
 
-    monkeypatch.setattr(curation, "put", failing_put)
+    monkeypatch.setattr(ingesting, "put", failing_put)  # as the ingest room calls it
     was = state(session)
     with pytest.raises(RuntimeError):
         client.post("/v1/ingest", json=example(), headers=bearer(keys["write"]))

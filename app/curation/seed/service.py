@@ -10,10 +10,10 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.curation import service as curation
+from app.curation import ingest as ingesting
+from app.curation.revisions import Changes
 from app.curation.schemas import SourceDoc
 from app.curation.seed.schemas import Bundle
-from app.curation.service import Changes
 from app.events.models import Event
 
 
@@ -56,7 +56,7 @@ def apply(session: Session, bundle: Bundle, author: str = "seed") -> SeedReport:
     something actually changed.
     """
     changes = Changes(session, author)
-    curation.write_bundle(changes, bundle, SourceDoc.model_validate(bundle.source.model_dump()))
+    ingesting.write_bundle(changes, bundle, SourceDoc.model_validate(bundle.source.model_dump()))
     written = changes.record()
     counts = {
         "actors": len(bundle.actors),

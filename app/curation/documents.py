@@ -1,0 +1,184 @@
+"""Records as documents: the shape the write API takes, read back from the tables, for every
+kind of record; and the registry of kinds (their tables, which carry a version, in which
+order they are written).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session, undefer
+
+from app.actors.models import Actor, ActorAlias, Affiliation
+from app.actors.schemas import ActorCreate
+from app.claims.models import Claim, Quantity
+from app.curation.schemas import (
+    ClaimDoc,
+    Kind,
+    SourceDoc,
+)
+from app.events.models import Event, EventActor, EventLocation, EventRelation, EventTag
+from app.events.schemas import EventDoc
+from app.locations.models import Location
+from app.locations.schemas import LocationCreate
+from app.sources.models import Source
+
+MODELS: dict[Kind, Any] = {
+    Kind.source: Source,
+    Kind.actor: Actor,
+    Kind.location: Location,
+    Kind.event: Event,
+    Kind.claim: Claim,
+}
+VERSIONED = (Kind.source, Kind.actor, Kind.event, Kind.claim)
+ORDER = (Kind.source, Kind.actor, Kind.location, Kind.event, Kind.claim)
+
+
+def _json(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json")
+
+
+def documents(session: Session, kind: Kind, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The current document of each of these records that exists, by id."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    match kind:
+        case Kind.source:
+            rows = session.scalars(
+                select(Source).where(Source.id.in_(wanted)).options(undefer(Source.text))
+            )
+            return {s.id: _json(SourceDoc.model_validate(s)) for s in rows}
+        case Kind.location:
+            rows = session.scalars(select(Location).where(Location.id.in_(wanted)))
+            return {loc.id: _json(LocationCreate.model_validate(loc)) for loc in rows}
+        case Kind.actor:
+            return _actor_documents(session, wanted)
+        case Kind.event:
+            return _event_documents(session, wanted)
+        case Kind.claim:
+            return _claim_documents(session, wanted)
+
+
+def _actor_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
+    aliases: dict[str, list[str]] = defaultdict(list)
+    for actor_id, alias in session.execute(
+        select(ActorAlias.actor_id, ActorAlias.alias)
+        .where(ActorAlias.actor_id.in_(ids))
+        .order_by(ActorAlias.actor_id, ActorAlias.alias)
+    ):
+        aliases[actor_id].append(alias)
+    memberships: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in session.scalars(
+        select(Affiliation).where(Affiliation.actor_id.in_(ids)).order_by(Affiliation.id)
+    ):
+        memberships[row.actor_id].append(
+            {
+                "organization": row.organization_id,
+                "role": row.role,
+                "start_date": row.start_date,
+                "end_date": row.end_date,
+                "current": row.current,
+            }
+        )
+    docs = {}
+    for actor in session.scalars(select(Actor).where(Actor.id.in_(ids))):
+        doc = ActorCreate(
+            id=actor.id,
+            name=actor.name,
+            kind=actor.kind,
+            country=actor.country,
+            aliases=aliases[actor.id],
+            wikidata_id=actor.wikidata_id,
+            description=actor.description,
+            affiliations=memberships[actor.id],
+        )
+        docs[actor.id] = _json(doc)
+    return docs
+
+
+def _event_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
+    links: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    for event_id, actor_id, role in session.execute(
+        select(EventActor.event_id, EventActor.actor_id, EventActor.role)
+        .where(EventActor.event_id.in_(ids))
+        .order_by(EventActor.event_id, EventActor.position, EventActor.actor_id, EventActor.role)
+    ):
+        links[event_id]["actors"].append({"actor": actor_id, "role": role})
+    for event_id, location_id in session.execute(
+        select(EventLocation.event_id, EventLocation.location_id)
+        .where(EventLocation.event_id.in_(ids))
+        .order_by(EventLocation.event_id, EventLocation.position, EventLocation.location_id)
+    ):
+        links[event_id]["locations"].append(location_id)
+    for event_id, tag in session.execute(
+        select(EventTag.event_id, EventTag.tag)
+        .where(EventTag.event_id.in_(ids))
+        .order_by(EventTag.event_id, EventTag.tag)
+    ):
+        links[event_id]["tags"].append(tag)
+    for event_id, other, relation in session.execute(
+        select(EventRelation.event_id, EventRelation.related_event_id, EventRelation.relation)
+        .where(EventRelation.event_id.in_(ids))
+        .order_by(EventRelation.event_id, EventRelation.related_event_id, EventRelation.relation)
+    ):
+        links[event_id]["related"].append({"event": other, "relation": relation})
+    docs = {}
+    for event in session.scalars(select(Event).where(Event.id.in_(ids))):
+        fields = {name: getattr(event, name) for name in EVENT_FIELDS}
+        docs[event.id] = _json(EventDoc.model_validate(fields | dict(links[event.id])))
+    return docs
+
+
+EVENT_FIELDS = (
+    "id",
+    "title",
+    "summary",
+    "event_type",
+    "status",
+    "start_date",
+    "end_date",
+    "date_precision",
+    "date_note",
+)
+
+
+def _claim_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
+    numbers: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for q in session.scalars(
+        select(Quantity).where(Quantity.claim_id.in_(ids)).order_by(Quantity.id)
+    ):
+        numbers[q.claim_id].append(
+            {
+                "label": q.label,
+                "value": q.value,
+                "unit": q.unit,
+                "qualifier": q.qualifier,
+                "as_reported": q.as_reported,
+            }
+        )
+    docs = {}
+    for c in session.scalars(select(Claim).where(Claim.id.in_(ids))):
+        doc = ClaimDoc.model_validate(
+            {
+                "id": c.id,
+                "statement": c.statement,
+                "quote": c.quote,
+                "speaker": c.speaker_id,
+                "hedging": c.hedging,
+                "evidence": {
+                    "start": c.evidence_start,
+                    "end": c.evidence_end,
+                    "text": c.evidence_text,
+                },
+                "quantities": numbers[c.id],
+                "source_id": c.source_id,
+                "event_id": c.event_id,
+            }
+        )
+        docs[c.id] = _json(doc)
+    return docs

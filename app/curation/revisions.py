@@ -1,0 +1,195 @@
+"""Revisions: every change a write makes, kept as the record's documents before and after
+(`Changes`), and the change feed replayed into a database (`replay`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.changes.models import Revision
+from app.core import version as data_version
+from app.curation.documents import MODELS, ORDER, VERSIONED, documents
+from app.curation.schemas import (
+    KIND_MODELS,
+    Kind,
+    Op,
+)
+from app.curation.store import put, remove
+
+
+def versions(session: Session, kind: Kind, ids: Iterable[str]) -> dict[str, int]:
+    if kind not in VERSIONED:
+        return {}
+    model = MODELS[kind]
+    rows = session.execute(select(model.id, model.version).where(model.id.in_(list(ids))))
+    return {row.id: row.version for row in rows}
+
+
+class Changes:
+    """One write's bookkeeping: the documents of the records it touches, before and after."""
+
+    def __init__(self, session: Session, author: str) -> None:
+        data_version.lock_writes(session)
+        self.session = session
+        self.author = author
+        self.before: dict[Kind, dict[str, dict[str, Any] | None]] = defaultdict(dict)
+        self.versions: dict[Kind, dict[str, int]] = defaultdict(dict)
+        self.notes: list[tuple[str, str]] = []
+
+    def track(self, kind: Kind, ids: Iterable[str]) -> None:
+        """Remember these records as they are now (or that they do not exist yet)."""
+        new = [i for i in set(ids) if i not in self.before[kind]]
+        if not new:
+            return
+        self.session.flush()
+        docs = documents(self.session, kind, new)
+        for record_id in new:
+            self.before[kind][record_id] = docs.get(record_id)
+        self.versions[kind].update(versions(self.session, kind, new))
+
+    def merged(self, event_id: str, note: str) -> None:
+        """Note that an incoming record was merged into this event (a `merged` revision)."""
+        self.track(Kind.event, [event_id])
+        self.notes.append((event_id, note))
+
+    def record(self) -> list[Revision]:
+        """Append a revision for every touched record that changed; bump versions and the
+        data version. Returns the revisions, in the order written."""
+        self.session.flush()
+        now = datetime.now(UTC)  # to the microsecond: as_of tells apart changes a moment apart
+        written: list[Revision] = []
+        for kind in ORDER:
+            tracked = self.before.get(kind)
+            if not tracked:
+                continue
+            after = documents(self.session, kind, tracked)
+            for record_id in sorted(tracked):
+                old, new = tracked[record_id], after.get(record_id)
+                if old == new:
+                    continue
+                version = self.versions[kind].get(record_id, 0) + 1 if old is not None else 1
+                if new is not None and old is not None and kind in VERSIONED:
+                    model = MODELS[kind]
+                    self.session.execute(
+                        update(model).where(model.id == record_id).values(version=version)
+                    )
+                op = Op.created if old is None else Op.deleted if new is None else Op.updated
+                written.append(self._revision(kind, record_id, op, version, old, new, now))
+        for event_id, note in self.notes:
+            current = documents(self.session, Kind.event, [event_id]).get(event_id)
+            version = versions(self.session, Kind.event, [event_id]).get(event_id, 1)
+            revision = self._revision(
+                Kind.event, event_id, Op.merged, version, current, current, now
+            )
+            revision.note = note
+            written.append(revision)
+        if written:
+            # Writers hold the data version's row lock from their start (lock_writes), so
+            # revisions commit in the order of their numbers: a reader of the feed that has
+            # seen number n never sees a smaller one appear later.
+            data_version.bump(self.session)
+            self.session.add_all(written)
+            self.session.flush()
+        return written
+
+    def _revision(
+        self,
+        kind: Kind,
+        record_id: str,
+        op: Op,
+        version: int,
+        old: dict[str, Any] | None,
+        new: dict[str, Any] | None,
+        at: datetime,
+    ) -> Revision:
+        doc = new or old or {}
+        event_id = record_id if kind is Kind.event else doc.get("event_id")
+        if kind is Kind.claim and old and new and old.get("event_id") != new.get("event_id"):
+            event_id = new.get("event_id") or old.get("event_id")
+        return Revision(
+            at=at,
+            kind=kind.value,
+            record_id=record_id,
+            event_id=event_id,
+            op=op.value,
+            version=version,
+            author=self.author,
+            before=dump(old),
+            after=dump(new),
+        )
+
+
+def dump(doc: dict[str, Any] | None) -> str | None:
+    return None if doc is None else orjson.dumps(doc, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def load(text: str | None) -> dict[str, Any] | None:
+    """A revision's stored document."""
+    return None if text is None else orjson.loads(text)
+
+
+def request_hash(method: str, path: str, body: bytes) -> str:
+    """What identifies a request body for Idempotency-Key: method, path and canonical JSON."""
+    try:
+        canonical = orjson.dumps(orjson.loads(body), option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONDecodeError:
+        canonical = body
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + canonical).hexdigest()
+
+
+def replay(session: Session, revisions: Iterable[Revision]) -> None:
+    """Apply revisions in order to a database: every record as the feed last left it.
+
+    Consecutive creations and updates of one kind are written together, as they were
+    first written (events of one bundle may link to each other). A record's `created_at` and
+    `updated_at` are those of its first and last revision, not the time of the replay."""
+    batch: list[Revision] = []
+    first_seen: dict[tuple[str, str], datetime] = {}
+
+    def flush() -> None:
+        if not batch:
+            return
+        kind = Kind(batch[0].kind)
+        latest = {r.record_id: r for r in batch}
+        put(
+            session,
+            kind,
+            [KIND_MODELS[kind].model_validate(load(r.after)) for r in latest.values()],
+        )
+        if kind in VERSIONED:
+            model = MODELS[kind]
+            for r in latest.values():
+                session.execute(
+                    update(model)
+                    .where(model.id == r.record_id)
+                    .values(
+                        version=r.version,
+                        # Whole seconds, as the records written live keep them.
+                        created_at=first_seen[(r.kind, r.record_id)].replace(microsecond=0),
+                        updated_at=r.at.replace(microsecond=0),
+                    )
+                )
+        batch.clear()
+
+    for revision in revisions:
+        op = Op(revision.op)
+        if op is Op.merged:
+            continue
+        if op is Op.created or (revision.kind, revision.record_id) not in first_seen:
+            first_seen[(revision.kind, revision.record_id)] = revision.at
+        if batch and (batch[0].kind != revision.kind or op is Op.deleted):
+            flush()
+        if op is Op.deleted:
+            remove(session, Kind(revision.kind), [revision.record_id])
+        else:
+            batch.append(revision)
+    flush()
+    session.flush()

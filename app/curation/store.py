@@ -1,0 +1,287 @@
+"""Writing documents into the tables (`put`) and taking records away (`remove`), every
+derived row kept in step: aliases, links, tags, the search rows, the rollups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import delete, exists, or_, select
+from sqlalchemy.orm import Session
+
+from app import search
+from app.actors.models import Actor, ActorAlias, Affiliation
+from app.actors.schemas import ActorCreate
+from app.actors.service import normalise
+from app.claims.models import Claim, Quantity
+from app.claims.schemas import bounds
+from app.core.db import Base, utcnow
+from app.core.errors import (
+    Conflict,
+)
+from app.curation.documents import EVENT_FIELDS
+from app.curation.schemas import (
+    ClaimDoc,
+    Kind,
+)
+from app.events import service as events
+from app.events.models import Event, EventActor, EventLocation, EventRelation, EventTag
+from app.events.schemas import EventDoc
+from app.locations import service as locations
+from app.locations.models import Location
+from app.sources.models import Source
+
+
+def _upsert(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert new rows and update changed ones by `id`; timestamps move only on a change."""
+    if not rows:
+        return
+    found = {
+        obj.id: obj
+        for obj in session.scalars(select(model).where(model.id.in_([r["id"] for r in rows])))
+    }
+    for row in rows:
+        obj = found.get(row["id"])
+        if obj is None:
+            session.add(model(**row))
+            continue
+        changed = {k: v for k, v in row.items() if getattr(obj, k) != v}
+        for key, value in changed.items():
+            setattr(obj, key, value)
+        if changed and hasattr(model, "updated_at"):
+            obj.updated_at = utcnow()
+    session.flush()
+
+
+def _replace(
+    session: Session, model: Any, parent: Any, ids: list[str], rows: Sequence[Base]
+) -> None:
+    """Make the link rows of these parents exactly `rows`."""
+    columns = list(model.__table__.columns)
+    existing = {tuple(r) for r in session.execute(select(*columns).where(parent.in_(ids)))}
+    wanted = {tuple(getattr(row, c.key) for c in columns) for row in rows}
+    if existing == wanted:
+        return
+    session.execute(delete(model).where(parent.in_(ids)))
+    session.add_all(rows)
+    session.flush()
+
+
+def put(session: Session, kind: Kind, docs: Sequence[BaseModel]) -> None:
+    """Write these documents: create the records that are new, update the others."""
+    if not docs:
+        return
+    match kind:
+        case Kind.source:
+            _upsert(session, Source, [d.model_dump() for d in docs])
+        case Kind.location:
+            rows = []
+            for doc in docs:
+                row = locations.enrich(doc)  # type: ignore[arg-type]
+                rows.append({c.key: getattr(row, c.key) for c in Location.__table__.columns})
+            _upsert(session, Location, rows)
+        case Kind.actor:
+            _put_actors(session, docs)  # type: ignore[arg-type]
+        case Kind.event:
+            _put_events(session, docs)  # type: ignore[arg-type]
+        case Kind.claim:
+            _put_claims(session, docs)  # type: ignore[arg-type]
+
+
+def _put_actors(session: Session, docs: Sequence[ActorCreate]) -> None:
+    _upsert(
+        session,
+        Actor,
+        [
+            a.model_dump(exclude={"aliases", "affiliations"}) | {"name_norm": normalise(a.name)}
+            for a in docs
+        ],
+    )
+    ids = [a.id for a in docs]
+    _replace(
+        session,
+        ActorAlias,
+        ActorAlias.actor_id,
+        ids,
+        [
+            ActorAlias(actor_id=a.id, alias=alias, alias_norm=normalise(alias))
+            for a in docs
+            for alias in dict.fromkeys(a.aliases)
+        ],
+    )
+    _replace(
+        session,
+        Affiliation,
+        Affiliation.actor_id,
+        ids,
+        [
+            Affiliation(
+                id=f"{a.id}@{aff.organization}#{n:03d}",
+                actor_id=a.id,
+                **aff.model_dump(exclude={"organization"}),
+                organization_id=aff.organization,
+            )
+            for a in docs
+            for n, aff in enumerate(a.affiliations, start=1)
+        ],
+    )
+
+
+def _put_events(session: Session, docs: Sequence[EventDoc]) -> None:
+    ids = [e.id for e in docs]
+    with events.maintaining(session, ids):
+        _upsert(
+            session,
+            Event,
+            [
+                e.model_dump(include=set(EVENT_FIELDS))
+                | {
+                    "event_type": e.event_type.value,
+                    "status": e.status.value,
+                    "date_precision": e.date_precision.value,
+                    "span_days": events.span_days(e.start_date, e.end_date),
+                    "last_date": events.last_date(e.start_date, e.end_date, e.status.value),
+                }
+                for e in docs
+            ],
+        )
+        _replace(
+            session,
+            EventActor,
+            EventActor.event_id,
+            ids,
+            [
+                EventActor(event_id=e.id, actor_id=link.actor, role=link.role.value, position=n)
+                for e in docs
+                for n, link in enumerate({(a.actor, a.role): a for a in e.actors}.values())
+            ],
+        )
+        _replace(
+            session,
+            EventLocation,
+            EventLocation.event_id,
+            ids,
+            [
+                EventLocation(event_id=e.id, location_id=loc, position=n)
+                for e in docs
+                for n, loc in enumerate(dict.fromkeys(e.locations))
+            ],
+        )
+        _replace(
+            session,
+            EventTag,
+            EventTag.event_id,
+            ids,
+            [EventTag(event_id=e.id, tag=tag) for e in docs for tag in dict.fromkeys(e.tags)],
+        )
+        _replace(
+            session,
+            EventRelation,
+            EventRelation.event_id,
+            ids,
+            [
+                EventRelation(event_id=e.id, related_event_id=r.event, relation=r.relation.value)
+                for e in docs
+                for r in {(r.event, r.relation): r for r in e.related}.values()
+            ],
+        )
+    search.refresh(session, ids)
+
+
+def _put_claims(session: Session, docs: Sequence[ClaimDoc]) -> None:
+    previous = {
+        row.id: row.event_id
+        for row in session.execute(
+            select(Claim.id, Claim.event_id).where(Claim.id.in_([c.id for c in docs]))
+        )
+    }
+    _upsert(
+        session,
+        Claim,
+        [
+            {
+                "id": c.id,
+                "event_id": c.event_id,
+                "source_id": c.source_id,
+                "speaker_id": c.speaker,
+                "statement": c.statement,
+                "quote": c.quote,
+                "hedging": c.hedging.value,
+                "evidence_start": c.evidence.start,
+                "evidence_end": c.evidence.end,
+                "evidence_text": c.evidence.text,
+            }
+            for c in docs
+        ],
+    )
+    numbers = []
+    for c in docs:
+        for n, q in enumerate(c.quantities, start=1):
+            low, high, low_inc, high_inc = bounds(q.qualifier, q.value)
+            numbers.append(
+                Quantity(
+                    id=f"{c.id}-q{n}",
+                    claim_id=c.id,
+                    event_id=c.event_id,
+                    label=q.label,
+                    value=q.value,
+                    unit=q.unit,
+                    qualifier=q.qualifier.value,
+                    low=low,
+                    high=high,
+                    low_inclusive=low_inc,
+                    high_inclusive=high_inc,
+                    as_reported=q.as_reported,
+                )
+            )
+    _replace(session, Quantity, Quantity.claim_id, [c.id for c in docs], numbers)
+    touched = {c.event_id for c in docs} | set(previous.values())
+    search.refresh(session, sorted(e for e in touched if e is not None))
+
+
+def remove(session: Session, kind: Kind, ids: list[str]) -> None:
+    """Delete these records (their revisions keep them); 409 while others still use them."""
+    if not ids:
+        return
+    match kind:
+        case Kind.event:
+            with events.maintaining(session, ids):
+                session.execute(
+                    delete(EventRelation).where(EventRelation.related_event_id.in_(ids))
+                )
+                session.execute(delete(Event).where(Event.id.in_(ids)))
+            search.refresh(session, ids)
+        case Kind.claim:
+            event_ids = list(
+                session.scalars(select(Claim.event_id).where(Claim.id.in_(ids)).distinct())
+            )
+            session.execute(delete(Claim).where(Claim.id.in_(ids)))
+            search.refresh(session, [e for e in event_ids if e is not None])
+        case Kind.actor:
+            used = session.scalar(
+                select(
+                    or_(
+                        exists().where(EventActor.actor_id.in_(ids)),
+                        exists().where(Claim.speaker_id.in_(ids)),
+                        exists().where(Affiliation.organization_id.in_(ids)),
+                    )
+                )
+            )
+            if used:
+                raise Conflict(
+                    "the actor is still named by events, claims or affiliations; change those "
+                    "first",
+                    param="actor_id",
+                )
+            session.execute(delete(Actor).where(Actor.id.in_(ids)))
+        case Kind.source:
+            if session.scalar(select(exists().where(Claim.source_id.in_(ids)))):
+                raise Conflict("claims still cite the source; delete them first", param="source_id")
+            session.execute(delete(Source).where(Source.id.in_(ids)))
+        case Kind.location:
+            if session.scalar(select(exists().where(EventLocation.location_id.in_(ids)))):
+                raise Conflict("events still name the location", param="location_id")
+            session.execute(delete(Location).where(Location.id.in_(ids)))
+    session.flush()
