@@ -31,7 +31,7 @@ from sqlalchemy import select, text
 
 from app.core.db import make_engine, make_sessionmaker
 from app.core.kinds import Kind
-from app.curation import documents
+from app.curation import kinds
 from app.curation.point_in_time import PointInTime
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -270,7 +270,7 @@ def stored_actors(url: str) -> list[dict[str, Any]]:
 
     engine = make_engine(url)
     with make_sessionmaker(engine)() as session:
-        docs = documents.documents(session, Kind.actor, BUNDLE_ACTORS)
+        docs = kinds.documents(session, Kind.actor, BUNDLE_ACTORS)
     engine.dispose()
     return [docs[actor] for actor in BUNDLE_ACTORS]
 
@@ -348,9 +348,9 @@ def check(url: str, tally: Tally) -> list[str]:
         problems += tally.ingest_problems
         rebuilt = PointInTime(keep=1).session(session, datetime.now(UTC))
         for kind in Kind:
-            model = documents.MODELS[kind]
+            model = kinds.REGISTRY[kind].model
             ids = list(session.scalars(select(model.id)))
-            if documents.documents(rebuilt, kind, ids) != documents.documents(session, kind, ids):
+            if kinds.documents(rebuilt, kind, ids) != kinds.documents(session, kind, ids):
                 problems.append(f"replaying the feed does not rebuild the {kind.value} records")
         rebuilt.close()
     engine.dispose()

@@ -1,14 +1,14 @@
 """The one write path: records as documents, written by kind, every change kept as a revision.
 
 Every write (the seed, an ingest, the write API, a replay of the change feed) says which
-records it touches, writes their documents with `store.put` or takes them away with
-`store.remove`, and then `revisions.Changes.record` compares each touched record's document
+records it touches, writes their documents with `kinds.put` or takes them away with
+`kinds.remove`, and then `revisions.Changes.record` compares each touched record's document
 before and after: for every record that changed it bumps the record's version and appends a
 revision with both documents. Reading the revisions back in order (`revisions.replay`)
 rebuilds the same records.
 
-Its rooms: `documents` (records as documents, and the registry of kinds), `store` (tables and
-derived rows), `revisions` (history and replay), `writes` (the write API), `ingest` (new
-reporting), `backups` (export and import), `point_in_time` (databases as of a moment), `seed`
-(the seed bundles), `router` (the HTTP routes that write).
+Its rooms: `kinds` (the registry of record kinds), `documents` (records read as documents),
+`store` (tables and derived rows), `revisions` (history and replay), `writes` (the write
+API), `ingest` (new reporting), `backups` (export and import), `point_in_time` (databases as
+of a moment), `seed` (the seed bundles), `router` (the HTTP routes that write).
 """

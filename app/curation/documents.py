@@ -1,12 +1,10 @@
-"""Records as documents: the shape the write API takes, read back from the tables, for every
-kind of record; and the registry of kinds (their tables, which carry a version, in which
-order they are written).
+"""Records as documents: the shape the write API takes, read back from the tables, one reader
+per kind of record (registered in app.curation.kinds).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel
@@ -18,7 +16,6 @@ from app.actors.schemas import ActorCreate
 from app.claims.models import Claim, Quantity
 from app.curation.schemas import (
     ClaimDoc,
-    Kind,
     SourceDoc,
 )
 from app.events.models import Event, EventActor, EventLocation, EventRelation, EventTag
@@ -27,44 +24,25 @@ from app.locations.models import Location
 from app.locations.schemas import LocationCreate
 from app.sources.models import Source
 
-MODELS: dict[Kind, Any] = {
-    Kind.source: Source,
-    Kind.actor: Actor,
-    Kind.location: Location,
-    Kind.event: Event,
-    Kind.claim: Claim,
-}
-VERSIONED = (Kind.source, Kind.actor, Kind.event, Kind.claim)
-ORDER = (Kind.source, Kind.actor, Kind.location, Kind.event, Kind.claim)
-
 
 def _json(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(mode="json")
 
 
-def documents(session: Session, kind: Kind, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """The current document of each of these records that exists, by id."""
-    wanted = sorted(set(ids))
-    if not wanted:
-        return {}
-    match kind:
-        case Kind.source:
-            rows = session.scalars(
-                select(Source).where(Source.id.in_(wanted)).options(undefer(Source.text))
-            )
-            return {s.id: _json(SourceDoc.model_validate(s)) for s in rows}
-        case Kind.location:
-            rows = session.scalars(select(Location).where(Location.id.in_(wanted)))
-            return {loc.id: _json(LocationCreate.model_validate(loc)) for loc in rows}
-        case Kind.actor:
-            return _actor_documents(session, wanted)
-        case Kind.event:
-            return _event_documents(session, wanted)
-        case Kind.claim:
-            return _claim_documents(session, wanted)
+def source_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The documents of these sources, text included, by id."""
+    rows = session.scalars(select(Source).where(Source.id.in_(ids)).options(undefer(Source.text)))
+    return {s.id: _json(SourceDoc.model_validate(s)) for s in rows}
 
 
-def _actor_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
+def location_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The documents of these places, by id."""
+    rows = session.scalars(select(Location).where(Location.id.in_(ids)))
+    return {loc.id: _json(LocationCreate.model_validate(loc)) for loc in rows}
+
+
+def actor_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The documents of these actors, by id."""
     aliases: dict[str, list[str]] = defaultdict(list)
     for actor_id, alias in session.execute(
         select(ActorAlias.actor_id, ActorAlias.alias)
@@ -101,7 +79,8 @@ def _actor_documents(session: Session, ids: list[str]) -> dict[str, dict[str, An
     return docs
 
 
-def _event_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
+def event_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The documents of these events, by id."""
     links: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for event_id, actor_id, role in session.execute(
         select(EventActor.event_id, EventActor.actor_id, EventActor.role)
@@ -147,7 +126,8 @@ EVENT_FIELDS = (
 )
 
 
-def _claim_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
+def claim_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The documents of these claims, by id."""
     numbers: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for q in session.scalars(
         select(Quantity).where(Quantity.claim_id.in_(ids)).order_by(Quantity.id)

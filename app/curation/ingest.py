@@ -14,7 +14,7 @@ from app.core import version as data_version
 from app.core.errors import (
     InvalidParameter,
 )
-from app.curation.documents import documents
+from app.curation.kinds import documents, put
 from app.curation.revisions import Changes
 from app.curation.schemas import (
     ClaimDoc,
@@ -25,7 +25,6 @@ from app.curation.schemas import (
     SourceDoc,
 )
 from app.curation.seed.schemas import Bundle
-from app.curation.store import put
 from app.curation.writes import span_mismatch
 from app.events import service as events
 from app.events.models import Event, EventActor

@@ -16,19 +16,17 @@ from sqlalchemy.orm import Session
 
 from app.changes.models import Revision
 from app.core import version as data_version
-from app.curation.documents import MODELS, ORDER, VERSIONED, documents
+from app.curation.kinds import ORDER, REGISTRY, documents, put, remove
 from app.curation.schemas import (
-    KIND_MODELS,
     Kind,
     Op,
 )
-from app.curation.store import put, remove
 
 
 def versions(session: Session, kind: Kind, ids: Iterable[str]) -> dict[str, int]:
-    if kind not in VERSIONED:
+    if not REGISTRY[kind].versioned:
         return {}
-    model = MODELS[kind]
+    model = REGISTRY[kind].model
     rows = session.execute(select(model.id, model.version).where(model.id.in_(list(ids))))
     return {row.id: row.version for row in rows}
 
@@ -76,8 +74,8 @@ class Changes:
                 if old == new:
                     continue
                 version = self.versions[kind].get(record_id, 0) + 1 if old is not None else 1
-                if new is not None and old is not None and kind in VERSIONED:
-                    model = MODELS[kind]
+                if new is not None and old is not None and REGISTRY[kind].versioned:
+                    model = REGISTRY[kind].model
                     self.session.execute(
                         update(model).where(model.id == record_id).values(version=version)
                     )
@@ -162,10 +160,10 @@ def replay(session: Session, revisions: Iterable[Revision]) -> None:
         put(
             session,
             kind,
-            [KIND_MODELS[kind].model_validate(load(r.after)) for r in latest.values()],
+            [REGISTRY[kind].document.model_validate(load(r.after)) for r in latest.values()],
         )
-        if kind in VERSIONED:
-            model = MODELS[kind]
+        if REGISTRY[kind].versioned:
+            model = REGISTRY[kind].model
             for r in latest.values():
                 session.execute(
                     update(model)

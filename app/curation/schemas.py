@@ -2,9 +2,9 @@
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
-from app.actors.schemas import ActorCreate, AffiliationCreate
+from app.actors.schemas import AffiliationCreate
 from app.claims.schemas import ClaimCreate, EvidenceIn, QuantityCreate
 from app.core.kinds import Kind as Kind
 from app.core.kinds import Op as Op
@@ -12,7 +12,6 @@ from app.core.schemas import CountryCode, Day, Name, Schema, Slug, Tag
 from app.core.vocab import ActorKind, DatePrecision, EventStatus, EventType, Hedging, SourceKind
 from app.curation.seed.schemas import Bundle
 from app.events.schemas import EventActorCreate, EventDoc, RelationCreate
-from app.locations.schemas import LocationCreate
 from app.sources.schemas import SourceCreate
 
 
@@ -174,12 +173,3 @@ class IngestReport(Schema):
     changed: bool = Field(description="False when the bundle was already in.")
     events: list[EventOutcome] = Field(description="Per incoming event.")
     revisions: int = Field(description="Revisions recorded (0 when nothing changed).")
-
-
-KIND_MODELS: dict[Kind, type[BaseModel]] = {
-    Kind.source: SourceDoc,
-    Kind.actor: ActorCreate,
-    Kind.location: LocationCreate,
-    Kind.event: EventDoc,
-    Kind.claim: ClaimDoc,
-}

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.orm import Session
 
@@ -22,15 +21,13 @@ from app.core.errors import (
     Conflict,
 )
 from app.curation.documents import EVENT_FIELDS
-from app.curation.schemas import (
-    ClaimDoc,
-    Kind,
-)
+from app.curation.schemas import ClaimDoc, SourceDoc
 from app.events import service as events
 from app.events.models import Event, EventActor, EventLocation, EventRelation, EventTag
 from app.events.schemas import EventDoc
 from app.locations import service as locations
 from app.locations.models import Location
+from app.locations.schemas import LocationCreate
 from app.sources.models import Source
 
 
@@ -69,28 +66,22 @@ def _replace(
     session.flush()
 
 
-def put(session: Session, kind: Kind, docs: Sequence[BaseModel]) -> None:
-    """Write these documents: create the records that are new, update the others."""
-    if not docs:
-        return
-    match kind:
-        case Kind.source:
-            _upsert(session, Source, [d.model_dump() for d in docs])
-        case Kind.location:
-            rows = []
-            for doc in docs:
-                row = locations.enrich(doc)  # type: ignore[arg-type]
-                rows.append({c.key: getattr(row, c.key) for c in Location.__table__.columns})
-            _upsert(session, Location, rows)
-        case Kind.actor:
-            _put_actors(session, docs)  # type: ignore[arg-type]
-        case Kind.event:
-            _put_events(session, docs)  # type: ignore[arg-type]
-        case Kind.claim:
-            _put_claims(session, docs)  # type: ignore[arg-type]
+def put_sources(session: Session, docs: Sequence[SourceDoc]) -> None:
+    """Write these sources."""
+    _upsert(session, Source, [d.model_dump() for d in docs])
 
 
-def _put_actors(session: Session, docs: Sequence[ActorCreate]) -> None:
+def put_locations(session: Session, docs: Sequence[LocationCreate]) -> None:
+    """Write these places, with what the gazetteer adds to them."""
+    rows = []
+    for doc in docs:
+        row = locations.enrich(doc)
+        rows.append({c.key: getattr(row, c.key) for c in Location.__table__.columns})
+    _upsert(session, Location, rows)
+
+
+def put_actors(session: Session, docs: Sequence[ActorCreate]) -> None:
+    """Write these actors with their aliases and affiliations."""
     _upsert(
         session,
         Actor,
@@ -129,7 +120,8 @@ def _put_actors(session: Session, docs: Sequence[ActorCreate]) -> None:
     )
 
 
-def _put_events(session: Session, docs: Sequence[EventDoc]) -> None:
+def put_events(session: Session, docs: Sequence[EventDoc]) -> None:
+    """Write these events with their links, tags, index rows, rollups and search rows."""
     ids = [e.id for e in docs]
     with events.maintaining(session, ids):
         _upsert(
@@ -190,7 +182,8 @@ def _put_events(session: Session, docs: Sequence[EventDoc]) -> None:
     search.refresh(session, ids)
 
 
-def _put_claims(session: Session, docs: Sequence[ClaimDoc]) -> None:
+def put_claims(session: Session, docs: Sequence[ClaimDoc]) -> None:
+    """Write these claims with their figures, and refresh their events' search rows."""
     previous = {
         row.id: row.event_id
         for row in session.execute(
@@ -241,47 +234,49 @@ def _put_claims(session: Session, docs: Sequence[ClaimDoc]) -> None:
     search.refresh(session, sorted(e for e in touched if e is not None))
 
 
-def remove(session: Session, kind: Kind, ids: list[str]) -> None:
-    """Delete these records (their revisions keep them); 409 while others still use them."""
-    if not ids:
-        return
-    match kind:
-        case Kind.event:
-            with events.maintaining(session, ids):
-                session.execute(
-                    delete(EventRelation).where(EventRelation.related_event_id.in_(ids))
-                )
-                session.execute(delete(Event).where(Event.id.in_(ids)))
-            search.refresh(session, ids)
-        case Kind.claim:
-            event_ids = list(
-                session.scalars(select(Claim.event_id).where(Claim.id.in_(ids)).distinct())
+def remove_events(session: Session, ids: list[str]) -> None:
+    """Delete these events (their claims first, by the caller), and links to them."""
+    with events.maintaining(session, ids):
+        session.execute(delete(EventRelation).where(EventRelation.related_event_id.in_(ids)))
+        session.execute(delete(Event).where(Event.id.in_(ids)))
+    search.refresh(session, ids)
+
+
+def remove_claims(session: Session, ids: list[str]) -> None:
+    """Delete these claims, and refresh their events' search rows."""
+    event_ids = list(session.scalars(select(Claim.event_id).where(Claim.id.in_(ids)).distinct()))
+    session.execute(delete(Claim).where(Claim.id.in_(ids)))
+    search.refresh(session, [e for e in event_ids if e is not None])
+
+
+def remove_actors(session: Session, ids: list[str]) -> None:
+    """Delete these actors; 409 while events, claims or affiliations name them."""
+    used = session.scalar(
+        select(
+            or_(
+                exists().where(EventActor.actor_id.in_(ids)),
+                exists().where(Claim.speaker_id.in_(ids)),
+                exists().where(Affiliation.organization_id.in_(ids)),
             )
-            session.execute(delete(Claim).where(Claim.id.in_(ids)))
-            search.refresh(session, [e for e in event_ids if e is not None])
-        case Kind.actor:
-            used = session.scalar(
-                select(
-                    or_(
-                        exists().where(EventActor.actor_id.in_(ids)),
-                        exists().where(Claim.speaker_id.in_(ids)),
-                        exists().where(Affiliation.organization_id.in_(ids)),
-                    )
-                )
-            )
-            if used:
-                raise Conflict(
-                    "the actor is still named by events, claims or affiliations; change those "
-                    "first",
-                    param="actor_id",
-                )
-            session.execute(delete(Actor).where(Actor.id.in_(ids)))
-        case Kind.source:
-            if session.scalar(select(exists().where(Claim.source_id.in_(ids)))):
-                raise Conflict("claims still cite the source; delete them first", param="source_id")
-            session.execute(delete(Source).where(Source.id.in_(ids)))
-        case Kind.location:
-            if session.scalar(select(exists().where(EventLocation.location_id.in_(ids)))):
-                raise Conflict("events still name the location", param="location_id")
-            session.execute(delete(Location).where(Location.id.in_(ids)))
-    session.flush()
+        )
+    )
+    if used:
+        raise Conflict(
+            "the actor is still named by events, claims or affiliations; change those first",
+            param="actor_id",
+        )
+    session.execute(delete(Actor).where(Actor.id.in_(ids)))
+
+
+def remove_sources(session: Session, ids: list[str]) -> None:
+    """Delete these sources; 409 while claims cite them."""
+    if session.scalar(select(exists().where(Claim.source_id.in_(ids)))):
+        raise Conflict("claims still cite the source; delete them first", param="source_id")
+    session.execute(delete(Source).where(Source.id.in_(ids)))
+
+
+def remove_locations(session: Session, ids: list[str]) -> None:
+    """Delete these places; 409 while events name them."""
+    if session.scalar(select(exists().where(EventLocation.location_id.in_(ids)))):
+        raise Conflict("events still name the location", param="location_id")
+    session.execute(delete(Location).where(Location.id.in_(ids)))

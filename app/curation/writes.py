@@ -25,14 +25,12 @@ from app.core.errors import (
     PreconditionFailed,
     PreconditionRequired,
 )
-from app.curation.documents import MODELS, documents
+from app.curation.kinds import REGISTRY, documents, put, remove
 from app.curation.revisions import Changes
 from app.curation.schemas import (
-    KIND_MODELS,
     ClaimDoc,
     Kind,
 )
-from app.curation.store import put, remove
 from app.events.models import Event, EventRelation
 from app.events.schemas import EventDoc
 from app.locations.models import Location
@@ -64,7 +62,7 @@ def lock(
     when it does not exist, 412 when it has moved on. The row is locked before its ETag is
     compared, so of two writers with the same ETag exactly one gets through."""
     accepted = parse_if_match(if_match)
-    model = MODELS[kind]
+    model = REGISTRY[kind].model
     stmt = update(model).where(model.id == record_id).values(version=model.version)
     held = session.execute(stmt).rowcount  # type: ignore[attr-defined]
     current = session.scalar(select(model.version).where(model.id == record_id))
@@ -158,7 +156,7 @@ def create(
 ) -> None:
     """Write a new record (an event with its claims); 409 when the id is taken."""
     record_id = str(doc.model_dump(include={"id"})["id"])
-    model = MODELS[kind]
+    model = REGISTRY[kind].model
     if session.scalar(select(model.id).where(model.id == record_id)) is not None:
         raise Conflict(f"a {kind.value} with id {record_id!r} exists already", param="id")
     taken = session.scalars(select(Claim.id).where(Claim.id.in_([c.id for c in claims]))).all()
@@ -190,7 +188,7 @@ def update_record(
     current = documents(session, kind, [record_id])[record_id]
     merged = current | patch.model_dump(mode="json", exclude_unset=True)
     try:
-        doc = KIND_MODELS[kind].model_validate(merged)
+        doc = REGISTRY[kind].document.model_validate(merged)
     except ValidationError as exc:
         raise invalid_body(exc) from exc
     tracker = Changes(session, author)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.core.kinds import Kind
 from app.core.runtime import remove_stale
-from app.curation import documents, revisions
+from app.curation import kinds, revisions
 from app.curation.point_in_time import PointInTime
 from tests.curation.conftest import bearer, etag, new_event
 from tests.test_error_shape import assert_problem
@@ -74,9 +74,9 @@ def snapshot(session: Session) -> dict[Kind, dict[str, Any]]:
     """Every record's document and version."""
     out: dict[Kind, dict[str, Any]] = {}
     for kind in Kind:
-        model = documents.MODELS[kind]
+        model = kinds.REGISTRY[kind].model
         ids = list(session.scalars(select(model.id)))
-        docs = documents.documents(session, kind, ids)
+        docs = kinds.documents(session, kind, ids)
         versions = revisions.versions(session, kind, ids)
         out[kind] = {i: (docs[i], versions.get(i)) for i in ids}
     return out

@@ -15,7 +15,7 @@ from app.changes.models import Revision
 from app.core.kinds import Kind
 from app.core.version import DataVersion
 from app.curation import ingest as ingesting
-from app.curation import store
+from app.curation import kinds
 from app.sources.models import Source
 from tests.curation.conftest import bearer
 from tests.test_error_shape import assert_problem
@@ -104,7 +104,7 @@ def test_spans_are_verified_before_anything_is_written(
 def test_a_failure_halfway_leaves_nothing_behind(
     client: TestClient, session: Session, keys: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_put = store.put
+    real_put = kinds.put
 
     def failing_put(session: Session, kind: Kind, docs: Any) -> None:
         if kind is Kind.claim:  # the source, actors and events are written by now
