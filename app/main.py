@@ -35,6 +35,7 @@ from app.web.limits import (
 from app.web.metrics import Metrics
 from app.web.openapi import install_openapi
 from app.web.protocol import ProblemCORSMiddleware
+from app.web.state import AppState, state_of
 
 DESCRIPTION = """
 Structured, evidence-backed events from news reporting about world politics.
@@ -89,7 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(started: FastAPI) -> AsyncIterator[None]:
         remove_stale()  # point-in-time folders of processes that died
         yield
-        started.state.point_in_time.close()
+        state_of(started).point_in_time.close()
         engine.dispose()
         read_engine.dispose()
         metrics.close()
@@ -103,26 +104,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.engine = engine
-    # Writes on SQLite take the write lock when they begin (see app.core.db), so that two writers
-    # queue instead of the second failing on a stale snapshot.
-    app.state.sessionmaker = make_sessionmaker(engine.execution_options(sqlite_immediate=True))
-    # Reads see one snapshot, so that the data version they record is the one of their data
-    # (SQLite's transactions read one snapshot already). Those that must see a write the
-    # replica has not replayed read the primary, likewise.
-    app.state.read_sessionmaker = make_sessionmaker(snapshot(read_engine))
-    app.state.primary_read_sessionmaker = make_sessionmaker(snapshot(engine))
-    app.state.replica = (
-        Replica(read_engine, settings.replica_wait_ms)
-        if read_engine is not engine and read_engine.dialect.name == "postgresql"
-        else None
-    )
-    app.state.point_in_time = PointInTime()
-    app.state.metrics = metrics
     entries = 0 if settings.require_read_key else settings.response_cache_entries
     cache = ResponseCache(entries, settings.response_cache_max_body)
-    app.state.response_cache = cache
+    app.state.geoevents = AppState(
+        settings=settings,
+        engine=engine,
+        # Writes on SQLite take the write lock when they begin (see app.core.db), so that two
+        # writers queue instead of the second failing on a stale snapshot.
+        sessionmaker=make_sessionmaker(engine.execution_options(sqlite_immediate=True)),
+        # Reads see one snapshot, so that the data version they record is the one of their
+        # data (SQLite's transactions read one snapshot already). Those that must see a write
+        # the replica has not replayed read the primary, likewise.
+        read_sessionmaker=make_sessionmaker(snapshot(read_engine)),
+        primary_read_sessionmaker=make_sessionmaker(snapshot(engine)),
+        replica=(
+            Replica(read_engine, settings.replica_wait_ms)
+            if read_engine is not engine and read_engine.dialect.name == "postgresql"
+            else None
+        ),
+        point_in_time=PointInTime(),
+        metrics=metrics,
+        response_cache=cache,
+    )
     # Innermost first: a cached answer is served without waiting for a place, and a body is
     # read, after its key was checked, before the request takes one.
     app.add_middleware(ConcurrencyLimitMiddleware, limit=settings.request_concurrency)
@@ -168,7 +171,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         RequestGuardMiddleware,
         max_body=settings.max_body_bytes,
         max_query=settings.max_query_bytes,
-        metrics=app.state.metrics,
+        metrics=metrics,
     )
     install_error_handlers(app)
     install_docs(app)

@@ -22,6 +22,7 @@ from app.core.db import make_engine, session_scope, sqlalchemy_url
 from app.core.migrations import alembic_config
 from app.curation.seed import service as seeding
 from app.main import create_app
+from app.web.state import state_of
 
 
 def _database_url(tmp_dir: Path) -> str:
@@ -85,7 +86,7 @@ def session(connection: Connection) -> Iterator[Session]:
 def client(settings: Settings, connection: Connection) -> Iterator[TestClient]:
     """The real app, its sessions bound to the test's rolled-back connection."""
     app = create_app(settings)
-    app.state.sessionmaker = app.state.read_sessionmaker = sessionmaker(
+    state_of(app).sessionmaker = state_of(app).read_sessionmaker = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
     with TestClient(app) as c:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import sessionmaker
 
 from app.core.config import Settings
 from app.main import create_app
+from app.web.state import state_of
 from tests.curation.conftest import bearer, new_event
 
 # One stored record per kind (from the seed), and the ids a creation uses.
@@ -194,7 +195,7 @@ class Provoker:
 
 def app_on(settings: Settings, connection: Connection) -> Any:
     app = create_app(settings)
-    app.state.sessionmaker = app.state.read_sessionmaker = sessionmaker(
+    state_of(app).sessionmaker = state_of(app).read_sessionmaker = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
     return app

@@ -26,6 +26,7 @@ from app.events.models import Event
 from app.locations.models import Location
 from app.main import create_app
 from app.sources.models import Source
+from app.web.state import state_of
 
 # What the API promises: no 5xx; every status, content type, header and body as documented.
 # (Schemathesis's "schema-valid data is accepted" check is left out: an id or cursor can be
@@ -48,7 +49,7 @@ def fuzz_app(settings: Settings, connection: Connection, session: Session) -> Fa
     # No response cache: sequences of the stateful run are rolled back, and a data version
     # seen again would serve an answer cached before the rollback.
     app = create_app(settings.model_copy(update={"response_cache_entries": 0}))
-    app.state.sessionmaker = app.state.read_sessionmaker = sessionmaker(
+    state_of(app).sessionmaker = state_of(app).read_sessionmaker = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
     )
     app.state.fuzz_key = auth.create(session, "fuzz", Scope.write)

@@ -16,6 +16,7 @@ from app.core.config import Settings
 from app.curation.seed import service as seeding
 from app.main import create_app
 from app.web.http_cache import HTTPCacheMiddleware, http_date
+from app.web.state import state_of
 from tests.curation.conftest import bearer
 from tests.factories import make_event
 
@@ -124,7 +125,7 @@ def test_cache_control_and_cors_are_configurable(database_url: str, engine: obje
 def test_repeated_requests_are_served_from_the_response_cache(
     client: TestClient, session: Session
 ) -> None:
-    cache = client.app.state.response_cache  # type: ignore[attr-defined]
+    cache = state_of(client.app).response_cache
     url = "/v1/events?actor=ukraine&limit=3"
     first = client.get(url)
     stored = len(cache)
@@ -191,7 +192,7 @@ def test_an_answer_is_cached_under_the_version_its_data_was_read_at(
     # before the route reads its data: the answer shows the write, so it is stored, and
     # validated, under the write's version; a request that still sees the old version must
     # not be answered with it.
-    cache = client.app.state.response_cache  # type: ignore[attr-defined]
+    cache = state_of(client.app).response_cache
     url = "/v1/events?actor=russia&limit=100"
     key = f"{url}|*/*"
     before = data_version.current(session)[0]

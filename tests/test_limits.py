@@ -20,6 +20,7 @@ from app.core.config import Settings, rate_limit
 from app.core.db import make_engine, make_sessionmaker
 from app.core.migrations import alembic_config
 from app.main import create_app
+from app.web.state import state_of
 from tests.curation.conftest import bearer
 from tests.test_error_shape import assert_problem
 
@@ -27,7 +28,7 @@ from tests.test_error_shape import assert_problem
 def limited_app(settings: Settings, connection: Connection, **limits: Any) -> FastAPI:
     """The app with rate limiting on, on the test's connection."""
     app = create_app(settings.model_copy(update=limits))
-    app.state.sessionmaker = app.state.read_sessionmaker = sessionmaker(
+    state_of(app).sessionmaker = state_of(app).read_sessionmaker = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint"
     )
     return app
@@ -155,7 +156,7 @@ def test_concurrent_sqlite_writers_all_land_once(tmp_path: Path) -> None:
 def test_page_size_and_exports_are_configurable(settings: Settings, connection: Connection) -> None:
     tight = settings.model_copy(update={"max_page_size": 100, "exports": False})
     app = create_app(tight)
-    app.state.sessionmaker = app.state.read_sessionmaker = sessionmaker(
+    state_of(app).sessionmaker = state_of(app).read_sessionmaker = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint"
     )
     with TestClient(app) as client:

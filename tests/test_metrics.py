@@ -9,10 +9,12 @@ import subprocess
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from sqlalchemy.pool import QueuePool
 
 from app.core.config import Settings
 from app.main import create_app
 from app.web.metrics import forget_dead_workers
+from app.web.state import state_of
 
 
 def gauge(text: str, pool: str, state: str) -> float:
@@ -26,9 +28,10 @@ def gauge(text: str, pool: str, state: str) -> float:
 def test_pool_gauges_follow_checkouts_and_overflow(database_url: str) -> None:
     settings = Settings(database_url=database_url, db_pool_size=2, db_max_overflow=2)
     app = create_app(settings)
-    pool = app.state.engine.pool
+    pool = state_of(app).engine.pool
+    assert isinstance(pool, QueuePool)  # a file or a server: a pool of a fixed size
     with TestClient(app) as client:
-        held = [app.state.engine.connect() for _ in range(3)]  # one beyond the pool
+        held = [state_of(app).engine.connect() for _ in range(3)]  # one beyond the pool
         text = client.get("/metrics").text
         assert gauge(text, "primary", "size") == 2
         assert gauge(text, "primary", "checked_out") == 3 == pool.checkedout()
@@ -44,11 +47,11 @@ def test_pool_gauges_follow_checkouts_and_overflow(database_url: str) -> None:
 def test_a_read_replica_has_gauges_of_its_own(database_url: str) -> None:
     app = create_app(Settings(database_url=database_url, database_read_url=database_url))
     with TestClient(app) as client:
-        with app.state.read_sessionmaker.kw["bind"].connect():
+        with state_of(app).read_sessionmaker.kw["bind"].connect():
             text = client.get("/metrics").text
         assert gauge(text, "replica", "checked_out") == 1
         assert gauge(text, "primary", "checked_out") == 0
-        assert gauge(text, "replica", "size") == app.state.settings.db_pool_size
+        assert gauge(text, "replica", "size") == state_of(app).settings.db_pool_size
 
 
 def test_the_live_gauges_of_a_dead_worker_are_forgotten(tmp_path: Path) -> None:

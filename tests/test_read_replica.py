@@ -11,6 +11,7 @@ from sqlalchemy import event, text
 from app.core.config import Settings
 from app.main import create_app
 from app.web.consistency import NO_POSITION, TOKEN_HEADER, parse_lsn
+from app.web.state import state_of
 
 
 def test_reads_go_to_the_read_url(database_url: str, engine: Any) -> None:
@@ -21,7 +22,10 @@ def test_reads_go_to_the_read_url(database_url: str, engine: Any) -> None:
         read_url = database_url + "?application_name=geoevents-replica"
     app = create_app(Settings(database_url=database_url, database_read_url=read_url))
     seen: dict[str, int] = {"primary": 0, "replica": 0}
-    primary, replica = app.state.sessionmaker.kw["bind"], app.state.read_sessionmaker.kw["bind"]
+    primary, replica = (
+        state_of(app).sessionmaker.kw["bind"],
+        state_of(app).read_sessionmaker.kw["bind"],
+    )
     assert primary is not replica
     for name, bound in (("primary", primary), ("replica", replica)):
         event.listen(
@@ -38,7 +42,10 @@ def test_reads_go_to_the_read_url(database_url: str, engine: Any) -> None:
 def test_without_a_read_url_everything_uses_the_primary(database_url: str, engine: Any) -> None:
     app = create_app(Settings(database_url=database_url))
     # One engine (the writer's view of it begins SQLite transactions IMMEDIATE): one pool.
-    assert app.state.read_sessionmaker.kw["bind"].pool is app.state.sessionmaker.kw["bind"].pool
+    assert (
+        state_of(app).read_sessionmaker.kw["bind"].pool
+        is state_of(app).sessionmaker.kw["bind"].pool
+    )
 
 
 def test_every_successful_write_answers_with_a_consistency_token(
@@ -54,7 +61,7 @@ def test_every_successful_write_answers_with_a_consistency_token(
     )
     deleted = client.delete(url, headers=writer | {"If-Match": changed.headers["etag"]})
     tokens = [answer.headers[TOKEN_HEADER] for answer in (created, changed, deleted)]
-    if client.app.state.engine.dialect.name == "sqlite":  # type: ignore[attr-defined]
+    if state_of(client.app).engine.dialect.name == "sqlite":
         assert tokens == [NO_POSITION] * 3
     else:
         positions = [parse_lsn(token) or 0 for token in tokens]
@@ -76,7 +83,10 @@ def test_without_a_replica_a_token_changes_nothing(client: TestClient) -> None:
 
 def test_reads_see_one_snapshot(database_url: str, engine: Any) -> None:
     app = create_app(Settings(database_url=database_url))
-    with app.state.read_sessionmaker() as session, app.state.primary_read_sessionmaker() as other:
+    with (
+        state_of(app).read_sessionmaker() as session,
+        state_of(app).primary_read_sessionmaker() as other,
+    ):
         for read in (session, other):
             if engine.dialect.name == "postgresql":
                 level = read.scalar(text("SHOW transaction_isolation"))

@@ -29,6 +29,7 @@ from app.curation.seed import service as seeding
 from app.main import create_app
 from app.web.consistency import TOKEN_HEADER, parse_lsn
 from app.web.http_cache import HTTPCacheMiddleware, http_date
+from app.web.state import state_of
 from tests.fixtures import streaming_replica
 
 WAIT_MS = 300
@@ -127,8 +128,8 @@ def served(pair: Pair) -> Iterator[tuple[TestClient, dict[str, str], dict[str, i
     )
     seen = {"replica": 0, "primary": 0}
     watched = {
-        "replica": app.state.read_sessionmaker.kw["bind"],
-        "primary": app.state.primary_read_sessionmaker.kw["bind"],
+        "replica": state_of(app).read_sessionmaker.kw["bind"],
+        "primary": state_of(app).primary_read_sessionmaker.kw["bind"],
     }
     for name, bound in watched.items():
         event.listen(
@@ -144,7 +145,7 @@ def served(pair: Pair) -> Iterator[tuple[TestClient, dict[str, str], dict[str, i
 def _uncached(client: TestClient) -> None:
     # Each read below must reach a database: a cached answer would be served after the
     # version read alone, wherever the answer first came from.
-    client.app.state.response_cache.max_entries = 0  # type: ignore[attr-defined]
+    state_of(client.app).response_cache.max_entries = 0
 
 
 def _actor(name: str) -> dict[str, str]:
@@ -221,7 +222,7 @@ def test_a_cached_answer_is_stored_under_the_version_of_its_data(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     client, writer, _ = served
-    cache = client.app.state.response_cache  # type: ignore[attr-defined]
+    cache = state_of(client.app).response_cache
     url = "/v1/actors?kind=person&limit=1000"
     key = f"{url}|*/*"
     pair.pause()

@@ -1,7 +1,7 @@
 """Who sends a request: the dependencies routes declare, and the checks the request guards
 run before a route (app.web.limits), given to them by the app factory."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -12,6 +12,7 @@ from app.auth.service import Caller
 from app.core.errors import Unauthorized
 from app.web.deps import SessionDep
 from app.web.limits import bearer_secret
+from app.web.state import AppState, state_of
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -35,7 +36,7 @@ def get_caller(
     return auth.authenticate(session, credentials.credentials if credentials else None)
 
 
-def write_caller(app_state: Any, authorization: str | None) -> Caller:
+def write_caller(app_state: AppState, authorization: str | None) -> Caller:
     """The caller of a write, from its Authorization header alone: 401 without a valid key,
     403 without scope write. Run before the body is read (app.web.limits.WriteGateMiddleware)."""
     with app_state.sessionmaker() as session:
@@ -53,7 +54,7 @@ def get_writer(caller: CallerDep) -> Caller:
     return caller
 
 
-def key_holder(app_state: Any, secret: str) -> str | None:
+def key_holder(app_state: AppState, secret: str) -> str | None:
     """Whose valid key this secret is (None for an unknown or revoked one); the rate
     limiter's notion of a caller."""
     with app_state.sessionmaker() as session:
@@ -71,7 +72,7 @@ def check_reader(
     """Reads are public unless REQUIRE_READ_KEY is set; then they need a key (any scope).
     A key sent with a public read is not looked at: the answer is the same with or without
     it, as it is when a cached answer is served without reaching the database."""
-    if request.app.state.settings.require_read_key:
+    if state_of(request.app).settings.require_read_key:
         auth.require(get_caller(request, session, credentials), Scope.read)
 
 

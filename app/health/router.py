@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.core.errors import ServiceUnavailable, problem_responses
 from app.core.migrations import head_revision
 from app.web.metrics import CONTENT_TYPE
+from app.web.state import state_of
 
 router = APIRouter(tags=["health"])
 
@@ -53,7 +54,9 @@ async def readyz(request: Request) -> Ready:
     head = head_revision()
     loop = asyncio.get_running_loop()
     try:
-        current = await loop.run_in_executor(PROBE_THREADS, _migrated_to, request.app.state.engine)
+        current = await loop.run_in_executor(
+            PROBE_THREADS, _migrated_to, state_of(request.app).engine
+        )
     except SQLAlchemyError as exc:
         raise ServiceUnavailable("the database is unreachable or not migrated") from exc
     if current != head:
@@ -72,5 +75,5 @@ async def metrics(request: Request) -> PlainTextResponse:
     of the whole server: under `geoevents serve --workers N` every worker's figures, added
     up, whichever worker answers."""
     loop = asyncio.get_running_loop()
-    text = await loop.run_in_executor(PROBE_THREADS, request.app.state.metrics.render)
+    text = await loop.run_in_executor(PROBE_THREADS, state_of(request.app).metrics.render)
     return PlainTextResponse(text, media_type=CONTENT_TYPE)

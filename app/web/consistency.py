@@ -27,6 +27,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.web.state import state_of
+
 TOKEN_HEADER = "Consistency-Token"
 NO_POSITION = "0/0"
 # Request state: the token of a committed write, and a read that must go to the primary.
@@ -108,7 +110,7 @@ class ConsistencyMiddleware:
         state: dict[str, Any] = scope.setdefault("state", {})
         if scope["method"] in _SAFE:
             token = Headers(scope=scope).get(TOKEN_HEADER)
-            replica: Replica | None = getattr(scope["app"].state, "replica", None)
+            replica = state_of(scope["app"]).replica
             if token is not None and replica is not None:
                 wanted = parse_lsn(token)
                 if wanted is None or not await replica.has_replayed(wanted):

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import Depends, Query, Request
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Receive, Send
 from starlette.types import Scope as ASGIScope
 
@@ -16,15 +16,17 @@ from app.core.db import session_scope
 from app.core.errors import InvalidParameter
 from app.core.schemas import AS_OF_DESCRIPTION
 from app.web.consistency import READ_FROM_PRIMARY, write_token
+from app.web.state import AppState, state_of
 
 
 def get_settings(request: Request) -> Settings:
     """The settings the app was created with."""
-    settings: Settings = request.app.state.settings
-    return settings
+    return state_of(request.app).settings
 
 
-def session_factory(app_state: Any, method: str, request_state: Mapping[str, Any]) -> Any:
+def session_factory(
+    app_state: AppState, method: str, request_state: Mapping[str, Any]
+) -> sessionmaker[Session]:
     """Reads (GET, HEAD) go to the read replica when one is configured; the rest, and a read
     whose Consistency-Token the replica has not replayed in time (see app.web.consistency), to
     the primary."""
@@ -38,7 +40,7 @@ def session_factory(app_state: Any, method: str, request_state: Mapping[str, Any
 def get_session(request: Request) -> Iterator[Session]:
     """A session per request: committed after the answer is sent, rolled back if the handler
     raises. Writes commit before they answer (`commit_write`)."""
-    factory = session_factory(request.app.state, request.method, request.scope.get("state", {}))
+    factory = session_factory(state_of(request.app), request.method, request.scope.get("state", {}))
     yield from session_scope(factory)
 
 
@@ -66,7 +68,7 @@ def get_read_session(
         raise InvalidParameter(
             "as_of must lie between 0001-01-01 and 9999-12-31 once moved to UTC", param="as_of"
         ) from None
-    past = request.app.state.point_in_time.session(session, moment)
+    past = state_of(request.app).point_in_time.session(session, moment)
     try:
         yield past
     finally:
@@ -87,7 +89,7 @@ class AsOfMiddleware:
     async def __call__(self, scope: ASGIScope, receive: Receive, send: Send) -> None:
         moment = _as_of(scope) if scope["type"] == "http" else None
         if moment is not None:
-            state = scope["app"].state
+            state = state_of(scope["app"])
             factory = session_factory(state, scope["method"], scope.get("state", {}))
             try:
                 await state.point_in_time.prepare(factory, moment)

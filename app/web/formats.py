@@ -24,6 +24,7 @@ from app.core.errors import AppError, InvalidParameter
 from app.core.schemas import Format as Format
 from app.web.http_cache import http_date, not_modified, stream_etag
 from app.web.limits import send_problem
+from app.web.state import state_of
 
 MEDIA_TYPES = {
     Format.json: "application/json",
@@ -436,7 +437,7 @@ ExportFetch = Callable[
 
 def check_page_size(request: Request, limit: int | str) -> None:
     """The page size within what this deployment allows (MAX_PAGE_SIZE, EXPORTS)."""
-    settings = request.app.state.settings
+    settings = state_of(request.app).settings
     if limit == "all" and not settings.exports:
         raise InvalidParameter("limit=all is turned off here; page with a cursor", param="limit")
     if isinstance(limit, int) and limit > settings.max_page_size:

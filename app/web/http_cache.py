@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import version as data_version
 from app.web.deps import SessionDep, session_factory
+from app.web.state import state_of
 
 CACHED_PREFIX = "/v1/"
 RECORD_VERSION = "X-Record-Version"  # set by a record's route; its ETag then leads with it
@@ -189,12 +190,9 @@ class HTTPCacheMiddleware:
 
     async def _version(self, scope: Scope) -> tuple[int, datetime | None] | None:
         """Read the data version for this request and leave it for the route's dependency."""
-        state_of_app = getattr(scope.get("app"), "state", None)
-        if state_of_app is None:
-            return None
         # The version comes from the database the answer will be read from (the replica,
         # when there is one and the request may read it), to look the cache up with.
-        factory = session_factory(state_of_app, "GET", scope.get("state", {}))
+        factory = session_factory(state_of(scope["app"]), "GET", scope.get("state", {}))
         bind = factory.kw.get("bind")
         try:
             if not isinstance(bind, Engine):  # a session bound to one connection (tests)

@@ -32,6 +32,7 @@ from app.core.errors import (
     database_unavailable_response,
 )
 from app.web.metrics import Metrics
+from app.web.state import state_of
 
 # Probes answer whatever the API is doing: no place to wait for, no rate to keep.
 PROBES = ("/healthz", "/readyz", "/metrics")
@@ -99,7 +100,7 @@ class WriteGateMiddleware:
             return
         authorization = Headers(scope=scope).get("authorization")
         try:
-            caller = await run_in_threadpool(self.check, scope["app"].state, authorization)
+            caller = await run_in_threadpool(self.check, state_of(scope["app"]), authorization)
         except AppError as exc:
             await app_error_response(exc, scope["path"])(scope, receive, send)
             return
@@ -536,7 +537,7 @@ class RateLimitMiddleware:
         holder = None
         if self.identify is not None:
             try:
-                holder = await run_in_threadpool(self.identify, scope["app"].state, secret)
+                holder = await run_in_threadpool(self.identify, state_of(scope["app"]), secret)
             except SQLAlchemyError:
                 return None  # unverifiable now: the address's bucket, and ask again later
         self._known[digest] = (holder, now + self.KNOWN_FOR)

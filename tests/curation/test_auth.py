@@ -11,6 +11,7 @@ from sqlalchemy.orm import sessionmaker
 
 from app.core.config import Settings
 from app.main import create_app
+from app.web.state import state_of
 from tests.curation.conftest import bearer, new_event
 from tests.test_error_shape import assert_problem
 
@@ -63,7 +64,7 @@ def test_reads_are_public_unless_a_read_key_is_required(
             answer = client.get("/v1/events/putin-xi-video-summit", headers=bearer(key))
             assert answer.status_code == 200, answer.text
     app = create_app(settings.model_copy(update={"require_read_key": True}))
-    app.state.sessionmaker = app.state.read_sessionmaker = sessionmaker(
+    state_of(app).sessionmaker = state_of(app).read_sessionmaker = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint"
     )
     with TestClient(app) as guarded:

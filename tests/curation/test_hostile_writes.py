@@ -15,6 +15,7 @@ from app.core.config import Settings
 from app.core.version import DataVersion
 from app.main import create_app
 from app.web.limits import JsonFormatter
+from app.web.state import state_of
 from tests.curation.conftest import bearer, new_event
 from tests.test_error_shape import HOSTILE, assert_problem
 
@@ -27,7 +28,7 @@ def test_body_size_type_and_shape(
     settings: Settings, connection: Connection, session: Session, keys: dict[str, str]
 ) -> None:
     app = create_app(settings.model_copy(update={"max_body_bytes": 200_000}))
-    app.state.sessionmaker = app.state.read_sessionmaker = sessionmaker(
+    state_of(app).sessionmaker = state_of(app).read_sessionmaker = sessionmaker(
         bind=connection, join_transaction_mode="create_savepoint"
     )
     writer = bearer(keys["write"])
