@@ -120,11 +120,11 @@ class NegotiationMiddleware:
         if not accept:
             await self.app(scope, receive, send)
             return
-        detail = f"Accept: {accept[:200]} matches none of application/json"
         if scope["method"] in {"POST", "PUT", "PATCH"}:
             if acceptable("application/json", accept):
                 await self.app(scope, receive, send)
             else:
+                detail = f"Accept: {accept[:200]} matches none of application/json"
                 await send_problem(send, scope, 406, "not-acceptable", detail, "accept")
             return
         if scope["method"] not in {"GET", "HEAD"}:

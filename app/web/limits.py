@@ -308,7 +308,6 @@ REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 RETRY_AFTER = [(b"retry-after", str(RETRY_AFTER_SECONDS).encode())]
 TITLES = {
     400: "Bad request",
-    401: "Unauthorized",
     406: "Not acceptable",
     408: "Request timeout",
     503: "Service unavailable",
@@ -527,13 +526,9 @@ class RateLimitMiddleware:
         self._known: OrderedDict[str, tuple[str | None, float]] = OrderedDict()
         self.lookups = Buckets(self.LOOKUPS_PER_SECOND, self.LOOKUPS_BURST)
 
-    async def _holder(self, scope: Scope, secret: str) -> str | None:
-        """The verified holder of a key, from memory or the database."""
-        digest = hashlib.sha256(secret.encode()).hexdigest()
+    async def _look_up(self, scope: Scope, secret: str, digest: str) -> str | None:
+        """The verified holder of a key, from the database, remembered under its digest."""
         now = time.monotonic()
-        known = self._known.get(digest)
-        if known is not None and known[1] > now:
-            return known[0]
         holder = None
         if self.identify is not None:
             try:
@@ -559,7 +554,7 @@ class RateLimitMiddleware:
             # made-up keys costs the database little; past it, the key counts as unverified.
             if not self.lookups.take(address)[0]:
                 return self.buckets.take(address)
-            holder = await self._holder(scope, secret)
+            holder = await self._look_up(scope, secret, digest)
         else:
             holder = known[0]
         return self.buckets.take(address if holder is None else "key:" + holder)
