@@ -13,8 +13,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from app.core import version as data_version
+from app.core.kinds import Kind
 from app.core.pagination import EXPORT_BATCH
-from app.events.models import Event
+from app.core.vocab import DatePrecision, EventStatus, EventType
+from app.curation import kinds
+from app.events.schemas import EventDoc
 
 
 def json_rows(client: TestClient, path: str, **params: Any) -> list[dict[str, Any]]:
@@ -192,11 +195,15 @@ def test_export_of_more_than_one_batch(client: TestClient, session: Session) -> 
     """An export spans several database batches and still yields every row once."""
 
     n = EXPORT_BATCH + 150
-    session.add_all(
-        Event(id=f"bulk-{i:05d}", title=f"Bulk {i}", event_type="CONSULT", status="occurred",
-              start_date=date(2040, 1, 1 + i % 28), end_date=None, date_precision="day",
-              span_days=0, last_date=date(2040, 1, 1 + i % 28))
-        for i in range(n)
+    kinds.put(
+        session,
+        Kind.event,
+        [
+            EventDoc(id=f"bulk-{i:05d}", title=f"Bulk {i}", event_type=EventType.CONSULT,
+                     status=EventStatus.occurred, start_date=date(2040, 1, 1 + i % 28),
+                     date_precision=DatePrecision.day)
+            for i in range(n)
+        ],
     )  # fmt: skip
     data_version.bump(session)
     session.commit()

@@ -25,7 +25,7 @@ from app import search
 from app.core.db import Base, make_engine
 from app.core.migrations import alembic_config
 from app.core.vocab import ActorKind, EventStatus, EventType, Hedging, Qualifier
-from app.events import service as events_service
+from app.curation import projections
 from app.models import (
     Actor,
     ActorEvent,
@@ -330,7 +330,8 @@ def generate(database_url: str, events: int, seed: int, echo: Any = print) -> di
             index.create(conn)
         if postgres:
             conn.exec_driver_sql("CREATE INDEX ix_event_search_tsv ON event_search USING gin (tsv)")
-        events_service.rebuild_timeline_days(conn)
+        projections.rebuild_timeline_days(conn)
+        counts["event_documents"] = projections.project_all(conn)
         counts["timeline_days"] = conn.execute(
             text("SELECT count(*) FROM timeline_days")
         ).scalar_one()

@@ -21,7 +21,7 @@ from app.core import version as data_version
 from app.core.errors import problem_responses
 from app.core.schemas import Text
 from app.curation import ingest as ingesting
-from app.curation import revisions, writes
+from app.curation import projections, revisions, writes
 from app.curation.schemas import (
     ActorPatch,
     ClaimDoc,
@@ -68,7 +68,7 @@ WRITE_ERRORS = problem_responses(401, 403, 404, 412, 422, 428)
 GUARDED_DELETE_ERRORS = WRITE_ERRORS | problem_responses(409)
 INGEST_ERRORS = problem_responses(401, 403, 422)
 
-READERS: dict[Kind, Callable[[Session, str], tuple[BaseModel, int]]] = {
+READERS: dict[Kind, Callable[[Session, str], tuple[BaseModel | bytes, int]]] = {
     Kind.event: event_detail,
     Kind.actor: actor_detail,
     Kind.source: source_detail,
@@ -78,12 +78,14 @@ READERS: dict[Kind, Callable[[Session, str], tuple[BaseModel, int]]] = {
 
 def current_etag(session: Session, kind: Kind, record_id: str) -> str:
     """The record's ETag as a GET of it would answer now."""
+    projections.settle(session)
     record, version = READERS[kind](session, record_id)
     return record_etag(version, record_body(record))
 
 
 def _answer(session: Session, kind: Kind, record_id: str, status: int) -> Response:
     """The record as GET shows it, with its ETag (and Location for a creation)."""
+    projections.settle(session)
     record, version = READERS[kind](session, record_id)
     body = record_body(record)
     headers = {"ETag": record_etag(version, body)}

@@ -20,6 +20,7 @@ from app.core.db import Base, utcnow
 from app.core.errors import (
     Conflict,
 )
+from app.curation import projections
 from app.curation.documents import EVENT_FIELDS
 from app.curation.schemas import ClaimDoc, SourceDoc
 from app.events import service as events
@@ -78,6 +79,7 @@ def put_locations(session: Session, docs: Sequence[LocationCreate]) -> None:
         row = locations.enrich(doc)
         rows.append({c.key: getattr(row, c.key) for c in Location.__table__.columns})
     _upsert(session, Location, rows)
+    projections.stale(session, projections.events_at_locations(session, [d.id for d in docs]))
 
 
 def put_actors(session: Session, docs: Sequence[ActorCreate]) -> None:
@@ -91,6 +93,7 @@ def put_actors(session: Session, docs: Sequence[ActorCreate]) -> None:
         ],
     )
     ids = [a.id for a in docs]
+    projections.stale(session, projections.events_naming_actors(session, ids))
     _replace(
         session,
         ActorAlias,
@@ -123,7 +126,8 @@ def put_actors(session: Session, docs: Sequence[ActorCreate]) -> None:
 def put_events(session: Session, docs: Sequence[EventDoc]) -> None:
     """Write these events with their links, tags, index rows, rollups and search rows."""
     ids = [e.id for e in docs]
-    with events.maintaining(session, ids):
+    projections.stale(session, [*ids, *projections.linked_events(session, ids)])
+    with projections.maintaining(session, ids):
         _upsert(
             session,
             Event,
@@ -179,6 +183,7 @@ def put_events(session: Session, docs: Sequence[EventDoc]) -> None:
                 for r in {(r.event, r.relation): r for r in e.related}.values()
             ],
         )
+    projections.stale(session, projections.linked_events(session, ids))
     search.refresh(session, ids)
 
 
@@ -231,12 +236,14 @@ def put_claims(session: Session, docs: Sequence[ClaimDoc]) -> None:
             )
     _replace(session, Quantity, Quantity.claim_id, [c.id for c in docs], numbers)
     touched = {c.event_id for c in docs} | set(previous.values())
+    projections.stale(session, touched)
     search.refresh(session, sorted(e for e in touched if e is not None))
 
 
 def remove_events(session: Session, ids: list[str]) -> None:
     """Delete these events (their claims first, by the caller), and links to them."""
-    with events.maintaining(session, ids):
+    projections.stale(session, [*ids, *projections.linked_events(session, ids)])
+    with projections.maintaining(session, ids):
         session.execute(delete(EventRelation).where(EventRelation.related_event_id.in_(ids)))
         session.execute(delete(Event).where(Event.id.in_(ids)))
     search.refresh(session, ids)
@@ -245,6 +252,7 @@ def remove_events(session: Session, ids: list[str]) -> None:
 def remove_claims(session: Session, ids: list[str]) -> None:
     """Delete these claims, and refresh their events' search rows."""
     event_ids = list(session.scalars(select(Claim.event_id).where(Claim.id.in_(ids)).distinct()))
+    projections.stale(session, event_ids)
     session.execute(delete(Claim).where(Claim.id.in_(ids)))
     search.refresh(session, [e for e in event_ids if e is not None])
 

@@ -178,3 +178,19 @@ class TimelineDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     starts: Mapped[int] = mapped_column(default=0)
     ends: Mapped[int] = mapped_column(default=0)
+
+
+class EventDocument(Base):
+    """Projection: an event's read documents, stored as JSON text and kept exact by the write
+    path (`app.curation.projections`), which alone writes them. `item` is the list item (the
+    EventRead shape); `detail` holds what the detail adds (EventDetail's own fields), so the
+    detail is `item` spliced with `detail`. Reads answer from these texts without rebuilding
+    them."""
+
+    __tablename__ = "event_documents"
+
+    event_id: Mapped[str] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    item: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text)

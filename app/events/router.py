@@ -2,17 +2,16 @@
 
 from collections.abc import Iterator
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from app.auth.deps import check_reader
-from app.claims.schemas import ClaimRead
 from app.core.errors import problem_responses
 from app.core.schemas import Text
 from app.events import service
-from app.events.schemas import EventDetail, EventPage, EventQuery, EventRead, RelatedEventRead
+from app.events.schemas import EventDetail, EventPage, EventQuery, EventRead
 from app.web import formats
 from app.web.deps import ReadSessionDep
 from app.web.http_cache import record_data_version, record_response
@@ -32,10 +31,10 @@ EventId = Annotated[
 def event_list(session: ReadSessionDep, request: Request, query: EventQuery) -> Response:
     """Answer an event list request in the negotiated format (a page or an export)."""
 
-    def page(limit: int) -> tuple[list[dict[str, Any]], int, str | None, dict[str, int]]:
+    def page(limit: int) -> tuple[list[str], int, str | None, dict[str, int]]:
         return service.get_all(session, query, limit)
 
-    def export(fmt: formats.Format) -> tuple[int, dict[str, int], Iterator[dict[str, Any]]]:
+    def export(fmt: formats.Format) -> tuple[int, dict[str, int], Iterator[str]]:
         return service.export(session, query, fmt is formats.Format.geojson)
 
     precisions = None
@@ -87,27 +86,6 @@ def get_event(session: ReadSessionDep, event_id: EventId) -> Response:
     return record_response(*event_detail(session, event_id))
 
 
-def event_detail(session: Session, event_id: str) -> tuple[EventDetail, int]:
-    """The event as its detail shows it, and the event's version."""
-    found = service.get(session, event_id)
-    related = [
-        RelatedEventRead(
-            id=r.related.id, title=r.related.title, relation=r.relation, direction="outgoing"
-        )
-        for r in found.outgoing
-    ] + [
-        RelatedEventRead(
-            id=r.origin.id, title=r.origin.title, relation=r.relation, direction="incoming"
-        )
-        for r in found.incoming
-    ]
-    base = EventRead.model_validate(found.event).model_dump()
-    base["source_count"] = len({c.source_id for c in found.claims})
-    detail = EventDetail(
-        **base,
-        claims=[ClaimRead.model_validate(c) for c in found.claims],
-        related=related,
-        source_ids=sorted({c.source_id for c in found.claims}),
-        figure_conflicts=service.figure_conflicts(found.claims),
-    )
-    return detail, found.event.version
+def event_detail(session: Session, event_id: str) -> tuple[bytes, int]:
+    """The event as its detail shows it (its stored documents), and the event's version."""
+    return service.detail(session, event_id)

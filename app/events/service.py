@@ -2,37 +2,27 @@
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-import orjson
 from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
-    bindparam,
-    delete,
     exists,
     func,
-    insert,
     or_,
     select,
-    text,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Session, aliased, joinedload, selectinload
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.visitors import iterate, replacement_traverse
 
 from app import search
 from app.actors import service as actors
 from app.actors.models import Affiliation
-from app.claims.models import Claim, Quantity
+from app.claims.models import Claim
 from app.core.errors import InvalidParameter, NotFound
 from app.core.pagination import EXPORT_BATCH, decode_cursor, encode_cursor
 from app.core.vocab import CoordinatePrecision, EventStatus
@@ -40,25 +30,20 @@ from app.events.models import (
     ActorEvent,
     Event,
     EventActor,
+    EventDocument,
     EventLocation,
-    EventRelation,
     EventTag,
-    TimelineDay,
 )
 from app.events.schemas import (
     ActorMatch,
     DateFilterPrecision,
     EventFilters,
     EventQuery,
-    EventRead,
     EventSort,
     Expand,
-    FigureConflict,
-    FigureRead,
 )
 from app.locations import service as locations
 from app.locations.models import Location
-from app.locations.schemas import ENRICHMENT_NOTE
 from app.sources import service as sources
 
 # Every subquery below reads its tables through fresh aliases, so that it correlates only to
@@ -175,6 +160,11 @@ class Plan:
                 and_(ActorEvent.event_id == Event.id, ActorEvent.actor_id == self.driver),
             )
         return stmt.where(*self.conds)
+
+    def documents(self) -> Select[Any]:
+        """The matching events' (start_date, id, stored list item), in no order yet."""
+        columns = (self.date_col.label("start_date"), self.id_col.label("id"), EventDocument.item)
+        return self.select(*columns).join(EventDocument, EventDocument.event_id == self.id_col)
 
 
 def _touches_events(clause: Any) -> bool:
@@ -310,16 +300,6 @@ def _after(p: Plan, sort: EventSort, last_date: date | None, last_id: str) -> Co
     return or_(beyond, same_day_next, date_col.is_(None))
 
 
-def list_options() -> list[Any]:
-    """What a list item carries, loaded in a fixed number of statements per page."""
-    return [
-        selectinload(Event.actor_links).joinedload(EventActor.actor),
-        selectinload(Event.location_links).joinedload(EventLocation.location),
-        selectinload(Event.tag_links),
-        selectinload(Event.quantities),
-    ]
-
-
 def count(session: Session, conds: list[ColumnElement[bool]]) -> int:
     """How many events meet these conditions."""
     return session.scalar(select(func.count()).select_from(Event).where(*conds)) or 0
@@ -340,12 +320,12 @@ def extra_meta(session: Session, f: EventFilters, total: int) -> dict[str, int]:
 
 def get_all(
     session: Session, f: EventQuery, limit: int
-) -> tuple[list[dict[str, Any]], int, str | None, dict[str, int]]:
-    """A page of event records in date order, the total matching, the next cursor and extra
-    meta. Records are built from Core rows (see `_records`), not ORM objects."""
+) -> tuple[list[str], int, str | None, dict[str, int]]:
+    """A page of events in date order as their stored list items (JSON texts), the total
+    matching, the next cursor and extra meta."""
     p = plan(session, f)
     total = count_planned(session, p)
-    stmt = _ordered(p.select(*EVENT_COLUMNS), p, f.sort).limit(limit + 1)
+    stmt = _ordered(p.documents(), p, f.sort).limit(limit + 1)
     if f.cursor:
         raw_date, last_id = decode_cursor(f.cursor, f"events:{f.sort.value}", 2)
         try:
@@ -359,16 +339,15 @@ def get_all(
         last = rows[limit - 1]
         key = [last.start_date.isoformat() if last.start_date else None, last.id]
         next_cursor = encode_cursor(f"events:{f.sort.value}", key)
-    records = list(_records(session, rows[:limit]))
-    return records, total, next_cursor, extra_meta(session, f, total)
+    return [row.item for row in rows[:limit]], total, next_cursor, extra_meta(session, f, total)
 
 
 def export(
     session: Session, f: EventQuery, count_unlocated: bool = False
-) -> tuple[int, dict[str, int], Iterator[dict[str, Any]]]:
-    """Every matching event, streamed from a database cursor in batches; each batch's actors,
-    places and quantities are loaded with one statement per relation. For a map export,
-    `count_unlocated` also counts the matches that have no usable coordinates."""
+) -> tuple[int, dict[str, int], Iterator[str]]:
+    """Every matching event's stored list item, streamed from a database cursor in batches.
+    For a map export, `count_unlocated` also counts the matches that have no usable
+    coordinates."""
     p = plan(session, f)
     total = count_planned(session, p)
     extra = extra_meta(session, f, total)
@@ -383,217 +362,34 @@ def export(
             located.append(place.precision.not_in(CENTROIDS))
         unlocated = Plan([*p.conds, ~exists().where(*located)], p.driver, p.dated)
         extra["excluded_without_coordinates"] = count_planned(session, unlocated)
-    stmt = _ordered(p.select(*EVENT_COLUMNS), p, f.sort)
-    return total, extra, _export_records(session, stmt)
+    stmt = _ordered(p.documents(), p, f.sort)
+    return total, extra, _stored_items(session, stmt)
 
 
-EVENT_COLUMNS = [c for c in Event.__table__.columns if c.name not in ("span_days", "last_date")]
-LOCATION_COLUMNS = [c for c in Location.__table__.columns if c.name != "name_norm"]
-QUANTITY_COLUMNS = list(Quantity.__table__.columns)
-
-
-def _iso(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def _export_records(session: Session, stmt: Select[Any]) -> Iterator[dict[str, Any]]:
-    """Event records for an export, batch by batch from a database cursor."""
+def _stored_items(session: Session, stmt: Select[Any]) -> Iterator[str]:
+    """The `item` column of a statement's rows, batch by batch from a database cursor."""
     result = session.execute(stmt.execution_options(yield_per=EXPORT_BATCH))
     for batch in result.partitions():
-        yield from _records(session, batch)
+        for row in batch:
+            yield row.item
 
 
-def _records(session: Session, batch: Sequence[Any]) -> Iterator[dict[str, Any]]:
-    """Event records as plain dicts in the EventRead JSON shape, from rows of EVENT_COLUMNS.
-
-    Lists and exports read through Core, not the ORM: no identity map, no instrumented
-    collections; the batch's actors, places, tags and quantities come from one statement
-    that has the database build them as JSON arrays (see `_RELATIONS`). `tests/test_formats.py`
-    pins these records equal to the EventRead of the detail route.
-    """
-    if not batch:
-        return
-    statement = _RELATIONS[session.get_bind().dialect.name]
-    related = {
-        row[0]: row[1:] for row in session.execute(statement, {"ids": [row.id for row in batch]})
-    }
-    for row in batch:
-        record = {key: _iso(value) for key, value in row._mapping.items()}
-        tags, actors_json, places_json, quantities_json, source_count = related[row.id]
-        record["tags"] = orjson.loads(tags)
-        record["actors"] = orjson.loads(actors_json)
-        places = orjson.loads(places_json)
-        for place in places:
-            place["coordinates_note"] = ENRICHMENT_NOTE
-        record["locations"] = places
-        record["quantities"] = orjson.loads(quantities_json)
-        record["source_count"] = source_count
-        yield {key: record[key] for key in EVENT_FIELDS}
-
-
-def _relations_sql(array: str, obj: str, booleans: str) -> str:
-    """Per event id: its tags, actors, places and quantities as JSON array texts, ordered as
-    the detail view orders them. `array` aggregates {value} over {rows} in {order}."""
-
-    def agg(value: str, rows: str, order: str, scalar: bool = False) -> str:
-        elem = "j" if scalar else "json(j)"
-        return "(" + array.format(value=value, rows=rows, order=order, elem=elem) + ")"
-
-    def fields(alias: str, names: list[str]) -> str:
-        return obj + "(" + ", ".join(f"'{n}', {alias}.{n}" for n in names) + ")"
-
-    place_fields = [c.name for c in LOCATION_COLUMNS]
-    quantity_fields = [
-        booleans.format(f"q.{c.name}") if c.name.endswith("_inclusive") else f"q.{c.name}"
-        for c in QUANTITY_COLUMNS
-    ]
-    quantity = (
-        obj
-        + "("
-        + ", ".join(
-            f"'{c.name}', {v}" for c, v in zip(QUANTITY_COLUMNS, quantity_fields, strict=True)
-        )
-        + ")"
-    )
-    actor = obj + "('id', a.id, 'name', a.name, 'kind', a.kind, 'role', x.role)"
-    return f"""SELECT e.id,
-  {agg("t.tag", "event_tags t WHERE t.event_id = e.id", "t.tag", scalar=True)},
-  {
-        agg(
-            actor,
-            "event_actors x JOIN actors a ON a.id = x.actor_id WHERE x.event_id = e.id",
-            "x.position, x.actor_id, x.role",
-        )
-    },
-  {
-        agg(
-            fields("l", place_fields),
-            "event_locations x JOIN locations l ON l.id = x.location_id WHERE x.event_id = e.id",
-            "x.position, x.location_id",
-        )
-    },
-  {agg(quantity, "quantities q WHERE q.event_id = e.id", "q.id")},
-  (SELECT count(DISTINCT c.source_id) FROM claims c WHERE c.event_id = e.id)
-FROM events e WHERE e.id IN :ids"""
-
-
-# SQLite (before 3.44) has no ORDER BY inside an aggregate: order a subquery, then aggregate.
-_RELATIONS = {
-    "sqlite": text(
-        _relations_sql(
-            "SELECT json_group_array({elem})"
-            " FROM (SELECT {value} AS j FROM {rows} ORDER BY {order})",
-            "json_object",
-            "json(CASE {} WHEN 1 THEN 'true' WHEN 0 THEN 'false' END)",
-        )
-    ).bindparams(bindparam("ids", expanding=True)),
-    "postgresql": text(
-        _relations_sql(
-            "SELECT coalesce(json_agg({value} ORDER BY {order}), '[]')::text FROM {rows}",
-            "json_build_object",
-            "{}",
-        )
-    ).bindparams(bindparam("ids", expanding=True)),
-}
-
-
-EVENT_FIELDS = list(EventRead.model_fields)
-
-
-@dataclass
-class EventWithEvidence:
-    """An event, its claims and its links in both directions."""
-
-    event: Event
-    claims: list[Claim]
-    outgoing: list[EventRelation]
-    incoming: list[EventRelation]
-
-
-def get(session: Session, event_id: str) -> EventWithEvidence:
-    """One event with its claims and related events, or 404."""
-    event = session.scalar(
-        select(Event)
-        .where(Event.id == event_id)
-        .options(
-            *list_options(),
-            selectinload(Event.relations).joinedload(EventRelation.related),
-        )
-    )
-    if event is None:
+def detail(session: Session, event_id: str) -> tuple[bytes, int]:
+    """One event's detail as stored (its list item spliced with what the detail adds) and
+    the event's version, in one statement; 404 when there is no such event."""
+    row = session.execute(
+        select(EventDocument.item, EventDocument.detail, Event.version)
+        .join(Event, Event.id == EventDocument.event_id)
+        .where(EventDocument.event_id == event_id)
+    ).first()
+    if row is None:
         raise NotFound(f"no event with id {event_id!r}", param="event_id")
-    claims = list(
-        session.scalars(
-            select(Claim)
-            .where(Claim.event_id == event_id)
-            .options(selectinload(Claim.quantities), joinedload(Claim.speaker))
-            .order_by(Claim.source_id, Claim.evidence_start, Claim.id)
-        )
-    )
-    incoming = list(
-        session.scalars(
-            select(EventRelation)
-            .where(EventRelation.related_event_id == event_id)
-            .options(joinedload(EventRelation.origin))
-            .order_by(EventRelation.event_id)
-        )
-    )
-    return EventWithEvidence(event, claims, list(event.relations), incoming)
+    return splice(row.item, row.detail).encode(), row.version
 
 
-def figure_conflicts(claims: Sequence[Claim]) -> list[FigureConflict]:
-    """Quantities (same label and unit) for which two sources give figures whose ranges do
-    not overlap: both cannot be true, so both are shown, each with its source."""
-    groups: dict[tuple[str, str], list[tuple[Claim, Quantity]]] = defaultdict(list)
-    for claim in claims:
-        for q in claim.quantities:
-            groups[(q.label, q.unit)].append((claim, q))
-    conflicts = []
-    for (label, unit), figures in groups.items():
-        disjoint = any(
-            a.source_id != b.source_id and not _overlap(p, q)
-            for n, (a, p) in enumerate(figures)
-            for b, q in figures[n + 1 :]
-        )
-        if disjoint:
-            conflicts.append(
-                FigureConflict(
-                    label=label,
-                    unit=unit,
-                    figures=[
-                        FigureRead(
-                            value=q.value,
-                            qualifier=q.qualifier,
-                            as_reported=q.as_reported,
-                            claim_id=c.id,
-                            source_id=c.source_id,
-                        )
-                        for c, q in figures
-                    ],
-                )
-            )
-    return conflicts
-
-
-def _overlap(a: Quantity, b: Quantity) -> bool:
-    """Whether two reported ranges share a possible value."""
-
-    def below(
-        high: float | None, high_in: bool | None, low: float | None, low_in: bool | None
-    ) -> bool:
-        # the range ending at `high` lies wholly below the one starting at `low`
-        if high is None or low is None:
-            return False
-        return high < low or (high == low and not (high_in and low_in))
-
-    return not (
-        below(a.high, a.high_inclusive, b.low, b.low_inclusive)
-        or below(b.high, b.high_inclusive, a.low, a.low_inclusive)
-    )
+def splice(item: str, detail: str) -> str:
+    """The detail's JSON: the item's object, continued with the detail's own fields."""
+    return item[:-1] + "," + detail[1:]
 
 
 def span_days(start: date | None, end: date | None) -> int | None:
@@ -611,113 +407,3 @@ def last_date(start: date | None, end: date | None, status: str) -> date | None:
 
 
 ALL_EVENTS = "*"  # the timeline_days scope of every event, beside one per actor
-
-EventState = frozenset[tuple[str, str | None, date | None, date | None]]
-
-
-def _state(session: Session, event_ids: list[str]) -> EventState:
-    """What the derived tables hold of these events: (event, actor or None, start, last)."""
-    rows = session.execute(
-        select(Event.id, EventActor.actor_id, Event.start_date, Event.last_date)
-        .outerjoin(EventActor, EventActor.event_id == Event.id)
-        .where(Event.id.in_(event_ids))
-    )
-    state: set[tuple[str, str | None, date | None, date | None]] = set()
-    for event_id, actor_id, start, last in rows:
-        state.add((event_id, None, start, last))
-        if actor_id is not None:
-            state.add((event_id, actor_id, start, last))
-    return frozenset(state)
-
-
-def _day_counts(state: EventState) -> Counter[tuple[str, date, bool]]:
-    """timeline_days contributions: (scope, day, is_end) -> events."""
-    counts: Counter[tuple[str, date, bool]] = Counter()
-    for _, actor_id, start, last in state:
-        if start is None:
-            continue
-        scope = actor_id or ALL_EVENTS
-        counts[(scope, start, False)] += 1
-        if last is not None:
-            counts[(scope, last, True)] += 1
-    return counts
-
-
-def _apply_day_counts(session: Session, before: EventState, after: EventState) -> None:
-    """Add the difference of two states to timeline_days, in one upsert."""
-    delta: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0])
-    for sign, state in ((-1, before), (1, after)):
-        for (scope, day, is_end), n in _day_counts(state).items():
-            delta[(scope, day)][is_end] += sign * n
-    rows = [
-        {"scope": scope, "day": day, "starts": starts, "ends": ends}
-        for (scope, day), (starts, ends) in delta.items()
-        if starts or ends
-    ]
-    if not rows:
-        return
-    upsert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(
-        TimelineDay
-    )
-    session.execute(
-        upsert.on_conflict_do_update(
-            index_elements=[TimelineDay.scope, TimelineDay.day],
-            set_={
-                "starts": TimelineDay.starts + upsert.excluded.starts,
-                "ends": TimelineDay.ends + upsert.excluded.ends,
-            },
-        ),
-        rows,
-    )
-
-
-@contextmanager
-def maintaining(session: Session, event_ids: list[str]) -> Iterator[None]:
-    """Keep the derived tables (actor_events, timeline_days) exact across a change to these
-    events: what they held of the events before is replaced by what they hold after."""
-    session.flush()
-    before = _state(session, event_ids)
-    yield
-    session.flush()
-    after = _state(session, event_ids)
-    if after != before:
-        refresh_actor_events(session, event_ids)
-        _apply_day_counts(session, before, after)
-
-
-def rebuild_timeline_days(connection: Connection) -> None:
-    """Recompute timeline_days from scratch (after a bulk load)."""
-    connection.execute(delete(TimelineDay))
-    connection.execute(text(TIMELINE_DAYS))
-
-
-TIMELINE_DAYS = f"""
-INSERT INTO timeline_days (scope, day, starts, ends)
-SELECT scope, day, sum(starts), sum(ends) FROM (
-    SELECT '{ALL_EVENTS}' AS scope, start_date AS day, 1 AS starts, 0 AS ends
-      FROM events WHERE start_date IS NOT NULL
-    UNION ALL
-    SELECT '{ALL_EVENTS}', last_date, 0, 1
-      FROM events WHERE start_date IS NOT NULL AND last_date IS NOT NULL
-    UNION ALL
-    SELECT actor_id, start_date, 1, 0
-      FROM actor_events WHERE start_date IS NOT NULL
-    UNION ALL
-    SELECT actor_id, last_date, 0, 1
-      FROM actor_events WHERE start_date IS NOT NULL AND last_date IS NOT NULL
-) AS contributions
-GROUP BY scope, day
-"""
-
-
-def refresh_actor_events(session: Session, event_ids: list[str]) -> None:
-    """Rebuild the derived actor_events rows of these events from event_actors, in SQL."""
-    session.execute(delete(ActorEvent).where(ActorEvent.event_id.in_(event_ids)))
-    pairs = (
-        select(EventActor.actor_id, EventActor.event_id, Event.start_date, Event.last_date)
-        .join(Event, Event.id == EventActor.event_id)
-        .where(EventActor.event_id.in_(event_ids))
-        .distinct()
-    )
-    columns = ["actor_id", "event_id", "start_date", "last_date"]
-    session.execute(insert(ActorEvent).from_select(columns, pairs))

@@ -301,11 +301,18 @@ def _csv_writer(buffer: io.StringIO, columns: list[str]) -> csv.DictWriter[str]:
 
 
 GeoFilter = Callable[[Mapping[str, Any]], dict[str, Any] | None]
+# A record to render: a dict in its schema's JSON shape, or that JSON as stored text.
+Item = dict[str, Any] | str
+
+
+def loaded(item: Item) -> dict[str, Any]:
+    """An item as a dict (a stored document is parsed)."""
+    return orjson.loads(item) if isinstance(item, str) else item
 
 
 def render(
     fmt: Format,
-    items: list[dict[str, Any]],
+    items: Sequence[Item],
     meta: dict[str, Any],
     fields: list[str] | None,
     headers: dict[str, str],
@@ -316,14 +323,23 @@ def render(
     the schema, or from the rows themselves when `columns` is None."""
     headers = dict(headers)
     headers["X-Total-Count"] = str(meta.get("total", len(items)))
+    stored = [item for item in items if isinstance(item, str)]
+    if fields is None and len(stored) == len(items):
+        if fmt is Format.json:
+            text = '{"data":[' + ",".join(stored) + '],"meta":' + dumps(meta) + "}"
+            return Response(text, media_type=MEDIA_TYPES[fmt], headers=headers)
+        if fmt is Format.ndjson:
+            text = "".join(item + "\n" for item in stored)
+            return Response(text, media_type=MEDIA_TYPES[fmt], headers=headers)
+    records = [loaded(item) for item in items]
     if fmt is Format.geojson:
         assert geo is not None
         features = []
-        for item in items:
+        for item in records:
             geom = geo(item)
             if geom is not None:
                 features.append(feature(item, geom, fields))
-        excluded = len(items) - len(features)
+        excluded = len(records) - len(features)
         headers["X-Excluded-Without-Coordinates"] = str(excluded)
         body = {
             "type": "FeatureCollection",
@@ -331,7 +347,7 @@ def render(
             "meta": meta | {"excluded_without_coordinates": excluded},
         }
         return Response(dumps(body), media_type=MEDIA_TYPES[fmt], headers=headers)
-    projected = [project(item, fields) for item in items]
+    projected = [project(item, fields) for item in records]
     if fmt is Format.csv:
         rows = [flatten(row) for row in projected]
         buffer = io.StringIO()
@@ -349,7 +365,7 @@ def render(
 
 def stream(
     fmt: Format,
-    items: Iterator[dict[str, Any]],
+    items: Iterator[Item],
     meta: dict[str, Any],
     fields: list[str] | None,
     headers: dict[str, str],
@@ -372,7 +388,7 @@ CHUNK_ROWS = 500
 
 def _chunks(
     fmt: Format,
-    items: Iterator[dict[str, Any]],
+    items: Iterator[Item],
     meta: dict[str, Any],
     fields: list[str] | None,
     columns: list[str],
@@ -385,7 +401,7 @@ def _chunks(
         writer = _csv_writer(buffer, columns)
         writer.writeheader()
         for n, item in enumerate(items, start=1):
-            writer.writerow(flatten(project(item, fields)))
+            writer.writerow(flatten(project(loaded(item), fields)))
             if n % CHUNK_ROWS == 0:
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -394,7 +410,7 @@ def _chunks(
         return
     if fmt is Format.ndjson:
         for batch in _batched(items):
-            yield "".join([dumps(project(item, fields)) + "\n" for item in batch])
+            yield "".join([_json(item, fields) + "\n" for item in batch])
         return
     if fmt is Format.geojson:
         assert geo is not None
@@ -402,7 +418,8 @@ def _chunks(
         sep, excluded = "", 0
         for batch in _batched(items):
             features = []
-            for item in batch:
+            for stored in batch:
+                item = loaded(stored)
                 geom = geo(item)
                 if geom is None:
                     excluded += 1
@@ -416,22 +433,29 @@ def _chunks(
     yield '{"data":['
     sep = ""
     for batch in _batched(items):
-        yield sep + ",".join([dumps(project(item, fields)) for item in batch])
+        yield sep + ",".join([_json(item, fields) for item in batch])
         sep = ","
     yield '],"meta":' + dumps(meta) + "}"
 
 
-def _batched(items: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+def _json(item: Item, fields: list[str] | None) -> str:
+    """An item's JSON text: a stored document as it is, unless fields are picked from it."""
+    if isinstance(item, str) and fields is None:
+        return item
+    return dumps(project(loaded(item), fields))
+
+
+def _batched(items: Iterator[Item]) -> Iterator[list[Item]]:
     while batch := list(islice(items, CHUNK_ROWS)):
         yield batch
 
 
 PageFetch = Callable[
     [int],
-    tuple[Sequence[BaseModel] | Sequence[dict[str, Any]], int, str | None, Mapping[str, Any]],
+    tuple[Sequence[BaseModel] | Sequence[Item], int, str | None, Mapping[str, Any]],
 ]
 ExportFetch = Callable[
-    [Format], tuple[int, Mapping[str, Any], Iterator[BaseModel] | Iterator[dict[str, Any]]]
+    [Format], tuple[int, Mapping[str, Any], Iterator[BaseModel] | Iterator[Item]]
 ]
 
 

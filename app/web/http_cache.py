@@ -242,12 +242,15 @@ def _etag(payload: bytes) -> str:
     return '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
 
 
-def record_body(record: BaseModel) -> bytes:
-    """A record's JSON, byte for byte as its GET, its writes and If-Match see it."""
+def record_body(record: BaseModel | bytes) -> bytes:
+    """A record's JSON, byte for byte as its GET, its writes and If-Match see it (a stored
+    document is that JSON already)."""
+    if isinstance(record, bytes):
+        return record
     return orjson.dumps(record.model_dump(mode="json"))
 
 
-def record_response(record: BaseModel, version: int) -> Response:
+def record_response(record: BaseModel | bytes, version: int) -> Response:
     """A record's detail: its JSON, with its version for the middleware's ETag."""
     return Response(
         record_body(record),

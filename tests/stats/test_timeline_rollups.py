@@ -12,8 +12,8 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from app.core.vocab import DatePrecision, EventType
+from app.curation import projections as events
 from app.curation.seed import service as seed
-from app.events import service as events
 from app.events.models import Event, TimelineDay
 from tests.factories import make_event
 

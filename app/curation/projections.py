@@ -1,0 +1,494 @@
+"""Projections: everything the write path derives from the records, kept exact in the same
+transaction as the write. Nothing else writes these tables.
+
+- `event_documents`: each event's list item and detail as stored JSON text. A write marks
+  the events whose documents it changed as stale (`stale`); the documents are rebuilt once,
+  before the transaction commits (`settle`, run by a `before_commit` listener on every
+  session) or before the write answers with the record as GET shows it.
+- `actor_events` and `timeline_days`: the actor index and the timeline rollup, updated by
+  difference across a change to some events (`maintaining`).
+
+Documents are built from Core rows in the response schemas' field order and serialised once
+with orjson; `tests/curation/test_projections.py` pins each stored kind against its schema.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, delete, event, insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, aliased
+
+from app.actors.models import Actor
+from app.claims.models import Claim, Quantity
+from app.claims.schemas import ClaimRead, QuantityRead
+from app.events.models import (
+    ActorEvent,
+    Event,
+    EventActor,
+    EventDocument,
+    EventLocation,
+    EventRelation,
+    EventTag,
+    TimelineDay,
+)
+from app.events.schemas import EventDetail, EventRead
+from app.events.service import ALL_EVENTS
+from app.locations.models import Location
+from app.locations.schemas import ENRICHMENT_NOTE, LocationRead
+
+Bind = Session | Connection
+BATCH = 1000
+STALE = "geoevents.stale_events"
+
+EVENT_OWN = [
+    "id",
+    "title",
+    "summary",
+    "event_type",
+    "status",
+    "start_date",
+    "end_date",
+    "date_precision",
+    "date_note",
+    "created_at",
+    "updated_at",
+]
+ITEM_FIELDS = list(EventRead.model_fields)
+DETAIL_FIELDS = [name for name in EventDetail.model_fields if name not in EventRead.model_fields]
+QUANTITY_FIELDS = list(QuantityRead.model_fields)
+LOCATION_FIELDS = [name for name in LocationRead.model_fields if name != "coordinates_note"]
+CLAIM_FIELDS = list(ClaimRead.model_fields)
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_UTC_Z).decode()
+
+
+def _dialect(bind: Bind) -> str:
+    return bind.get_bind().dialect.name if isinstance(bind, Session) else bind.dialect.name
+
+
+# --- event documents ------------------------------------------------------------------------
+
+
+def _grouped(rows: Iterable[Any], key: str) -> dict[str, list[dict[str, Any]]]:
+    groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        mapping = dict(row._mapping)
+        groups[mapping.pop(key)].append(mapping)
+    return groups
+
+
+def build(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
+    """The stored documents of these events (those that exist), one statement per relation."""
+    own = bind.execute(select(*(Event.__table__.c[n] for n in EVENT_OWN)).where(Event.id.in_(ids)))
+    events = [dict(row._mapping) for row in own]
+    if not events:
+        return []
+    actors = _grouped(
+        bind.execute(
+            select(
+                EventActor.event_id.label("_event"),
+                Actor.id,
+                Actor.name,
+                Actor.kind,
+                EventActor.role,
+            )
+            .join(Actor, Actor.id == EventActor.actor_id)
+            .where(EventActor.event_id.in_(ids))
+            .order_by(
+                EventActor.event_id, EventActor.position, EventActor.actor_id, EventActor.role
+            )
+        ),
+        "_event",
+    )
+    places = _grouped(
+        bind.execute(
+            select(
+                EventLocation.event_id.label("_event"),
+                *(Location.__table__.c[n] for n in LOCATION_FIELDS),
+            )
+            .join(Location, Location.id == EventLocation.location_id)
+            .where(EventLocation.event_id.in_(ids))
+            .order_by(EventLocation.event_id, EventLocation.position, EventLocation.location_id)
+        ),
+        "_event",
+    )
+    tags: dict[str, list[str]] = defaultdict(list)
+    for event_id, tag in bind.execute(
+        select(EventTag.event_id, EventTag.tag)
+        .where(EventTag.event_id.in_(ids))
+        .order_by(EventTag.event_id, EventTag.tag)
+    ):
+        tags[event_id].append(tag)
+    quantities = _grouped(
+        bind.execute(
+            select(
+                Quantity.event_id.label("_event"),
+                *(Quantity.__table__.c[n] for n in QUANTITY_FIELDS),
+            )
+            .where(Quantity.event_id.in_(ids))
+            .order_by(Quantity.event_id, Quantity.id)
+        ),
+        "_event",
+    )
+    by_claim: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for event_quantities in quantities.values():
+        for q in event_quantities:
+            by_claim[q["claim_id"]].append(q)
+    speaker = aliased(Actor)
+    claims: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in bind.execute(
+        select(
+            Claim.id,
+            Claim.event_id,
+            Claim.statement,
+            Claim.quote,
+            speaker.id.label("speaker_id"),
+            speaker.name.label("speaker_name"),
+            speaker.kind.label("speaker_kind"),
+            Claim.source_id,
+            Claim.hedging,
+            Claim.evidence_start,
+            Claim.evidence_end,
+            Claim.evidence_text,
+            Claim.created_at,
+            Claim.updated_at,
+        )
+        .outerjoin(speaker, speaker.id == Claim.speaker_id)
+        .where(Claim.event_id.in_(ids))
+        .order_by(Claim.event_id, Claim.source_id, Claim.evidence_start, Claim.id)
+    ):
+        claims[row.event_id].append(
+            {
+                "id": row.id,
+                "event_id": row.event_id,
+                "statement": row.statement,
+                "quote": row.quote,
+                "speaker": None
+                if row.speaker_id is None
+                else {"id": row.speaker_id, "name": row.speaker_name, "kind": row.speaker_kind},
+                "source_id": row.source_id,
+                "hedging": row.hedging,
+                "evidence": {
+                    "source_id": row.source_id,
+                    "start": row.evidence_start,
+                    "end": row.evidence_end,
+                    "text": row.evidence_text,
+                },
+                "quantities": by_claim.get(row.id, []),
+                "created_at": row.created_at,
+                "updated_at": row.updated_at,
+            }
+        )
+    related: dict[str, list[dict[str, str]]] = defaultdict(list)
+    other = aliased(Event)
+    for origin, other_id, title, relation in bind.execute(
+        select(EventRelation.event_id, other.id, other.title, EventRelation.relation)
+        .join(other, other.id == EventRelation.related_event_id)
+        .where(EventRelation.event_id.in_(ids))
+        .order_by(EventRelation.event_id, EventRelation.related_event_id, EventRelation.relation)
+    ):
+        related[origin].append(
+            {"id": other_id, "title": title, "relation": relation, "direction": "outgoing"}
+        )
+    incoming: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for target, other_id, title, relation in bind.execute(
+        select(EventRelation.related_event_id, other.id, other.title, EventRelation.relation)
+        .join(other, other.id == EventRelation.event_id)
+        .where(EventRelation.related_event_id.in_(ids))
+        .order_by(EventRelation.related_event_id, EventRelation.event_id, EventRelation.relation)
+    ):
+        incoming[target].append(
+            {"id": other_id, "title": title, "relation": relation, "direction": "incoming"}
+        )
+    docs = []
+    for own_fields in events:
+        event_id = own_fields["id"]
+        event_claims = claims.get(event_id, [])
+        source_ids = sorted({c["source_id"] for c in event_claims})
+        item = own_fields | {
+            "tags": tags.get(event_id, []),
+            "actors": actors.get(event_id, []),
+            "locations": [
+                place | {"coordinates_note": ENRICHMENT_NOTE} for place in places.get(event_id, [])
+            ],
+            "quantities": quantities.get(event_id, []),
+            "source_count": len(source_ids),
+        }
+        detail = {
+            "claims": event_claims,
+            "related": related.get(event_id, []) + incoming.get(event_id, []),
+            "source_ids": source_ids,
+            "figure_conflicts": figure_conflicts(event_claims),
+        }
+        docs.append(
+            {
+                "event_id": event_id,
+                "item": _dumps({name: item[name] for name in ITEM_FIELDS}),
+                "detail": _dumps({name: detail[name] for name in DETAIL_FIELDS}),
+            }
+        )
+    return docs
+
+
+def figure_conflicts(claims: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Quantities (same label and unit) for which two sources give figures whose ranges do
+    not overlap: both cannot be true, so both are shown, each with its source."""
+    groups: dict[tuple[str, str], list[tuple[dict[str, Any], dict[str, Any]]]] = defaultdict(list)
+    for claim in claims:
+        for q in claim["quantities"]:
+            groups[(q["label"], q["unit"])].append((claim, q))
+    conflicts = []
+    for (label, unit), figures in groups.items():
+        disjoint = any(
+            a["source_id"] != b["source_id"] and not _overlap(p, q)
+            for n, (a, p) in enumerate(figures)
+            for b, q in figures[n + 1 :]
+        )
+        if disjoint:
+            conflicts.append(
+                {
+                    "label": label,
+                    "unit": unit,
+                    "figures": [
+                        {
+                            "value": q["value"],
+                            "qualifier": q["qualifier"],
+                            "as_reported": q["as_reported"],
+                            "claim_id": c["id"],
+                            "source_id": c["source_id"],
+                        }
+                        for c, q in figures
+                    ],
+                }
+            )
+    return conflicts
+
+
+def _overlap(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two reported ranges share a possible value."""
+
+    def below(
+        high: float | None, high_in: bool | None, low: float | None, low_in: bool | None
+    ) -> bool:
+        # the range ending at `high` lies wholly below the one starting at `low`
+        if high is None or low is None:
+            return False
+        return high < low or (high == low and not (high_in and low_in))
+
+    return not (
+        below(a["high"], a["high_inclusive"], b["low"], b["low_inclusive"])
+        or below(b["high"], b["high_inclusive"], a["low"], a["low_inclusive"])
+    )
+
+
+def _chunks(ids: Sequence[str], size: int = BATCH) -> Iterator[Sequence[str]]:
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def project_events(bind: Bind, ids: Iterable[str]) -> None:
+    """Rebuild the stored documents of these events; those that no longer exist have none."""
+    wanted = sorted(set(ids))
+    for chunk in _chunks(wanted):
+        docs = build(bind, chunk)
+        bind.execute(delete(EventDocument).where(EventDocument.event_id.in_(chunk)))
+        if docs:
+            bind.execute(insert(EventDocument), docs)
+
+
+def project_all(bind: Bind) -> int:
+    """Rebuild every event's documents (after a bulk load or a migration); how many."""
+    bind.execute(delete(EventDocument))
+    done, last = 0, ""
+    while True:
+        chunk = list(
+            bind.execute(
+                select(Event.id).where(Event.id > last).order_by(Event.id).limit(BATCH)
+            ).scalars()
+        )
+        if not chunk:
+            return done
+        bind.execute(insert(EventDocument), build(bind, chunk))
+        done += len(chunk)
+        last = chunk[-1]
+
+
+def stale(session: Session, event_ids: Iterable[str | None]) -> None:
+    """Mark these events' documents for rebuilding before the transaction ends."""
+    session.info.setdefault(STALE, set()).update(e for e in event_ids if e is not None)
+
+
+def settle(session: Session) -> None:
+    """Rebuild the documents marked stale in this transaction."""
+    ids = session.info.pop(STALE, None)
+    if ids:
+        session.flush()
+        project_events(session, ids)
+
+
+@event.listens_for(Session, "before_commit")
+def _settle_before_commit(session: Session) -> None:
+    settle(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(STALE, None)
+
+
+# --- what a change to other records makes stale ---------------------------------------------
+
+
+def linked_events(session: Session, event_ids: Sequence[str]) -> set[str]:
+    """Events that link to or from these ones: their details show these titles."""
+    if not event_ids:
+        return set()
+    rows = session.execute(
+        select(EventRelation.event_id, EventRelation.related_event_id).where(
+            EventRelation.event_id.in_(event_ids) | EventRelation.related_event_id.in_(event_ids)
+        )
+    )
+    return {e for pair in rows for e in pair}
+
+
+def events_naming_actors(session: Session, actor_ids: Sequence[str]) -> set[str]:
+    """Events that list these actors, or that have claims they speak."""
+    if not actor_ids:
+        return set()
+    listed = select(EventActor.event_id).where(EventActor.actor_id.in_(actor_ids))
+    spoken = select(Claim.event_id).where(
+        Claim.speaker_id.in_(actor_ids), Claim.event_id.is_not(None)
+    )
+    return set(session.scalars(listed.union(spoken)))
+
+
+def events_at_locations(session: Session, location_ids: Sequence[str]) -> set[str]:
+    """Events that list these places."""
+    if not location_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(EventLocation.event_id).where(EventLocation.location_id.in_(location_ids))
+        )
+    )
+
+
+# --- the actor index and the timeline rollup ------------------------------------------------
+
+EventState = frozenset[tuple[str, str | None, date | None, date | None]]
+
+
+def _state(session: Session, event_ids: list[str]) -> EventState:
+    """What the derived tables hold of these events: (event, actor or None, start, last)."""
+    rows = session.execute(
+        select(Event.id, EventActor.actor_id, Event.start_date, Event.last_date)
+        .outerjoin(EventActor, EventActor.event_id == Event.id)
+        .where(Event.id.in_(event_ids))
+    )
+    state: set[tuple[str, str | None, date | None, date | None]] = set()
+    for event_id, actor_id, start, last in rows:
+        state.add((event_id, None, start, last))
+        if actor_id is not None:
+            state.add((event_id, actor_id, start, last))
+    return frozenset(state)
+
+
+def _day_counts(state: EventState) -> Counter[tuple[str, date, bool]]:
+    """timeline_days contributions: (scope, day, is_end) -> events."""
+    counts: Counter[tuple[str, date, bool]] = Counter()
+    for _, actor_id, start, last in state:
+        if start is None:
+            continue
+        scope = actor_id or ALL_EVENTS
+        counts[(scope, start, False)] += 1
+        if last is not None:
+            counts[(scope, last, True)] += 1
+    return counts
+
+
+def _apply_day_counts(session: Session, before: EventState, after: EventState) -> None:
+    """Add the difference of two states to timeline_days, in one upsert."""
+    delta: dict[tuple[str, date], list[int]] = defaultdict(lambda: [0, 0])
+    for sign, state in ((-1, before), (1, after)):
+        for (scope, day, is_end), n in _day_counts(state).items():
+            delta[(scope, day)][is_end] += sign * n
+    rows = [
+        {"scope": scope, "day": day, "starts": starts, "ends": ends}
+        for (scope, day), (starts, ends) in delta.items()
+        if starts or ends
+    ]
+    if not rows:
+        return
+    upsert = (pg_insert if _dialect(session) == "postgresql" else sqlite_insert)(TimelineDay)
+    session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[TimelineDay.scope, TimelineDay.day],
+            set_={
+                "starts": TimelineDay.starts + upsert.excluded.starts,
+                "ends": TimelineDay.ends + upsert.excluded.ends,
+            },
+        ),
+        rows,
+    )
+
+
+@contextmanager
+def maintaining(session: Session, event_ids: list[str]) -> Iterator[None]:
+    """Keep the derived tables (actor_events, timeline_days) exact across a change to these
+    events: what they held of the events before is replaced by what they hold after."""
+    session.flush()
+    before = _state(session, event_ids)
+    yield
+    session.flush()
+    after = _state(session, event_ids)
+    if after != before:
+        refresh_actor_events(session, event_ids)
+        _apply_day_counts(session, before, after)
+
+
+def rebuild_timeline_days(connection: Connection) -> None:
+    """Recompute timeline_days from scratch (after a bulk load)."""
+    connection.execute(delete(TimelineDay))
+    connection.execute(text(TIMELINE_DAYS))
+
+
+TIMELINE_DAYS = f"""
+INSERT INTO timeline_days (scope, day, starts, ends)
+SELECT scope, day, sum(starts), sum(ends) FROM (
+    SELECT '{ALL_EVENTS}' AS scope, start_date AS day, 1 AS starts, 0 AS ends
+      FROM events WHERE start_date IS NOT NULL
+    UNION ALL
+    SELECT '{ALL_EVENTS}', last_date, 0, 1
+      FROM events WHERE start_date IS NOT NULL AND last_date IS NOT NULL
+    UNION ALL
+    SELECT actor_id, start_date, 1, 0
+      FROM actor_events WHERE start_date IS NOT NULL
+    UNION ALL
+    SELECT actor_id, last_date, 0, 1
+      FROM actor_events WHERE start_date IS NOT NULL AND last_date IS NOT NULL
+) AS contributions
+GROUP BY scope, day
+"""
+
+
+def refresh_actor_events(session: Session, event_ids: list[str]) -> None:
+    """Rebuild the derived actor_events rows of these events from event_actors, in SQL."""
+    session.execute(delete(ActorEvent).where(ActorEvent.event_id.in_(event_ids)))
+    pairs = (
+        select(EventActor.actor_id, EventActor.event_id, Event.start_date, Event.last_date)
+        .join(Event, Event.id == EventActor.event_id)
+        .where(EventActor.event_id.in_(event_ids))
+        .distinct()
+    )
+    columns = ["actor_id", "event_id", "start_date", "last_date"]
+    session.execute(insert(ActorEvent).from_select(columns, pairs))
