@@ -157,6 +157,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "ETag",
             "Last-Modified",
             "X-Total-Count",
+            "Preference-Applied",
             "X-Excluded-Without-Coordinates",
             "X-Request-ID",
             "X-Record-Version",

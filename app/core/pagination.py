@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 from collections.abc import Iterator
+from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
@@ -15,6 +16,18 @@ from sqlalchemy.orm import Session
 from app.core.errors import InvalidParameter
 
 T = TypeVar("T")
+
+
+class Count(StrEnum):
+    """How a list's `meta.total` is counted (asked for with `Prefer: count=…`)."""
+
+    exact = "exact"  # every match counted (from a rollup when the filters allow)
+    planned = "planned"  # the query planner's estimate (PostgreSQL)
+    estimated = "estimated"  # exact up to ESTIMATED_EXACT_UP_TO matches, planned beyond
+    none = "none"  # not counted: `total` is null
+
+
+ESTIMATED_EXACT_UP_TO = 10_000
 
 
 class PageMeta(BaseModel):

@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.orm import Session
@@ -31,8 +31,10 @@ EventId = Annotated[
 def event_list(session: ReadSessionDep, request: Request, query: EventQuery) -> Response:
     """Answer an event list request in the negotiated format (a page or an export)."""
 
-    def page(limit: int) -> tuple[list[str], int, str | None, dict[str, int]]:
-        return service.get_all(session, query, limit)
+    count = formats.count_preference(request)
+
+    def page(limit: int) -> tuple[list[str], int | None, str | None, dict[str, Any]]:
+        return service.get_all(session, query, limit, count)
 
     def export(fmt: formats.Format) -> tuple[int, dict[str, int], Iterator[str]]:
         return service.export(session, query, fmt is formats.Format.geojson)
@@ -70,6 +72,12 @@ def list_events(
     quantities as `label=value`); NDJSON (one event per line); GeoJSON (a FeatureCollection of
     the events that have coordinates; the others are counted in the
     `X-Excluded-Without-Coordinates` header and `meta`). `limit=all` streams every match.
+
+    Counting: `meta.total` is exact by default, read off the rollups when the filters are
+    dates and at most one actor. A `Prefer: count=planned` header takes PostgreSQL's planner
+    estimate instead, `count=estimated` counts exactly up to 10,000 matches and estimates
+    beyond, and `count=none` skips the count (`total` is null); `Preference-Applied` and
+    `meta.count` say what was done.
     """
     return event_list(session, request, query)
 

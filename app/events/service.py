@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    bindparam,
     exists,
     func,
     or_,
@@ -24,7 +26,13 @@ from app.actors import service as actors
 from app.actors.models import Affiliation
 from app.claims.models import Claim
 from app.core.errors import InvalidParameter, NotFound
-from app.core.pagination import EXPORT_BATCH, decode_cursor, encode_cursor
+from app.core.pagination import (
+    ESTIMATED_EXACT_UP_TO,
+    EXPORT_BATCH,
+    Count,
+    decode_cursor,
+    encode_cursor,
+)
 from app.core.vocab import CoordinatePrecision, EventStatus
 from app.events.models import (
     ActorEvent,
@@ -33,6 +41,7 @@ from app.events.models import (
     EventDocument,
     EventLocation,
     EventTag,
+    TimelineDay,
 )
 from app.events.schemas import (
     ActorMatch,
@@ -50,6 +59,7 @@ from app.sources import service as sources
 # `events` even inside statements that join those tables themselves (stats, network).
 
 
+ALL_EVENTS = "*"  # the timeline_days scope of every event, beside one per actor
 CENTROIDS = (
     CoordinatePrecision.country_centroid.value,
     CoordinatePrecision.continent_centroid.value,
@@ -310,21 +320,92 @@ def count_planned(session: Session, p: Plan) -> int:
     return session.scalar(p.select(func.count())) or 0
 
 
-def extra_meta(session: Session, f: EventFilters, total: int) -> dict[str, int]:
+def extra_meta(session: Session, f: EventFilters, total: int | None) -> dict[str, int]:
     """What filters left out, for the response's meta."""
-    if f.precision is None:
+    if f.precision is None or total is None:
         return {}
     without = count_planned(session, plan(session, f, with_precision=False))
     return {"excluded_by_precision": without - total}
 
 
+def rolled_up_total(session: Session, f: EventFilters, p: Plan) -> int | None:
+    """The exact number of matches read off timeline_days, when the filters are dates and at
+    most one actor (not expanded, all-of); None when they are anything else.
+
+    Dated matches are the events started by `end` less those that ended before `start`;
+    without dates, the undated events count too."""
+    others = (f.type, f.status, f.country, f.location, f.source, f.tag)
+    if any(others) or f.q is not None or f.bbox is not None or f.precision is not None:
+        return None
+    if f.min_sources is not None or f.expand is Expand.members:
+        return None
+    if f.actor and (len(f.actor) > 1 or p.driver is None):
+        return None
+    scope = p.driver or ALL_EVENTS
+    days = TimelineDay.__table__.c
+    started = select(func.coalesce(func.sum(days.starts), 0)).where(days.scope == scope)
+    if f.end is not None:
+        started = started.where(days.day <= f.end)
+    total = int(session.scalar(started) or 0)
+    if f.start is not None:
+        ended = select(func.coalesce(func.sum(days.ends), 0)).where(
+            days.scope == scope, days.day < f.start
+        )
+        total -= int(session.scalar(ended) or 0)
+    if f.start is None and f.end is None:
+        undated: Select[Any] = (
+            select(func.count()).where(
+                ActorEvent.actor_id == scope, ActorEvent.start_date.is_(None)
+            )
+            if p.driver
+            else select(func.count()).select_from(Event).where(Event.start_date.is_(None))
+        )
+        total += session.scalar(undated) or 0
+    return total
+
+
+def planned_total(session: Session, p: Plan) -> int:
+    """The PostgreSQL planner's estimate of a plan's matches (no rows are read)."""
+    compiled = p.select(p.id_col).compile(
+        dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
+    )
+    plan_json = (
+        session.connection()
+        .exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params)
+        .scalar_one()
+    )
+    document = plan_json if isinstance(plan_json, list) else orjson.loads(plan_json)
+    return int(document[0]["Plan"]["Plan Rows"])
+
+
+def total(
+    session: Session, f: EventFilters, p: Plan, wanted: Count | None
+) -> tuple[int | None, Count]:
+    """The matches of a plan counted as asked, and how they were counted."""
+    if wanted is Count.none:
+        return None, Count.none
+    rolled = rolled_up_total(session, f, p)
+    if rolled is not None:
+        return rolled, Count.exact
+    if wanted in (Count.planned, Count.estimated) and session.get_bind().dialect.name == (
+        "postgresql"
+    ):
+        if wanted is Count.estimated:
+            first = p.select(p.id_col).limit(ESTIMATED_EXACT_UP_TO + 1).subquery()
+            seen = session.scalar(select(func.count()).select_from(first)) or 0
+            if seen <= ESTIMATED_EXACT_UP_TO:
+                return seen, Count.exact
+        return planned_total(session, p), Count.planned
+    return count_planned(session, p), Count.exact
+
+
 def get_all(
-    session: Session, f: EventQuery, limit: int
-) -> tuple[list[str], int, str | None, dict[str, int]]:
+    session: Session, f: EventQuery, limit: int, count: Count | None = None
+) -> tuple[list[str], int | None, str | None, dict[str, Any]]:
     """A page of events in date order as their stored list items (JSON texts), the total
-    matching, the next cursor and extra meta."""
+    matching (counted as `count` asks), the next cursor and extra meta."""
     p = plan(session, f)
-    total = count_planned(session, p)
+    matches, counted = total(session, f, p, count)
     stmt = _ordered(p.documents(), p, f.sort).limit(limit + 1)
     if f.cursor:
         raw_date, last_id = decode_cursor(f.cursor, f"events:{f.sort.value}", 2)
@@ -339,7 +420,10 @@ def get_all(
         last = rows[limit - 1]
         key = [last.start_date.isoformat() if last.start_date else None, last.id]
         next_cursor = encode_cursor(f"events:{f.sort.value}", key)
-    return [row.item for row in rows[:limit]], total, next_cursor, extra_meta(session, f, total)
+    extra: dict[str, Any] = extra_meta(session, f, matches)
+    if count is not None:
+        extra["count"] = counted.value
+    return [row.item for row in rows[:limit]], matches, next_cursor, extra
 
 
 def export(
@@ -349,8 +433,10 @@ def export(
     For a map export, `count_unlocated` also counts the matches that have no usable
     coordinates."""
     p = plan(session, f)
-    total = count_planned(session, p)
-    extra = extra_meta(session, f, total)
+    matches = rolled_up_total(session, f, p)
+    if matches is None:
+        matches = count_planned(session, p)
+    extra = extra_meta(session, f, matches)
     if count_unlocated:
         link, place = aliased(EventLocation), aliased(Location)
         located = [
@@ -363,7 +449,7 @@ def export(
         unlocated = Plan([*p.conds, ~exists().where(*located)], p.driver, p.dated)
         extra["excluded_without_coordinates"] = count_planned(session, unlocated)
     stmt = _ordered(p.documents(), p, f.sort)
-    return total, extra, _stored_items(session, stmt)
+    return matches, extra, _stored_items(session, stmt)
 
 
 def _stored_items(session: Session, stmt: Select[Any]) -> Iterator[str]:
@@ -377,14 +463,20 @@ def _stored_items(session: Session, stmt: Select[Any]) -> Iterator[str]:
 def detail(session: Session, event_id: str) -> tuple[bytes, int]:
     """One event's detail as stored (its list item spliced with what the detail adds) and
     the event's version, in one statement; 404 when there is no such event."""
-    row = session.execute(
-        select(EventDocument.item, EventDocument.detail, Event.version)
-        .join(Event, Event.id == EventDocument.event_id)
-        .where(EventDocument.event_id == event_id)
-    ).first()
+    row = session.connection().execute(DETAIL, {"event_id": event_id}).first()
     if row is None:
         raise NotFound(f"no event with id {event_id!r}", param="event_id")
     return splice(row.item, row.detail).encode(), row.version
+
+
+_DOCUMENTS = EventDocument.__table__.c
+DETAIL = (
+    select(_DOCUMENTS.item, _DOCUMENTS.detail, Event.__table__.c.version)
+    .join_from(
+        EventDocument.__table__, Event.__table__, Event.__table__.c.id == _DOCUMENTS.event_id
+    )
+    .where(_DOCUMENTS.event_id == bindparam("event_id"))
+)
 
 
 def splice(item: str, detail: str) -> str:
@@ -404,6 +496,3 @@ def last_date(start: date | None, end: date | None, status: str) -> date | None:
     if end is None and status == EventStatus.ongoing.value:
         return None
     return end or start
-
-
-ALL_EVENTS = "*"  # the timeline_days scope of every event, beside one per actor

@@ -21,6 +21,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import AppError, InvalidParameter
+from app.core.pagination import Count
 from app.core.schemas import Format as Format
 from app.web.http_cache import http_date, not_modified, stream_etag
 from app.web.limits import send_problem
@@ -322,7 +323,10 @@ def render(
     """Render one page (or one buffered answer) in the chosen format; CSV columns come from
     the schema, or from the rows themselves when `columns` is None."""
     headers = dict(headers)
-    headers["X-Total-Count"] = str(meta.get("total", len(items)))
+    if meta.get("total", len(items)) is not None:
+        headers["X-Total-Count"] = str(meta.get("total", len(items)))
+    if "count" in meta:
+        headers["Preference-Applied"] = f"count={meta['count']}"
     stored = [item for item in items if isinstance(item, str)]
     if fields is None and len(stored) == len(items):
         if fmt is Format.json:
@@ -452,11 +456,25 @@ def _batched(items: Iterator[Item]) -> Iterator[list[Item]]:
 
 PageFetch = Callable[
     [int],
-    tuple[Sequence[BaseModel] | Sequence[Item], int, str | None, Mapping[str, Any]],
+    tuple[Sequence[BaseModel] | Sequence[Item], int | None, str | None, Mapping[str, Any]],
 ]
 ExportFetch = Callable[
     [Format], tuple[int, Mapping[str, Any], Iterator[BaseModel] | Iterator[Item]]
 ]
+
+
+def count_preference(request: Request) -> Count | None:
+    """The `count=` of a `Prefer` header (RFC 7240), if it names one we know; a preference
+    we do not know is ignored, as the RFC asks."""
+    for header in request.headers.getlist("prefer"):
+        for token in header.split(","):
+            name, _, value = token.strip().partition("=")
+            if name.strip().lower() == "count":
+                try:
+                    return Count(value.strip().strip('"').lower())
+                except ValueError:
+                    return None
+    return None
 
 
 def check_page_size(request: Request, limit: int | str) -> None:
@@ -500,11 +518,11 @@ def list_response(
             row.model_dump(mode="json") if isinstance(row, BaseModel) else row for row in rows
         )
         return stream(fmt, stream_items, meta, fields, validators, columns, geo)
-    records, total, next_cursor, extra = page(query.limit)
+    records, matches, next_cursor, extra = page(query.limit)
     headers = {}
     if next_cursor is not None:
         url = request.url.include_query_params(cursor=next_cursor)
         headers["Link"] = f'<{url}>; rel="next"'
-    meta = {"next_cursor": next_cursor, "total": total, "limit": query.limit} | dict(extra)
+    meta = {"next_cursor": next_cursor, "total": matches, "limit": query.limit} | dict(extra)
     items = [r.model_dump(mode="json") if isinstance(r, BaseModel) else r for r in records]
     return render(fmt, items, meta, fields, headers, columns, geo)

@@ -26,20 +26,20 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core import version as data_version
-from app.web.deps import SessionDep, session_factory
+from app.web.deps import SessionDep, in_session, session_factory
 from app.web.state import state_of
 
 CACHED_PREFIX = "/v1/"
 RECORD_VERSION = "X-Record-Version"  # set by a record's route; its ETag then leads with it
 
 
-def record_data_version(request: Request, session: SessionDep) -> None:
+async def record_data_version(request: Request, session: SessionDep) -> None:
     """Dependency of every data route: the data version the answer is built from, read in the
     route's own transaction, so of the very snapshot its data comes from (reads on PostgreSQL
     run at REPEATABLE READ; a SQLite transaction reads one snapshot). The middleware's earlier
     read only looks the cache up: a write committed, or a replica replaying, in between
     would make it older than the data."""
-    version, changed_at = data_version.current(session)
+    version, changed_at = await in_session(session, data_version.current, session)
     request.state.data_version = version
     request.state.data_changed_at = changed_at
 
@@ -140,7 +140,10 @@ class HTTPCacheMiddleware:
         request_headers = Headers(scope=scope)
         cacheable = scope["path"].startswith(CACHED_PREFIX)
         query = scope.get("query_string", b"").decode("latin-1")
+        # What an answer varies with: the URL, Accept, and Prefer (`count=` of event lists).
         request_key = f"{scope['path']}?{query}|{request_headers.get('accept', '')}"
+        if "prefer" in request_headers:
+            request_key += f"|{request_headers['prefer']}"
         if cacheable:
             version = await self._version(scope)
             if version is not None:
@@ -159,7 +162,7 @@ class HTTPCacheMiddleware:
                 if cacheable:
                     headers.setdefault("cache-control", self.cache_control)
                     vary = [v.strip() for v in headers.get("vary", "").split(",") if v.strip()]
-                    headers["vary"] = ", ".join(dict.fromkeys([*vary, "Accept"]))
+                    headers["vary"] = ", ".join(dict.fromkeys([*vary, "Accept", "Prefer"]))
                 passthrough = not cacheable or message["status"] != 200 or "etag" in headers
                 if passthrough:
                     await send(message)
