@@ -10,7 +10,7 @@ from app.auth import service as auth
 from app.auth.schemas import Scope
 from app.auth.service import Caller
 from app.core.errors import Unauthorized
-from app.web.deps import SessionDep
+from app.web.deps import SessionDep, in_session
 from app.web.limits import bearer_secret
 from app.web.state import AppState, state_of
 
@@ -64,7 +64,7 @@ def key_holder(app_state: AppState, secret: str) -> str | None:
             return None
 
 
-def check_reader(
+async def check_reader(
     request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -73,7 +73,8 @@ def check_reader(
     A key sent with a public read is not looked at: the answer is the same with or without
     it, as it is when a cached answer is served without reaching the database."""
     if state_of(request.app).settings.require_read_key:
-        auth.require(get_caller(request, session, credentials), Scope.read)
+        caller = await in_session(session, get_caller, request, session, credentials)
+        auth.require(caller, Scope.read)
 
 
 WriterDep = Annotated[Caller, Depends(get_writer)]

@@ -32,10 +32,7 @@ class DataVersion(Base):
 def current(session: Session) -> tuple[int, datetime | None]:
     """The data version and its Last-Modified: when it moved, or None when that second
     does not identify it (see `bump`)."""
-    row = session.execute(
-        select(DataVersion.version, DataVersion.changed_at, DataVersion.changed_alone)
-    ).one()
-    return _version(row)
+    return _version(session.connection().exec_driver_sql(CURRENT_SQL).one())
 
 
 def bump(session: Session) -> None:

@@ -1,18 +1,19 @@
 """Annotated dependency aliases: the one place routers get settings and sessions from."""
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qs
 
 from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Send
 from starlette.types import Scope as ASGIScope
 
 from app.core.config import Settings
-from app.core.db import session_scope
+from app.core.db import interrupt
 from app.core.errors import InvalidParameter
 from app.core.schemas import AS_OF_DESCRIPTION
 from app.web.consistency import READ_FROM_PRIMARY, write_token
@@ -37,25 +38,65 @@ def session_factory(
     return app_state.read_sessionmaker
 
 
-def get_session(request: Request) -> Iterator[Session]:
+T = TypeVar("T")
+
+
+def on_loop(session: Session) -> bool:
+    """Whether this session's statements may run on the event loop: SQLite's are in-process
+    and take microseconds (a data version read, a commit of a read), where a thread hop
+    costs more than the work; a PostgreSQL round trip is left to a worker thread."""
+    return session.get_bind().dialect.name == "sqlite"
+
+
+async def in_session(session: Session, work: Callable[..., T], *args: Any) -> T:
+    """Run a short piece of database work for a dependency: on the loop for SQLite, on a
+    worker thread otherwise (see `on_loop`)."""
+    if on_loop(session):
+        return work(*args)
+    return await run_in_threadpool(work, *args)
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """A session per request: committed after the answer is sent, rolled back if the handler
-    raises. Writes commit before they answer (`commit_write`)."""
+    raises. Writes commit before they answer (`commit_write`). The session connects on its
+    first statement, in the route's thread; its end runs where `in_session` says."""
     factory = session_factory(state_of(request.app), request.method, request.scope.get("state", {}))
-    yield from session_scope(factory)
+    session = factory()
+    try:
+        yield session
+    except BaseException as exc:
+        if not isinstance(exc, Exception):  # cancelled: the server is shutting down
+            interrupt(session)
+            session.rollback()
+            session.close()
+            raise
+        await in_session(session, _end, session, False)
+        raise
+    await in_session(session, _end, session, True)
+
+
+def _end(session: Session, commit: bool) -> None:
+    try:
+        if commit:
+            session.commit()
+        else:
+            session.rollback()
+    finally:
+        session.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_read_session(
+async def get_read_session(
     request: Request,
     session: SessionDep,
     as_of: Annotated[
         datetime | None,
         Query(description=AS_OF_DESCRIPTION, examples=["2026-02-01T00:00:00Z"]),
     ] = None,
-) -> Iterator[Session]:
+) -> AsyncIterator[Session]:
     """The session a read runs on: the live database, or the database as of `as_of`."""
     if as_of is None:
         yield session
@@ -68,11 +109,11 @@ def get_read_session(
         raise InvalidParameter(
             "as_of must lie between 0001-01-01 and 9999-12-31 once moved to UTC", param="as_of"
         ) from None
-    past = state_of(request.app).point_in_time.session(session, moment)
+    past = await run_in_threadpool(state_of(request.app).point_in_time.session, session, moment)
     try:
         yield past
     finally:
-        past.close()
+        await run_in_threadpool(past.close)
 
 
 ReadSessionDep = Annotated[Session, Depends(get_read_session)]

@@ -219,9 +219,15 @@ class RequestGuardMiddleware:
             await send(message)
 
         refusal = self._refusal(scope, headers)
+        route = None
         try:
             if refusal is not None:
                 await send_problem(send_with_headers, scope, *refusal)
+            elif scope["path"] == LIVENESS and scope["method"] in {"GET", "HEAD"}:
+                # The liveness probe says only that the process answers: it is answered
+                # here, past the request id and the metrics, and nothing else runs for it.
+                route = LIVENESS
+                await _send_alive(send_with_headers, scope["method"] == "HEAD")
             else:
                 capped_receive, guarded_send = self._capped(receive, scope, send_with_headers)
                 await self.app(scope, capped_receive, guarded_send)
@@ -241,19 +247,20 @@ class RequestGuardMiddleware:
             raise
         finally:
             elapsed = time.perf_counter() - started
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            route = route or getattr(scope.get("route"), "path", None) or "unmatched"
             self.metrics.observe(scope["method"], route, status, elapsed)
-            LOG.info(
-                "request",
-                extra={
-                    "request_id": request_id,
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 2),
-                    "client": (scope.get("client") or ("", 0))[0],
-                },
-            )
+            if LOG.isEnabledFor(logging.INFO):
+                LOG.info(
+                    "request",
+                    extra={
+                        "request_id": request_id,
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                        "client": (scope.get("client") or ("", 0))[0],
+                    },
+                )
 
     def _refusal(
         self, scope: Scope, headers: dict[bytes, bytes]
@@ -302,6 +309,19 @@ class RequestGuardMiddleware:
                 await send(message)
 
         return capped_receive, guarded_send
+
+
+LIVENESS = "/healthz"
+ALIVE = b'{"status":"ok"}'
+ALIVE_HEADERS = [
+    (b"content-type", b"application/json"),
+    (b"content-length", str(len(ALIVE)).encode()),
+]
+
+
+async def _send_alive(send: Send, head: bool) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": ALIVE_HEADERS})
+    await send({"type": "http.response.body", "body": b"" if head else ALIVE})
 
 
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
