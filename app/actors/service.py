@@ -23,7 +23,7 @@ def resolve(session: Session, refs: list[str], param: str = "actor") -> list[str
     """Map actor ids, names or aliases to actor ids in one query; unknown or ambiguous is 422."""
     if not refs:
         return []
-    known = set(session.scalars(select(Actor.id).where(Actor.id.in_(refs))))
+    known = set(session.connection().scalars(select(Actor.id).where(Actor.id.in_(refs))))
     if known.issuperset(refs):  # the common case: ids, found by primary key
         return list(dict.fromkeys(refs))
     norms = {normalise(ref) for ref in refs}

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
+    case,
     exists,
     func,
     or_,
@@ -198,11 +199,8 @@ def _date_bounds(
         open_ended = and_(last_col.is_(None), date_col.is_not(None))
         # No event lasts longer than the longest span on record, so none that starts earlier
         # than that before `start` can overlap; open-ended events are the exception.
-        longest = session.scalar(select(func.max(Event.span_days)))
+        longest, any_open = session.connection().execute(SPAN_BOUNDS).one()
         lower = date_col >= f.start - timedelta(days=longest or 0)
-        any_open = session.scalar(
-            select(exists().where(Event.last_date.is_(None), Event.start_date.is_not(None)))
-        )
         if any_open:
             conds.append(or_(and_(lower, last_col >= f.start), open_ended))
         else:
@@ -210,6 +208,15 @@ def _date_bounds(
     if f.end:
         conds.append(date_col <= f.end)
     return conds
+
+
+# The longest span on record, and whether any dated event is open-ended; both by index.
+SPAN_BOUNDS = select(
+    select(func.max(Event.__table__.c.span_days)).scalar_subquery(),
+    exists().where(
+        Event.__table__.c.last_date.is_(None), Event.__table__.c.start_date.is_not(None)
+    ),
+)
 
 
 def plan(session: Session, f: EventFilters, *, with_precision: bool = True) -> Plan:
@@ -312,12 +319,12 @@ def _after(p: Plan, sort: EventSort, last_date: date | None, last_id: str) -> Co
 
 def count(session: Session, conds: list[ColumnElement[bool]]) -> int:
     """How many events meet these conditions."""
-    return session.scalar(select(func.count()).select_from(Event).where(*conds)) or 0
+    return session.connection().scalar(select(func.count()).select_from(Event).where(*conds)) or 0
 
 
 def count_planned(session: Session, p: Plan) -> int:
     """How many events a plan matches."""
-    return session.scalar(p.select(func.count())) or 0
+    return session.connection().scalar(p.select(func.count())) or 0
 
 
 def extra_meta(session: Session, f: EventFilters, total: int | None) -> dict[str, int]:
@@ -343,15 +350,13 @@ def rolled_up_total(session: Session, f: EventFilters, p: Plan) -> int | None:
         return None
     scope = p.driver or ALL_EVENTS
     days = TimelineDay.__table__.c
-    started = select(func.coalesce(func.sum(days.starts), 0)).where(days.scope == scope)
-    if f.end is not None:
-        started = started.where(days.day <= f.end)
-    total = int(session.scalar(started) or 0)
+    started: Any = days.starts
     if f.start is not None:
-        ended = select(func.coalesce(func.sum(days.ends), 0)).where(
-            days.scope == scope, days.day < f.start
-        )
-        total -= int(session.scalar(ended) or 0)
+        started = days.starts - case((days.day < f.start, days.ends), else_=0)
+    rolled = select(func.coalesce(func.sum(started), 0)).where(days.scope == scope)
+    if f.end is not None:
+        rolled = rolled.where(days.day <= f.end)
+    total = int(session.connection().scalar(rolled) or 0)
     if f.start is None and f.end is None:
         undated: Select[Any] = (
             select(func.count()).where(
@@ -360,7 +365,7 @@ def rolled_up_total(session: Session, f: EventFilters, p: Plan) -> int | None:
             if p.driver
             else select(func.count()).select_from(Event).where(Event.start_date.is_(None))
         )
-        total += session.scalar(undated) or 0
+        total += session.connection().scalar(undated) or 0
     return total
 
 
@@ -392,7 +397,7 @@ def total(
     ):
         if wanted is Count.estimated:
             first = p.select(p.id_col).limit(ESTIMATED_EXACT_UP_TO + 1).subquery()
-            seen = session.scalar(select(func.count()).select_from(first)) or 0
+            seen = session.connection().scalar(select(func.count()).select_from(first)) or 0
             if seen <= ESTIMATED_EXACT_UP_TO:
                 return seen, Count.exact
         return planned_total(session, p), Count.planned
@@ -414,7 +419,7 @@ def get_all(
         except ValueError as exc:
             raise InvalidParameter("cursor is malformed", param="cursor") from exc
         stmt = stmt.where(_after(p, f.sort, last_date, last_id))
-    rows = session.execute(stmt).all()
+    rows = session.connection().execute(stmt).all()
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -454,7 +459,7 @@ def export(
 
 def _stored_items(session: Session, stmt: Select[Any]) -> Iterator[str]:
     """The `item` column of a statement's rows, batch by batch from a database cursor."""
-    result = session.execute(stmt.execution_options(yield_per=EXPORT_BATCH))
+    result = session.connection().execute(stmt.execution_options(yield_per=EXPORT_BATCH))
     for batch in result.partitions():
         for row in batch:
             yield row.item
