@@ -13,7 +13,7 @@ from app.core.schemas import Text
 from app.events import service
 from app.events.schemas import EventDetail, EventPage, EventQuery, EventRead
 from app.web import formats
-from app.web.deps import ReadSessionDep
+from app.web.deps import ReadSessionDep, in_session
 from app.web.http_cache import record_data_version, record_response
 
 router = APIRouter(
@@ -88,10 +88,11 @@ def list_events(
     response_model=EventDetail,
     responses=problem_responses(404, 422),
 )
-def get_event(session: ReadSessionDep, event_id: EventId) -> Response:
+async def get_event(session: ReadSessionDep, event_id: EventId) -> Response:
     """The event with every claim about it (statement, quote, speaker, hedging, evidence span
     and text) and its related events in both directions."""
-    return record_response(*event_detail(session, event_id))
+    # One primary-key statement: on SQLite it runs on the event loop (see `in_session`).
+    return record_response(*await in_session(session, event_detail, session, event_id))
 
 
 def event_detail(session: Session, event_id: str) -> tuple[bytes, int]:

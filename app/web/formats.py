@@ -7,6 +7,7 @@ the formats, field selection and flattening rules are the same everywhere.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
@@ -185,6 +186,13 @@ def _unwrap(annotation: Any) -> Any:
 def csv_columns(model: type[BaseModel], fields: list[str] | None, prefix: str = "") -> list[str]:
     """The CSV header of a schema (its selected fields, in the order asked), following the
     same rules as `flatten`, so that every row has the same columns whatever its lists hold."""
+    return list(_csv_columns(model, None if fields is None else tuple(fields), prefix))
+
+
+@functools.lru_cache(maxsize=256)
+def _csv_columns(
+    model: type[BaseModel], fields: tuple[str, ...] | None, prefix: str
+) -> tuple[str, ...]:
     columns: list[str] = []
     for key in fields if fields is not None else list(model.model_fields):
         name = f"{prefix}{key}"
@@ -205,7 +213,7 @@ def csv_columns(model: type[BaseModel], fields: list[str] | None, prefix: str = 
                 columns.append(name)
         else:
             columns.append(name)
-    return columns
+    return tuple(columns)
 
 
 def _cell(value: Any) -> Any:
