@@ -331,6 +331,9 @@ def generate(database_url: str, events: int, seed: int, echo: Any = print) -> di
         if postgres:
             conn.exec_driver_sql("CREATE INDEX ix_event_search_tsv ON event_search USING gin (tsv)")
         projections.rebuild_timeline_days(conn)
+        # Statistics first: without them PostgreSQL plans each batch of the projection as a
+        # scan of the whole claims table.
+        conn.exec_driver_sql("ANALYZE")
         counts["event_documents"] = projections.project_all(conn)
         counts["timeline_days"] = conn.execute(
             text("SELECT count(*) FROM timeline_days")

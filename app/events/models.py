@@ -5,12 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 
-from app.actors.models import Actor
-from app.claims.models import Quantity
 from app.core.db import Base, UTCDateTime, utcnow
-from app.locations.models import Location
 
 
 class Event(Base):
@@ -46,43 +43,6 @@ class Event(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(default=1, server_default="1")
 
-    actor_links: Mapped[list[EventActor]] = relationship(
-        lazy="raise", cascade="all, delete-orphan", order_by="EventActor.position"
-    )
-    location_links: Mapped[list[EventLocation]] = relationship(
-        lazy="raise", cascade="all, delete-orphan", order_by="EventLocation.position"
-    )
-    tag_links: Mapped[list[EventTag]] = relationship(
-        lazy="raise", cascade="all, delete-orphan", order_by="EventTag.tag"
-    )
-    quantities: Mapped[list[Quantity]] = relationship(
-        lazy="raise", order_by="Quantity.id", viewonly=True
-    )
-    relations: Mapped[list[EventRelation]] = relationship(
-        lazy="raise",
-        cascade="all, delete-orphan",
-        foreign_keys="EventRelation.event_id",
-        order_by="EventRelation.related_event_id",
-    )
-
-    @property
-    def actors(self) -> list[dict[str, str]]:
-        """Actors with their role, in the order the record lists them."""
-        return [
-            {"id": a.actor.id, "name": a.actor.name, "kind": a.actor.kind, "role": a.role}
-            for a in self.actor_links
-        ]
-
-    @property
-    def locations(self) -> list[Location]:
-        """Places, in the order the record lists them."""
-        return [link.location for link in self.location_links]
-
-    @property
-    def tags(self) -> list[str]:
-        """Tags, alphabetically."""
-        return [link.tag for link in self.tag_links]
-
 
 class EventActor(Base):
     """An actor's role in an event."""
@@ -98,8 +58,6 @@ class EventActor(Base):
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
     position: Mapped[int] = mapped_column(default=0)
 
-    actor: Mapped[Actor] = relationship(lazy="raise")
-
 
 class EventLocation(Base):
     """A place where an event happened (or would happen)."""
@@ -113,8 +71,6 @@ class EventLocation(Base):
         ForeignKey("locations.id", ondelete="RESTRICT"), primary_key=True, index=True
     )
     position: Mapped[int] = mapped_column(default=0)
-
-    location: Mapped[Location] = relationship(lazy="raise")
 
 
 class EventTag(Base):
@@ -141,15 +97,12 @@ class EventRelation(Base):
     )
     relation: Mapped[str] = mapped_column(String(20), primary_key=True)
 
-    related: Mapped[Event] = relationship(lazy="raise", foreign_keys=[related_event_id])
-    origin: Mapped[Event] = relationship(lazy="raise", foreign_keys=[event_id], viewonly=True)
-
 
 class ActorEvent(Base):
     """Derived index: one row per (actor, event) with the event's start_date, so "this
     actor's events in this range, newest first" is a single index range scan whatever the
     actor's popularity, and the index covers the overlap test (last_date) too. Rebuilt from
-    event_actors by `events.service.refresh_actor_events`."""
+    event_actors by `app.curation.projections.refresh_actor_events`."""
 
     __tablename__ = "actor_events"
     __table_args__ = (
@@ -170,7 +123,8 @@ class TimelineDay(Base):
     """Derived rollup: per scope (an actor id, or "*" for every event) and day, how many dated
     events start that day and how many end (have their last day) that day. A timeline over
     any calendar periods is a running sum over these rows. Kept exact on every write by
-    `events.service.maintaining`; a timeline whose filters it cannot serve scans instead."""
+    `app.curation.projections.maintaining`; a timeline whose filters it cannot serve scans
+    instead."""
 
     __tablename__ = "timeline_days"
 
