@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, aliased
 from app.actors.models import Actor
 from app.claims.models import Claim, Quantity
 from app.claims.schemas import ClaimRead, QuantityRead
+from app.curation.documents import EVENT_FIELDS
 from app.events.models import (
     ActorEvent,
     Event,
@@ -48,19 +49,7 @@ Bind = Session | Connection
 BATCH = 1000
 STALE = "geoevents.stale_events"
 
-EVENT_OWN = [
-    "id",
-    "title",
-    "summary",
-    "event_type",
-    "status",
-    "start_date",
-    "end_date",
-    "date_precision",
-    "date_note",
-    "created_at",
-    "updated_at",
-]
+EVENT_OWN = [*EVENT_FIELDS, "created_at", "updated_at"]
 ITEM_FIELDS = list(EventRead.model_fields)
 DETAIL_FIELDS = [name for name in EventDetail.model_fields if name not in EventRead.model_fields]
 QUANTITY_FIELDS = list(QuantityRead.model_fields)
@@ -191,25 +180,21 @@ def build(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
         )
     related: dict[str, list[dict[str, str]]] = defaultdict(list)
     other = aliased(Event)
-    for origin, other_id, title, relation in bind.execute(
-        select(EventRelation.event_id, other.id, other.title, EventRelation.relation)
-        .join(other, other.id == EventRelation.related_event_id)
-        .where(EventRelation.event_id.in_(ids))
-        .order_by(EventRelation.event_id, EventRelation.related_event_id, EventRelation.relation)
+    links = EventRelation.__table__.c
+    # Outgoing links first, then incoming ones: (this side, the other side, direction).
+    for here, there, direction in (
+        (links.event_id, links.related_event_id, "outgoing"),
+        (links.related_event_id, links.event_id, "incoming"),
     ):
-        related[origin].append(
-            {"id": other_id, "title": title, "relation": relation, "direction": "outgoing"}
-        )
-    incoming: dict[str, list[dict[str, str]]] = defaultdict(list)
-    for target, other_id, title, relation in bind.execute(
-        select(EventRelation.related_event_id, other.id, other.title, EventRelation.relation)
-        .join(other, other.id == EventRelation.event_id)
-        .where(EventRelation.related_event_id.in_(ids))
-        .order_by(EventRelation.related_event_id, EventRelation.event_id, EventRelation.relation)
-    ):
-        incoming[target].append(
-            {"id": other_id, "title": title, "relation": relation, "direction": "incoming"}
-        )
+        for event_id, other_id, title, relation in bind.execute(
+            select(here, other.id, other.title, links.relation)
+            .join(other, other.id == there)
+            .where(here.in_(ids))
+            .order_by(here, there, links.relation)
+        ):
+            related[event_id].append(
+                {"id": other_id, "title": title, "relation": relation, "direction": direction}
+            )
     docs = []
     for own_fields in events:
         event_id = own_fields["id"]
@@ -226,7 +211,7 @@ def build(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
         }
         detail = {
             "claims": event_claims,
-            "related": related.get(event_id, []) + incoming.get(event_id, []),
+            "related": related.get(event_id, []),
             "source_ids": source_ids,
             "figure_conflicts": figure_conflicts(event_claims),
         }

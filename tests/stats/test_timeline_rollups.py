@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from app.core.vocab import DatePrecision, EventType
-from app.curation import projections as events
+from app.curation import projections
 from app.curation.seed import service as seed
 from app.events.models import Event, TimelineDay
 from tests.factories import make_event
@@ -75,7 +75,7 @@ def rebuilt(session: Session) -> set[tuple[str, date, int, int]]:
     """timeline_days as a rebuild from scratch would have it (inside this test's transaction)."""
     connection = session.connection()
     connection.execute(text("SAVEPOINT rebuild"))
-    events.rebuild_timeline_days(connection)
+    projections.rebuild_timeline_days(connection)
     rows = _rows(session)
     connection.execute(text("ROLLBACK TO SAVEPOINT rebuild"))
     return rows
@@ -122,6 +122,6 @@ def test_rollups_stay_exact_through_writes(client: TestClient, session: Session)
 
 def test_deleting_an_event_takes_it_out_of_the_rollups(session: Session) -> None:
     make_event(session, "to-delete", date(2026, 4, 1), date(2026, 4, 3), actors=("russia",))
-    with events.maintaining(session, ["to-delete"]):
+    with projections.maintaining(session, ["to-delete"]):
         session.execute(delete(Event).where(Event.id == "to-delete"))
     assert _rows(session) == rebuilt(session)
