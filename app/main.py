@@ -13,15 +13,14 @@ from app.claims.router import router as claims_router
 from app.core.config import Settings, get_settings, rate_limit
 from app.core.db import make_engine, make_sessionmaker, snapshot
 from app.core.errors import install_error_handlers
-from app.core.runtime import remove_stale, runtime_dir
-from app.curation.point_in_time import PointInTime
+from app.core.runtime import runtime_dir
+from app.core.temporal import past_engine
 from app.curation.router import router as curation_router
 from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.sources.router import router as sources_router
 from app.stats.router import router as stats_router
 from app.web.consistency import TOKEN_HEADER, ConsistencyMiddleware, Replica
-from app.web.deps import AsOfMiddleware
 from app.web.docs import install_docs
 from app.web.formats import NegotiationMiddleware
 from app.web.http_cache import HTTPCacheMiddleware, ResponseCache
@@ -35,7 +34,7 @@ from app.web.limits import (
 from app.web.metrics import Metrics
 from app.web.openapi import install_openapi
 from app.web.protocol import ProblemCORSMiddleware
-from app.web.state import AppState, state_of
+from app.web.state import AppState
 
 DESCRIPTION = """
 Structured, evidence-backed events from news reporting about world politics.
@@ -85,13 +84,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     metrics.watch_pool("primary", engine.pool)
     if read_engine is not engine:
         metrics.watch_pool("replica", read_engine.pool)
+    past = past_engine(read_engine)
 
     @asynccontextmanager
     async def lifespan(started: FastAPI) -> AsyncIterator[None]:
-        remove_stale()  # point-in-time folders of processes that died
         yield
-        state_of(started).point_in_time.close()
         engine.dispose()
+        if past is not None:
+            past.dispose()
         read_engine.dispose()
         metrics.close()
 
@@ -122,14 +122,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if read_engine is not engine and read_engine.dialect.name == "postgresql"
             else None
         ),
-        point_in_time=PointInTime(),
+        # Reads with as_of (see app.core.temporal): on SQLite their own pool; on PostgreSQL
+        # the read session itself.
+        past_sessionmaker=make_sessionmaker(past) if past is not None else None,
         metrics=metrics,
         response_cache=cache,
     )
     # Innermost first: a cached answer is served without waiting for a place, and a body is
     # read, after its key was checked, before the request takes one.
     app.add_middleware(ConcurrencyLimitMiddleware, limit=settings.request_concurrency)
-    app.add_middleware(AsOfMiddleware)
     app.add_middleware(HTTPCacheMiddleware, cache_control=settings.cache_control, cache=cache)
     # Outside the cache: a read with a Consistency-Token is routed before its version is read.
     app.add_middleware(ConsistencyMiddleware)

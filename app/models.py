@@ -1,10 +1,12 @@
-"""Imports every domain's models so that metadata (and Alembic) sees the whole schema."""
+"""Imports every domain's models so that metadata (and Alembic) sees the whole schema, and
+declares which tables keep their versions (app.core.temporal): every one a read consults."""
 
 from app.actors.models import Actor, ActorAlias, Affiliation
 from app.auth.models import ApiKey
 from app.changes.models import IdempotentRequest, Revision
 from app.claims.models import Claim, Quantity
 from app.core.db import Base
+from app.core.temporal import versioned
 from app.core.version import DataVersion
 from app.events.models import (
     ActorEvent,
@@ -17,9 +19,32 @@ from app.events.models import (
     TimelineDay,
 )
 from app.locations.models import Location
+from app.search import SEARCH_HISTORY
 from app.sources.models import Source
 
+VERSIONED = [
+    Source,
+    Location,
+    Actor,
+    ActorAlias,
+    Affiliation,
+    Event,
+    EventActor,
+    EventLocation,
+    EventTag,
+    EventRelation,
+    Claim,
+    Quantity,
+    ActorEvent,
+    TimelineDay,
+    EventDocument,
+]
+HISTORY = {
+    model.__tablename__: versioned(Base.metadata.tables[model.__tablename__]) for model in VERSIONED
+}
+
 __all__ = [
+    "SEARCH_HISTORY",
     "Actor",
     "ActorAlias",
     "ActorEvent",

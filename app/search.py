@@ -11,20 +11,54 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import ColumnElement, column, delete, false, func, insert, literal_column, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Index,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    and_,
+    column,
+    delete,
+    false,
+    func,
+    insert,
+    literal_column,
+    select,
+)
 from sqlalchemy import table as sql_table
 from sqlalchemy.orm import Session
 
 from app.claims.models import Claim
+from app.core.db import Base, UTCDateTime
+from app.core.temporal import as_of, register
 from app.events.models import Event
 
 SEARCH_TABLE = sql_table("event_search", column("event_id"), column("body"))
+# The search rows' versions, for reads with as_of: each event's words, case-folded, one
+# space before each and one after the last, so that "a word starting with w" is
+# LIKE '% w%' on either store.
+SEARCH_HISTORY = Table(
+    "event_search_history",
+    Base.metadata,
+    Column("event_id", String(160), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("valid_from", UTCDateTime(), nullable=False),
+    Column("valid_to", UTCDateTime(), nullable=True),
+    PrimaryKeyConstraint("event_id", "valid_from", name="pk_event_search_history"),
+    Index("hx_event_search_open", "event_id", "valid_to"),
+)
+register("event_search", SEARCH_HISTORY, ("event_id", "body"), ("event_id",))
 MAX_TERMS = 10
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def is_search_table(name: str) -> bool:
     """Whether a table belongs to the search index (FTS5 adds shadow tables of its own)."""
+    if name == "event_search_history":  # the search rows' versions: an ordinary table
+        return False
     return name == "event_search" or name.startswith("event_search_")
 
 
@@ -33,14 +67,29 @@ def terms(q: str | None) -> list[str]:
     return _WORD.findall((q or "").casefold())[:MAX_TERMS]
 
 
+def words(body: str) -> str:
+    """An event's searchable text as its versions keep it (see SEARCH_HISTORY)."""
+    return "".join(f" {word}" for word in _WORD.findall(body.casefold())) + " "
+
+
+def _escaped(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def matching_events(session: Session, q: str) -> ColumnElement[bool]:
     """Events whose document contains every word of `q`, each as a word or word prefix.
 
-    A query with no word characters matches nothing.
+    A query with no word characters matches nothing. Read as of a moment, the words are
+    those the event had then (the search rows' versions), matched by the same rule.
     """
     words = terms(q)
     if not words:
         return false()
+    if as_of(session) is not None:
+        past = select(SEARCH_TABLE.c.event_id).where(
+            and_(*(SEARCH_TABLE.c.body.like(f"% {_escaped(w)}%", escape="\\") for w in words))
+        )
+        return Event.id.in_(past)
     if session.get_bind().dialect.name == "postgresql":
         query = " & ".join(f"{word}:*" for word in words)
         hits = select(SEARCH_TABLE.c.event_id).where(

@@ -26,13 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from app.curation.point_in_time import PointInTime
 from serving import scratch_database, seed_with_key, served
 from sqlalchemy import select, text
 
 from app.core.db import make_engine, make_sessionmaker
 from app.core.kinds import Kind
 from app.curation import kinds
-from app.curation.point_in_time import PointInTime
 
 ROOT = Path(__file__).resolve().parent.parent
 READS = [

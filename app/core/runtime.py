@@ -17,8 +17,6 @@ from pathlib import Path
 
 ENV = "GEOEVENTS_RUNTIME_DIR"
 PREFIX = "geoevents-run-"
-# Point-in-time databases of one process (app.changes.service.PointInTime).
-AS_OF_PREFIX = "geoevents-as-of-"
 OWNER = "pid"
 
 
@@ -40,10 +38,10 @@ def alive(pid: int) -> bool:
 
 
 def remove_stale(parent: Path | None = None) -> list[Path]:
-    """Remove the serving folders (and point-in-time folders) of servers that are gone."""
+    """Remove the serving folders of servers that are gone."""
     parent = parent or Path(tempfile.gettempdir())
     removed = []
-    for path in [*parent.glob(PREFIX + "*"), *parent.glob(AS_OF_PREFIX + "*")]:
+    for path in parent.glob(PREFIX + "*"):
         try:
             owner = int((path / OWNER).read_text())
         except (OSError, ValueError):

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, aliased
 from app.actors.models import Actor
 from app.claims.models import Claim, Quantity
 from app.claims.schemas import ClaimRead, QuantityRead
+from app.curation import versions
 from app.curation.documents import EVENT_FIELDS
 from app.events.models import (
     ActorEvent,
@@ -314,11 +315,13 @@ def stale(session: Session, event_ids: Iterable[str | None]) -> None:
 
 
 def settle(session: Session) -> None:
-    """Rebuild the documents marked stale in this transaction."""
-    ids = session.info.pop(STALE, None)
+    """Rebuild the documents marked stale in this transaction, then close and open the
+    versions of every row the transaction touched (app.curation.versions)."""
+    ids = session.info.pop(STALE, None) or set()
     if ids:
         session.flush()
         project_events(session, ids)
+    versions.settle(session, ids)
 
 
 @event.listens_for(Session, "before_commit")
@@ -329,6 +332,7 @@ def _settle_before_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop(STALE, None)
+    versions.forget(session)
 
 
 # --- what a change to other records makes stale ---------------------------------------------
@@ -414,6 +418,7 @@ def _apply_day_counts(session: Session, before: EventState, after: EventState) -
     ]
     if not rows:
         return
+    versions.touched(session, "day", [(r["scope"], r["day"]) for r in rows])
     upsert = (pg_insert if _dialect(session) == "postgresql" else sqlite_insert)(TimelineDay)
     session.execute(
         upsert.on_conflict_do_update(

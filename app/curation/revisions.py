@@ -5,22 +5,25 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from app.changes.models import Revision
 from app.core import version as data_version
 from app.curation.kinds import ORDER, REGISTRY, documents, put, remove
+from app.curation.projections import settle
 from app.curation.schemas import (
     Kind,
     Op,
 )
+from app.curation.versions import at_moment
 
 
 def versions(session: Session, kind: Kind, ids: Iterable[str]) -> dict[str, int]:
@@ -63,6 +66,7 @@ class Changes:
         data version. Returns the revisions, in the order written."""
         self.session.flush()
         now = datetime.now(UTC)  # to the microsecond: as_of tells apart changes a moment apart
+        second = now.replace(microsecond=0)
         written: list[Revision] = []
         for kind in ORDER:
             tracked = self.before.get(kind)
@@ -74,10 +78,13 @@ class Changes:
                 if old == new:
                     continue
                 version = self.versions[kind].get(record_id, 0) + 1 if old is not None else 1
-                if new is not None and old is not None and REGISTRY[kind].versioned:
+                if new is not None and REGISTRY[kind].versioned:
+                    # The record's own times are its revisions' (to the second, as stored),
+                    # so that it reads the same live, in its history and as of any moment.
                     model = REGISTRY[kind].model
+                    stamps = {"updated_at": second} | ({} if old else {"created_at": second})
                     self.session.execute(
-                        update(model).where(model.id == record_id).values(version=version)
+                        update(model).where(model.id == record_id).values(version=version, **stamps)
                     )
                 op = Op.created if old is None else Op.deleted if new is None else Op.updated
                 written.append(self._revision(kind, record_id, op, version, old, new, now))
@@ -96,6 +103,7 @@ class Changes:
             data_version.bump(self.session)
             self.session.add_all(written)
             self.session.flush()
+            at_moment(self.session, now)
         return written
 
     def _revision(
@@ -144,13 +152,25 @@ def request_hash(method: str, path: str, body: bytes) -> str:
 
 
 def replay(session: Session, revisions: Iterable[Revision]) -> None:
-    """Apply revisions in order to a database: every record as the feed last left it.
+    """Apply revisions in order to a database: every record as the feed last left it, with
+    the versions each write left (app.curation.versions), valid from its revisions' `at`.
 
-    Consecutive creations and updates of one kind are written together, as they were
-    first written (events of one bundle may link to each other). A record's `created_at` and
-    `updated_at` are those of its first and last revision, not the time of the replay."""
-    batch: list[Revision] = []
+    The revisions of one write (one `at`) are applied together, consecutive creations and
+    updates of one kind in one batch, as they were first written (events of one bundle may
+    link to each other). A record's `created_at` and `updated_at` are those of its first and
+    last revision, not the time of the replay."""
     first_seen: dict[tuple[str, str], datetime] = {}
+    for moment, group in itertools.groupby(revisions, key=lambda r: r.at):
+        _apply(session, list(group), first_seen)
+        session.flush()
+        at_moment(session, moment)
+        settle(session)
+
+
+def _apply(
+    session: Session, revisions: list[Revision], first_seen: dict[tuple[str, str], datetime]
+) -> None:
+    batch: list[Revision] = []
 
     def flush() -> None:
         if not batch:
@@ -190,4 +210,48 @@ def replay(session: Session, revisions: Iterable[Revision]) -> None:
         else:
             batch.append(revision)
     flush()
-    session.flush()
+
+
+def creation_revisions(session: Session, author: str, chunk: int = 2000) -> int:
+    """Give every record that has no revision yet (a bulk load, a database from before
+    revisions covered everything) its creation revision: its document now, at its own
+    `created_at` (or now, for a kind that keeps none), so that the feed, each history, the
+    backups and `as_of` cover it. Returns how many were written."""
+    written = 0
+    now = datetime.now(UTC)
+    for kind in ORDER:
+        model = REGISTRY[kind].model
+        stamped = hasattr(model, "created_at")
+        covered = select(Revision.record_id).where(Revision.kind == kind.value)
+        pending = select(model.id, model.created_at if stamped else model.id).where(
+            model.id.not_in(covered)
+        )
+        rows = session.execute(pending.order_by(model.id)).all()
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            docs = documents(session, kind, [r[0] for r in part])
+            revisions = []
+            for record_id, created in part:
+                doc = docs.get(record_id)
+                if doc is None:
+                    continue
+                event_id = record_id if kind is Kind.event else doc.get("event_id")
+                revisions.append(
+                    {
+                        "at": created if stamped else now,
+                        "kind": kind.value,
+                        "record_id": record_id,
+                        "event_id": event_id,
+                        "op": Op.created.value,
+                        "version": 1,
+                        "author": author,
+                        "before": None,
+                        "after": dump(doc),
+                    }
+                )
+            if revisions:
+                session.execute(insert(Revision), revisions)
+                written += len(revisions)
+    if written:
+        data_version.bump(session)
+    return written

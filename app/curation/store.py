@@ -20,7 +20,7 @@ from app.core.db import Base, utcnow
 from app.core.errors import (
     Conflict,
 )
-from app.curation import projections
+from app.curation import projections, versions
 from app.curation.documents import EVENT_FIELDS
 from app.curation.schemas import ClaimDoc, SourceDoc
 from app.events import service as events
@@ -70,6 +70,7 @@ def _replace(
 def put_sources(session: Session, docs: Sequence[SourceDoc]) -> None:
     """Write these sources."""
     _upsert(session, Source, [d.model_dump() for d in docs])
+    versions.touched(session, "source", [d.id for d in docs])
 
 
 def put_locations(session: Session, docs: Sequence[LocationCreate]) -> None:
@@ -79,6 +80,7 @@ def put_locations(session: Session, docs: Sequence[LocationCreate]) -> None:
         row = locations.enrich(doc)
         rows.append({c.key: getattr(row, c.key) for c in Location.__table__.columns})
     _upsert(session, Location, rows)
+    versions.touched(session, "location", [d.id for d in docs])
     projections.stale(session, projections.events_at_locations(session, [d.id for d in docs]))
 
 
@@ -93,6 +95,7 @@ def put_actors(session: Session, docs: Sequence[ActorCreate]) -> None:
         ],
     )
     ids = [a.id for a in docs]
+    versions.touched(session, "actor", ids)
     projections.stale(session, projections.events_naming_actors(session, ids))
     _replace(
         session,
@@ -236,6 +239,7 @@ def put_claims(session: Session, docs: Sequence[ClaimDoc]) -> None:
             )
     _replace(session, Quantity, Quantity.claim_id, [c.id for c in docs], numbers)
     touched = {c.event_id for c in docs} | set(previous.values())
+    versions.touched(session, "claim", [c.id for c in docs])
     projections.stale(session, touched)
     search.refresh(session, sorted(e for e in touched if e is not None))
 
@@ -253,6 +257,7 @@ def remove_claims(session: Session, ids: list[str]) -> None:
     """Delete these claims, and refresh their events' search rows."""
     event_ids = list(session.scalars(select(Claim.event_id).where(Claim.id.in_(ids)).distinct()))
     projections.stale(session, event_ids)
+    versions.touched(session, "claim", ids)
     session.execute(delete(Claim).where(Claim.id.in_(ids)))
     search.refresh(session, [e for e in event_ids if e is not None])
 
@@ -273,6 +278,7 @@ def remove_actors(session: Session, ids: list[str]) -> None:
             "the actor is still named by events, claims or affiliations; change those first",
             param="actor_id",
         )
+    versions.touched(session, "actor", ids)
     session.execute(delete(Actor).where(Actor.id.in_(ids)))
 
 
@@ -280,6 +286,7 @@ def remove_sources(session: Session, ids: list[str]) -> None:
     """Delete these sources; 409 while claims cite them."""
     if session.scalar(select(exists().where(Claim.source_id.in_(ids)))):
         raise Conflict("claims still cite the source; delete them first", param="source_id")
+    versions.touched(session, "source", ids)
     session.execute(delete(Source).where(Source.id.in_(ids)))
 
 
@@ -287,4 +294,5 @@ def remove_locations(session: Session, ids: list[str]) -> None:
     """Delete these places; 409 while events name them."""
     if session.scalar(select(exists().where(EventLocation.location_id.in_(ids)))):
         raise Conflict("events still name the location", param="location_id")
+    versions.touched(session, "location", ids)
     session.execute(delete(Location).where(Location.id.in_(ids)))

@@ -1,21 +1,18 @@
 """Annotated dependency aliases: the one place routers get settings and sessions from."""
 
-import logging
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
-from urllib.parse import parse_qs
 
 from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Send
-from starlette.types import Scope as ASGIScope
 
 from app.core.config import Settings
 from app.core.db import interrupt
 from app.core.errors import InvalidParameter
 from app.core.schemas import AS_OF_DESCRIPTION
+from app.core.temporal import enter_past
 from app.web.consistency import READ_FROM_PRIMARY, write_token
 from app.web.state import AppState, state_of
 
@@ -109,48 +106,19 @@ async def get_read_session(
         raise InvalidParameter(
             "as_of must lie between 0001-01-01 and 9999-12-31 once moved to UTC", param="as_of"
         ) from None
-    past = await run_in_threadpool(state_of(request.app).point_in_time.session, session, moment)
+    factory = state_of(request.app).past_sessionmaker
+    past = factory() if factory is not None else session
+    await in_session(past, enter_past, past, moment)
+    if past is session:
+        yield past
+        return
     try:
         yield past
     finally:
-        await run_in_threadpool(past.close)
+        await in_session(past, _end, past, True)
 
 
 ReadSessionDep = Annotated[Session, Depends(get_read_session)]
-
-
-class AsOfMiddleware:
-    """Builds the database a read with `as_of` needs before the request takes a place among
-    those worked on (the concurrency limit is inside this), so that a rebuild never holds
-    one. A value it cannot read is left to the route, which refuses it."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: ASGIScope, receive: Receive, send: Send) -> None:
-        moment = _as_of(scope) if scope["type"] == "http" else None
-        if moment is not None:
-            state = state_of(scope["app"])
-            factory = session_factory(state, scope["method"], scope.get("state", {}))
-            try:
-                await state.point_in_time.prepare(factory, moment)
-            except Exception:
-                LOG.debug("as_of database not prepared", exc_info=True)
-        await self.app(scope, receive, send)
-
-
-def _as_of(scope: ASGIScope) -> datetime | None:
-    if scope["method"] not in {"GET", "HEAD"} or b"as_of=" not in scope.get("query_string", b""):
-        return None
-    values = parse_qs(scope["query_string"].decode("latin-1")).get("as_of", [])
-    try:
-        moment = datetime.fromisoformat(values[-1].replace("Z", "+00:00"))
-        return moment.astimezone(UTC) if moment.tzinfo is not None else None
-    except (IndexError, ValueError, OverflowError):
-        return None
-
-
-LOG = logging.getLogger("geoevents.as_of")
 
 
 # -- writes: committed before the answer is sent ----------------------------------------------

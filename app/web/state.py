@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,22 +20,6 @@ if TYPE_CHECKING:  # these modules read the state themselves
 SessionFactory: TypeAlias = "sessionmaker[Session]"
 
 
-class PointInTimeStore(Protocol):
-    """Databases as they stood at a moment (app.curation.point_in_time.PointInTime)."""
-
-    def session(self, live: Session, moment: datetime) -> Session:
-        """A session on the database as it stood at `moment`."""
-        ...
-
-    async def prepare(self, factory: sessionmaker[Session], moment: datetime) -> None:
-        """Build the database of `moment` unless it is built already."""
-        ...
-
-    def close(self) -> None:
-        """Dispose of every built database."""
-        ...
-
-
 @dataclass
 class AppState:
     """Settings, engines and session factories, and the per-process helpers of one app."""
@@ -49,7 +32,7 @@ class AppState:
     read_sessionmaker: SessionFactory
     primary_read_sessionmaker: SessionFactory
     replica: Replica | None
-    point_in_time: PointInTimeStore
+    past_sessionmaker: SessionFactory | None
     metrics: Metrics
     response_cache: ResponseCache
 

@@ -2,20 +2,77 @@
 
 from __future__ import annotations
 
-import os
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+from alembic import command
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.auth import service as auth
+from app.auth.schemas import Scope
+from app.changes.models import Revision
+from app.core.config import Settings
+from app.core.db import make_engine, make_sessionmaker
 from app.core.kinds import Kind
-from app.core.runtime import remove_stale
+from app.core.migrations import alembic_config
+from app.core.temporal import REGISTRY
 from app.curation import kinds, revisions
-from app.curation.point_in_time import PointInTime
+from app.main import create_app
+from tests.conftest import migrate_and_seed, scratch_database
 from tests.curation.conftest import bearer, etag, new_event
 from tests.test_error_shape import assert_problem
+
+
+@dataclass
+class Committed:
+    """The app on a database of its own, whose writes commit."""
+
+    url: str
+    client: TestClient
+    keys: dict[str, str]
+
+
+@pytest.fixture
+def committed(database_url: str, tmp_path: Any) -> Iterator[Committed]:
+    """Reads as of a moment may run on connections of their own (app.core.temporal), which
+    see what is committed: these tests write through an app whose writes commit, on a
+    seeded database of their own, instead of inside the suite's rolled-back transaction."""
+    for url in scratch_database(database_url, tmp_path, "committed"):
+        engine = make_engine(url)
+        try:
+            migrate_and_seed(engine, Settings(database_url=url))
+            with make_sessionmaker(engine)() as setup:
+                keys = {"write": auth.create(setup, "test-write", Scope.write)}
+                setup.commit()
+            with TestClient(create_app(Settings(database_url=url))) as client:
+                yield Committed(url, client, keys)
+        finally:
+            engine.dispose()
+
+
+@pytest.fixture
+def client(committed: Committed) -> TestClient:
+    return committed.client
+
+
+@pytest.fixture
+def keys(committed: Committed) -> dict[str, str]:
+    return committed.keys
+
+
+@pytest.fixture
+def session(committed: Committed) -> Iterator[Session]:
+    engine = make_engine(committed.url)
+    try:
+        with make_sessionmaker(engine)() as s:
+            yield s
+    finally:
+        engine.dispose()
 
 
 def test_as_of_before_and_after_an_edit(client: TestClient, keys: dict[str, str]) -> None:
@@ -82,9 +139,19 @@ def snapshot(session: Session) -> dict[Kind, dict[str, Any]]:
     return out
 
 
+def versions_of(session: Session) -> dict[str, set[tuple[Any, ...]]]:
+    """Every versioned table's versions, with their validity intervals."""
+    return {
+        name: {tuple(row) for row in session.execute(select(entry.history))}
+        for name, entry in REGISTRY.items()
+    }
+
+
 def test_replaying_the_feed_rebuilds_the_database(
-    client: TestClient, session: Session, keys: dict[str, str]
+    client: TestClient, session: Session, keys: dict[str, str], database_url: str, tmp_path: Any
 ) -> None:
+    """The feed, replayed into an empty database, gives every record and every version of
+    every row back, each valid over the same interval."""
     writer = bearer(keys["write"])
     assert client.post("/v1/events", json=new_event(), headers=writer).status_code == 201
     url = "/v1/events/putin-xi-video-summit"
@@ -114,11 +181,20 @@ def test_replaying_the_feed_rebuilds_the_database(
     )
     assert last.json()["data"] == []
 
-    rebuilt = PointInTime(keep=1).session(session, datetime.now(UTC))
-    try:
-        assert snapshot(rebuilt) == snapshot(session)
-    finally:
-        rebuilt.close()
+    session.rollback()  # a fresh snapshot of what the client wrote
+    for url in scratch_database(database_url, tmp_path, "replayed"):
+        command.upgrade(alembic_config(url), "head")
+        engine = make_engine(url)
+        try:
+            with make_sessionmaker(engine)() as rebuilt:
+                feed_rows = session.scalars(select(Revision).order_by(Revision.seq))
+                revisions.replay(rebuilt, feed_rows)
+                rebuilt.commit()
+                assert snapshot(rebuilt) == snapshot(session)
+                assert versions_of(rebuilt) == versions_of(session)
+                assert all(versions_of(session).values())
+        finally:
+            engine.dispose()
 
 
 def _second(moment: str) -> str:
@@ -147,29 +223,3 @@ def test_as_of_shows_each_records_own_times(client: TestClient, keys: dict[str, 
     assert earlier["updated_at"] == _second(before_edit)
     claim = earlier["claims"][0]
     assert claim["created_at"] == live["claims"][0]["created_at"]
-
-
-def test_point_in_time_files_are_removed(
-    client: TestClient, session: Session, tmp_path: Any
-) -> None:
-    """A point-in-time folder goes with the app that made it, and one left by a process that
-    died goes when the next server starts."""
-
-    moment = datetime.now(UTC)
-    keeper = PointInTime()
-    keeper.session(session, moment).close()
-    folder = keeper._folder
-    assert folder is not None
-    assert list(folder.glob("*.db"))
-    keeper.close()
-    assert not folder.exists()
-
-    dead = tmp_path / "geoevents-as-of-dead"
-    dead.mkdir()
-    (dead / "pid").write_text("999999999")
-    (dead / "at-1.db").write_bytes(b"")
-    alive = tmp_path / "geoevents-as-of-alive"
-    alive.mkdir()
-    (alive / "pid").write_text(str(os.getpid()))
-    assert remove_stale(tmp_path) == [dead]
-    assert alive.exists()

@@ -1,0 +1,223 @@
+"""The versions of every table a read consults, kept by the write path (app.core.temporal).
+
+A write says which records it touched (`touched`); when the transaction settles, the rows
+those records own are compared with their open versions, table by table: a version whose
+row changed or went is closed at the write's moment, and the row as it is now opens a new
+one. The moment is the write's revisions' (`Changes.record` sets it), so a read as of a
+revision's `at` sees exactly what that revision left.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+    tuple_,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from app import search
+from app.core.db import Base, UTCDateTime
+from app.core.temporal import REGISTRY, Versioned
+
+TOUCHED = "geoevents.touched"
+MOMENT = "geoevents.moment"
+CHUNK = 500
+
+# For each versioned table: which of its columns name a record of which kind. A row is
+# compared when any of them names a touched record.
+OWNERS: dict[str, list[tuple[str, str]]] = {
+    "sources": [("id", "source")],
+    "locations": [("id", "location")],
+    "actors": [("id", "actor")],
+    "actor_aliases": [("actor_id", "actor")],
+    "affiliations": [("actor_id", "actor"), ("organization_id", "actor")],
+    "events": [("id", "event")],
+    "event_actors": [("event_id", "event")],
+    "event_locations": [("event_id", "event")],
+    "event_tags": [("event_id", "event")],
+    "event_relations": [("event_id", "event"), ("related_event_id", "event")],
+    "claims": [("id", "claim"), ("event_id", "event")],
+    "quantities": [("claim_id", "claim"), ("event_id", "event")],
+    "actor_events": [("event_id", "event")],
+    "event_documents": [("event_id", "event")],
+    "event_search": [("event_id", "event")],
+}
+DAYS = "timeline_days"  # owned by (scope, day), the rollup's own key
+
+
+def touched(session: Session, kind: str, ids: Iterable[Any]) -> None:
+    """Note records this transaction changed (or may have): their rows get compared."""
+    keys = session.info.setdefault(TOUCHED, {}).setdefault(kind, set())
+    keys.update(i for i in ids if i is not None)
+
+
+def at_moment(session: Session, moment: datetime) -> None:
+    """The moment this transaction's changes take effect (its revisions' `at`)."""
+    session.info[MOMENT] = moment
+
+
+def forget(session: Session) -> None:
+    session.info.pop(TOUCHED, None)
+    session.info.pop(MOMENT, None)
+
+
+def _live(entry: Versioned) -> Any:
+    if entry.name == "event_search":
+        return search.SEARCH_TABLE
+    return Base.metadata.tables[entry.name]
+
+
+def settle(session: Session, events: Iterable[str]) -> None:
+    """Close and open the versions of every row the touched records own (`events`: the
+    events whose documents were rebuilt, a superset of those whose rows changed)."""
+    keys: dict[str, set[Any]] = session.info.pop(TOUCHED, {})
+    keys.setdefault("event", set()).update(events)
+    moment = session.info.pop(MOMENT, None) or datetime.now(UTC)
+    if not any(keys.values()):
+        return
+    session.flush()
+    for name, owners in OWNERS.items():
+        entry = REGISTRY[name]
+        live = _live(entry)
+        for column, kind in owners:
+            ids = sorted(keys.get(kind, ()))
+            for start in range(0, len(ids), CHUNK):
+                chunk = ids[start : start + CHUNK]
+                _compare(
+                    session,
+                    entry,
+                    live.c[column].in_(chunk),
+                    entry.history.c[column].in_(chunk),
+                    moment,
+                )
+    days = sorted(keys.get("day", ()))
+    entry = REGISTRY[DAYS]
+    live = Base.metadata.tables[DAYS]
+    for start in range(0, len(days), CHUNK):
+        chunk = days[start : start + CHUNK]
+        _compare(
+            session,
+            entry,
+            tuple_(live.c.scope, live.c.day).in_(chunk),
+            tuple_(entry.history.c.scope, entry.history.c.day).in_(chunk),
+            moment,
+        )
+
+
+def _compare(
+    session: Session,
+    entry: Versioned,
+    live_rows: ColumnElement[bool],
+    open_rows: ColumnElement[bool],
+    moment: datetime,
+) -> None:
+    live, history = _live(entry), entry.history
+    key = [entry.columns.index(k) for k in entry.key]
+    now: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    for row in session.execute(select(*(live.c[c] for c in entry.columns)).where(live_rows)):
+        values = tuple(row)
+        if entry.name == "event_search":
+            values = (values[0], search.words(values[1] or ""))
+        now[tuple(values[i] for i in key)] = values
+    kept: dict[tuple[Any, ...], tuple[tuple[Any, ...], datetime]] = {}
+    for row in session.execute(
+        select(*(history.c[c] for c in entry.columns), history.c.valid_from).where(
+            open_rows, history.c.valid_to.is_(None)
+        )
+    ):
+        values = tuple(row)
+        kept[tuple(values[i] for i in key)] = (values[:-1], values[-1])
+    ended = [k for k, (values, _) in kept.items() if now.get(k) != values]
+    begun = [values for k, values in now.items() if k not in kept or kept[k][0] != values]
+    match = [history.c[k] == bindparam(f"k_{k}") for k in entry.key]
+    same_moment = [k for k in ended if kept[k][1] == moment]  # changed twice in one moment
+    if same_moment:
+        session.execute(
+            delete(history).where(*match, history.c.valid_from == moment),
+            [dict(zip((f"k_{k}" for k in entry.key), k, strict=True)) for k in same_moment],
+        )
+    closing = [k for k in ended if kept[k][1] != moment]
+    if closing:
+        session.execute(
+            update(history).where(*match, history.c.valid_to.is_(None)).values(valid_to=moment),
+            [dict(zip((f"k_{k}" for k in entry.key), k, strict=True)) for k in closing],
+        )
+    if begun:
+        session.execute(
+            insert(history),
+            [
+                dict(zip(entry.columns, values, strict=True)) | {"valid_from": moment}
+                for values in begun
+            ],
+        )
+
+
+def copy_all(bind: Connection | Session) -> dict[str, int]:
+    """Open one version of every row, from its record's creation on (after a bulk load, or
+    in a database that kept no versions before): what the tables hold now, valid since."""
+    counts: dict[str, int] = {}
+    epoch = bindparam("epoch", EPOCH, type_=UTCDateTime())
+    events = Base.metadata.tables["events"]
+    for entry in REGISTRY.values():
+        bind.execute(delete(entry.history))
+        if entry.name == "event_search":
+            created = {
+                r.id: r.created_at for r in bind.execute(select(events.c.id, events.c.created_at))
+            }
+            rows = [
+                {"event_id": e, "body": search.words(b or ""), "valid_from": created.get(e, EPOCH)}
+                for e, b in bind.execute(
+                    select(search.SEARCH_TABLE.c.event_id, search.SEARCH_TABLE.c.body)
+                )
+            ]
+            for i in range(0, len(rows), 10_000):
+                bind.execute(insert(entry.history), rows[i : i + 10_000])
+            counts[entry.name] = len(rows)
+            continue
+        columns = [f'"{c}"' for c in entry.columns]
+        statement = text(
+            f"INSERT INTO {entry.history.name} ({', '.join(columns)}, valid_from) "
+            f"SELECT {', '.join(f't.{c}' for c in columns)}, "
+            f"COALESCE({_CREATED[entry.name]}, :epoch) FROM {entry.name} AS t"
+        ).bindparams(epoch)
+        bind.execute(statement)
+        counts[entry.name] = bind.scalar(select(func.count()).select_from(entry.history)) or 0
+    return counts
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_OF_ACTOR = "(SELECT a.created_at FROM actors AS a WHERE a.id = t.actor_id)"
+_OF_EVENT = "(SELECT e.created_at FROM events AS e WHERE e.id = t.event_id)"
+# Where a row's first version starts: its record's created_at, or its owner's.
+_CREATED = {
+    "sources": "t.created_at",
+    "locations": (
+        "(SELECT min(e.created_at) FROM event_locations AS l JOIN events AS e "
+        "ON e.id = l.event_id WHERE l.location_id = t.id)"
+    ),
+    "actors": "t.created_at",
+    "actor_aliases": _OF_ACTOR,
+    "affiliations": _OF_ACTOR,
+    "events": "t.created_at",
+    "event_actors": _OF_EVENT,
+    "event_locations": _OF_EVENT,
+    "event_tags": _OF_EVENT,
+    "event_relations": _OF_EVENT,
+    "claims": "t.created_at",
+    "quantities": "(SELECT c.created_at FROM claims AS c WHERE c.id = t.claim_id)",
+    "actor_events": _OF_EVENT,
+    "event_documents": _OF_EVENT,
+    "timeline_days": "(SELECT min(e.created_at) FROM events AS e)",
+}

@@ -1,0 +1,48 @@
+"""versions: every table a read consults keeps its rows' versions, with validity intervals
+
+Revision ID: 9c4b7d2e1f60
+Revises: 5e7d2a41c0b8
+Create Date: 2026-12-01 15:40:00
+
+Each versioned table gets a twin `<table>_history` (app.core.temporal); on PostgreSQL the
+schema `past` holds a view of each twin at the moment a read asks for. An upgrade of a
+database that holds records opens one version of each row from its record's `created_at`,
+and gives every record without a revision its creation revision. Versions older than the
+upgrade are not reconstructed: as of a moment before it, a record that existed then reads as
+it reads at the upgrade.
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+from sqlalchemy.orm import Session
+
+from app.core.temporal import PAST_SCHEMA, REGISTRY, postgresql_views
+from app.curation import revisions, versions
+from app.models import HISTORY  # noqa: F401  (declares the twins)
+
+revision: str = "9c4b7d2e1f60"
+down_revision: str | None = "5e7d2a41c0b8"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    for entry in REGISTRY.values():
+        entry.history.create(bind)
+    if bind.dialect.name == "postgresql":
+        for statement in postgresql_views():
+            op.execute(statement)
+    session = Session(bind=bind)
+    revisions.creation_revisions(session, "migration")
+    session.flush()
+    versions.copy_all(bind)
+
+
+def downgrade() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        op.execute(f"DROP SCHEMA IF EXISTS {PAST_SCHEMA} CASCADE")
+    for entry in REGISTRY.values():
+        entry.history.drop(bind)
