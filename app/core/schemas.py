@@ -1,5 +1,6 @@
 """The base every request and response schema shares, and validators used across domains."""
 
+import re
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -67,9 +68,12 @@ def _document_printable(schema: dict[str, Any]) -> None:
         mark(prop)
 
 
+_CONTROL = re.compile(PRINTABLE.replace("^[^", "[").removesuffix("]*$") + "]")
+
+
 def _check_strings(value: Any, where: str) -> None:
     if isinstance(value, str):
-        if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in value):
+        if _CONTROL.search(value):
             raise ValueError(f"{where or 'a string'}: control characters are not allowed")
     elif isinstance(value, dict):
         for key, item in value.items():

@@ -250,7 +250,7 @@ def creation_revisions(session: Session, author: str, chunk: int = 2000) -> int:
                     }
                 )
             if revisions:
-                session.execute(insert(Revision), revisions)
+                session.connection().execute(insert(Revision.__table__), revisions)
                 written += len(revisions)
     if written:
         data_version.bump(session)
