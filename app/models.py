@@ -19,7 +19,7 @@ from app.events.models import (
     TimelineDay,
 )
 from app.locations.models import Location
-from app.search import SEARCH_HISTORY
+from app.search import SEARCH_HISTORY  # noqa: F401  (declares the search rows' versions)
 from app.sources.models import Source
 
 VERSIONED = [
@@ -44,7 +44,6 @@ HISTORY = {
 }
 
 __all__ = [
-    "SEARCH_HISTORY",
     "Actor",
     "ActorAlias",
     "ActorEvent",

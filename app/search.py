@@ -9,47 +9,67 @@ the ORM metadata (`is_search_table` keeps schema comparisons from seeing it).
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     Column,
     ColumnElement,
-    Index,
-    PrimaryKeyConstraint,
+    MetaData,
     String,
     Table,
     Text,
-    and_,
     column,
     delete,
     false,
     func,
     insert,
     literal_column,
+    or_,
     select,
+    text,
 )
 from sqlalchemy import table as sql_table
 from sqlalchemy.orm import Session
 
 from app.claims.models import Claim
-from app.core.db import Base, UTCDateTime
+from app.core.db import UTCDateTime
 from app.core.temporal import as_of, register
 from app.events.models import Event
 
 SEARCH_TABLE = sql_table("event_search", column("event_id"), column("body"))
-# The search rows' versions, for reads with as_of: each event's words, case-folded, one
-# space before each and one after the last, so that "a word starting with w" is
-# LIKE '% w%' on either store.
+# The search rows' versions, for reads with as_of. Like the live table its DDL is per store
+# (a migration makes it, with its own full-text index), so it stays out of the ORM metadata.
 SEARCH_HISTORY = Table(
     "event_search_history",
-    Base.metadata,
+    MetaData(),
     Column("event_id", String(160), nullable=False),
     Column("body", Text, nullable=False),
     Column("valid_from", UTCDateTime(), nullable=False),
     Column("valid_to", UTCDateTime(), nullable=True),
-    PrimaryKeyConstraint("event_id", "valid_from", name="pk_event_search_history"),
-    Index("hx_event_search_open", "event_id", "valid_to"),
 )
+SQLITE_HISTORY_DDL = [
+    # An INTEGER PRIMARY KEY: the full-text index refers to rows by it, and VACUUM keeps it.
+    "CREATE TABLE event_search_history (id INTEGER PRIMARY KEY, event_id VARCHAR(160) NOT NULL,"
+    " body TEXT NOT NULL, valid_from DATETIME NOT NULL, valid_to DATETIME,"
+    " UNIQUE (event_id, valid_from))",
+    "CREATE INDEX hx_event_search_key ON event_search_history (event_id, valid_from, valid_to)",
+    "CREATE VIRTUAL TABLE event_search_history_fts USING fts5(body, content='event_search_history',"
+    " content_rowid='id', tokenize = 'unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER event_search_history_ai AFTER INSERT ON event_search_history BEGIN"
+    " INSERT INTO event_search_history_fts (rowid, body) VALUES (new.id, new.body); END",
+    "CREATE TRIGGER event_search_history_ad AFTER DELETE ON event_search_history BEGIN"
+    " INSERT INTO event_search_history_fts (event_search_history_fts, rowid, body)"
+    " VALUES ('delete', old.id, old.body); END",
+]
+POSTGRESQL_HISTORY_DDL = [
+    "CREATE TABLE event_search_history (event_id VARCHAR(160) NOT NULL, body TEXT NOT NULL,"
+    " valid_from TIMESTAMPTZ NOT NULL, valid_to TIMESTAMPTZ,"
+    " tsv TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple', body)) STORED,"
+    " PRIMARY KEY (event_id, valid_from))",
+    "CREATE INDEX hx_event_search_key ON event_search_history (event_id, valid_from, valid_to)",
+    "CREATE INDEX hx_event_search_tsv ON event_search_history USING gin (tsv)",
+]
 register("event_search", SEARCH_HISTORY, ("event_id", "body"), ("event_id",))
 MAX_TERMS = 10
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -57,23 +77,12 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 def is_search_table(name: str) -> bool:
     """Whether a table belongs to the search index (FTS5 adds shadow tables of its own)."""
-    if name == "event_search_history":  # the search rows' versions: an ordinary table
-        return False
     return name == "event_search" or name.startswith("event_search_")
 
 
 def terms(q: str | None) -> list[str]:
     """The words of a query, case-folded: what every match must contain (as a word prefix)."""
     return _WORD.findall((q or "").casefold())[:MAX_TERMS]
-
-
-def words(body: str) -> str:
-    """An event's searchable text as its versions keep it (see SEARCH_HISTORY)."""
-    return "".join(f" {word}" for word in _WORD.findall(body.casefold())) + " "
-
-
-def _escaped(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def matching_events(session: Session, q: str) -> ColumnElement[bool]:
@@ -85,22 +94,47 @@ def matching_events(session: Session, q: str) -> ColumnElement[bool]:
     words = terms(q)
     if not words:
         return false()
-    if as_of(session) is not None:
-        past = select(SEARCH_TABLE.c.event_id).where(
-            and_(*(SEARCH_TABLE.c.body.like(f"% {_escaped(w)}%", escape="\\") for w in words))
-        )
-        return Event.id.in_(past)
+    moment = as_of(session)
     if session.get_bind().dialect.name == "postgresql":
         query = " & ".join(f"{word}:*" for word in words)
+        if moment is not None:
+            return Event.id.in_(
+                select(SEARCH_HISTORY.c.event_id).where(
+                    literal_column("event_search_history.tsv").op("@@")(
+                        func.to_tsquery("simple", query)
+                    ),
+                    *_valid_at(moment),
+                )
+            )
         hits = select(SEARCH_TABLE.c.event_id).where(
             literal_column("event_search.tsv").op("@@")(func.to_tsquery("simple", query))
         )
     else:
         query = " ".join(f'"{word}"*' for word in words)
+        if moment is not None:
+            found = select(literal_column("rowid")).where(
+                literal_column("event_search_history_fts").op("MATCH")(query)
+            )
+            return Event.id.in_(
+                select(SEARCH_HISTORY.c.event_id).where(
+                    literal_column("event_search_history.id").in_(
+                        found.select_from(text("event_search_history_fts"))
+                    ),
+                    *_valid_at(moment),
+                )
+            )
         hits = select(SEARCH_TABLE.c.event_id).where(
             literal_column("event_search").op("MATCH")(query)
         )
     return Event.id.in_(hits)
+
+
+def _valid_at(moment: datetime) -> list[ColumnElement[bool]]:
+    history = SEARCH_HISTORY.c
+    return [
+        history.valid_from <= moment,
+        or_(history.valid_to.is_(None), history.valid_to > moment),
+    ]
 
 
 def document(title: str, summary: str | None, texts: list[str | None]) -> str:

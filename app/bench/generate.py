@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 from app import search
 from app.core.db import Base, make_engine
 from app.core.migrations import alembic_config
-from app.core.vocab import ActorKind, EventStatus, EventType, Hedging, Qualifier
 from app.core.temporal import REGISTRY
+from app.core.vocab import ActorKind, EventStatus, EventType, Hedging, Qualifier
 from app.curation import projections, revisions, versions
 from app.models import (
     Actor,
@@ -328,6 +328,7 @@ def generate(database_url: str, events: int, seed: int, echo: Any = print) -> di
             index.drop(conn)
         if postgres:
             conn.exec_driver_sql("DROP INDEX ix_event_search_tsv")
+            conn.exec_driver_sql("DROP INDEX hx_event_search_tsv")
     loader = Loader(engine)
     counts = {
         "sources": loader.load(Source.__table__, corpus.source_rows()),
@@ -356,6 +357,10 @@ def generate(database_url: str, events: int, seed: int, echo: Any = print) -> di
         counts["versions"] = sum(versions.copy_all(conn).values())
         for index in later:
             index.create(conn)
+        if postgres:
+            conn.exec_driver_sql(
+                "CREATE INDEX hx_event_search_tsv ON event_search_history USING gin (tsv)"
+            )
         conn.execute(text("UPDATE data_version SET version = version + 1"))
     if engine.dialect.name == "postgresql":
         # VACUUM as well: it sets the visibility map that index-only scans need, and spares

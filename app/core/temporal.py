@@ -33,6 +33,7 @@ from app.core.db import Base, UTCDateTime, make_engine
 PAST_SCHEMA = "past"
 MOMENT_SETTING = "geoevents.as_of"
 AS_OF = "geoevents.as_of"  # session.info key: the moment a session reads as of
+SEARCH_PATH = "geoevents.search_path"  # session.info key: the search_path before it
 SQLITE_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy stores datetimes in SQLite
 
 
@@ -63,9 +64,12 @@ def versioned(live: Table) -> Table:
         Column("valid_to", UTCDateTime(), nullable=True),
         PrimaryKeyConstraint(*key, "valid_from", name=f"pk_{live.name}_history"),
     )
+    # Each of the live table's indexes, with the interval after its columns: a read of the
+    # past ranges over the same columns and tests validity without visiting the rows.
+    validity = (twin.c.valid_from, twin.c.valid_to)
     for index in live.indexes:
-        Index(f"hx_{index.name}", *(twin.c[c.name] for c in index.columns))
-    Index(f"hx_{live.name}_open", *(twin.c[k] for k in key), twin.c.valid_to)
+        Index(f"hx_{index.name}", *(twin.c[c.name] for c in index.columns), *validity)
+    Index(f"hx_{live.name}_key", *(twin.c[k] for k in key), *validity)
     register(live.name, twin, tuple(c.name for c in live.c), key)
     return twin
 
@@ -128,13 +132,28 @@ def enter_past(session: Session, moment: datetime) -> None:
     connection = session.connection()
     at = moment.astimezone(UTC)
     if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(
-            f"SELECT set_config('search_path', '{PAST_SCHEMA}, public', true), "
+        session.info[SEARCH_PATH] = connection.exec_driver_sql(
+            f"SELECT current_setting('search_path'), set_config('search_path', "
+            f"'{PAST_SCHEMA}, ' || current_setting('search_path'), true), "
             f"set_config('{MOMENT_SETTING}', %(at)s, true)",
             {"at": at.isoformat()},
-        )
+        ).scalar()
     else:
         connection.connection.info[AS_OF]["at"] = at.strftime(SQLITE_FORMAT)
+
+
+def leave_past(session: Session) -> None:
+    """Make `session` read the present again (on PostgreSQL the rest of its transaction
+    would otherwise resolve the versioned names to the past's views)."""
+    if session.info.pop(AS_OF, None) is None:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(
+            f"SELECT set_config('search_path', %(path)s, true), "
+            f"set_config('{MOMENT_SETTING}', '', true)",
+            {"path": session.info.pop(SEARCH_PATH, None) or "public"},
+        )
 
 
 def as_of(session: Session) -> datetime | None:

@@ -128,8 +128,6 @@ def _compare(
     now: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     for row in session.execute(select(*(live.c[c] for c in entry.columns)).where(live_rows)):
         values = tuple(row)
-        if entry.name == "event_search":
-            values = (values[0], search.words(values[1] or ""))
         now[tuple(values[i] for i in key)] = values
     kept: dict[tuple[Any, ...], tuple[tuple[Any, ...], datetime]] = {}
     for row in session.execute(
@@ -169,23 +167,8 @@ def copy_all(bind: Connection | Session) -> dict[str, int]:
     in a database that kept no versions before): what the tables hold now, valid since."""
     counts: dict[str, int] = {}
     epoch = bindparam("epoch", EPOCH, type_=UTCDateTime())
-    events = Base.metadata.tables["events"]
     for entry in REGISTRY.values():
         bind.execute(delete(entry.history))
-        if entry.name == "event_search":
-            created = {
-                r.id: r.created_at for r in bind.execute(select(events.c.id, events.c.created_at))
-            }
-            rows = [
-                {"event_id": e, "body": search.words(b or ""), "valid_from": created.get(e, EPOCH)}
-                for e, b in bind.execute(
-                    select(search.SEARCH_TABLE.c.event_id, search.SEARCH_TABLE.c.body)
-                )
-            ]
-            for i in range(0, len(rows), 10_000):
-                bind.execute(insert(entry.history), rows[i : i + 10_000])
-            counts[entry.name] = len(rows)
-            continue
         columns = [f'"{c}"' for c in entry.columns]
         statement = text(
             f"INSERT INTO {entry.history.name} ({', '.join(columns)}, valid_from) "
@@ -219,5 +202,6 @@ _CREATED = {
     "quantities": "(SELECT c.created_at FROM claims AS c WHERE c.id = t.claim_id)",
     "actor_events": _OF_EVENT,
     "event_documents": _OF_EVENT,
+    "event_search": _OF_EVENT,
     "timeline_days": "(SELECT min(e.created_at) FROM events AS e)",
 }

@@ -12,7 +12,7 @@ from app.core.config import Settings
 from app.core.db import interrupt
 from app.core.errors import InvalidParameter
 from app.core.schemas import AS_OF_DESCRIPTION
-from app.core.temporal import enter_past
+from app.core.temporal import enter_past, leave_past
 from app.web.consistency import READ_FROM_PRIMARY, write_token
 from app.web.state import AppState, state_of
 
@@ -109,12 +109,15 @@ async def get_read_session(
     factory = state_of(request.app).past_sessionmaker
     past = factory() if factory is not None else session
     await in_session(past, enter_past, past, moment)
-    if past is session:
-        yield past
-        return
     try:
         yield past
-    finally:
+    except BaseException:  # the transaction is rolled back, the past with it
+        if past is not session:
+            await in_session(past, _end, past, False)
+        raise
+    if past is session:
+        await in_session(past, leave_past, past)
+    else:
         await in_session(past, _end, past, True)
 
 

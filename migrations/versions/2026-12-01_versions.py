@@ -5,7 +5,8 @@ Revises: 5e7d2a41c0b8
 Create Date: 2026-12-01 15:40:00
 
 Each versioned table gets a twin `<table>_history` (app.core.temporal); on PostgreSQL the
-schema `past` holds a view of each twin at the moment a read asks for. An upgrade of a
+schema `past` holds a view of each twin at the moment a read asks for. The search rows'
+twin has each store's full-text index, as the live search table has (app.search). An upgrade of a
 database that holds records opens one version of each row from its record's `created_at`,
 and gives every record without a revision its creation revision. Versions older than the
 upgrade are not reconstructed: as of a moment before it, a record that existed then reads as
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from app.core.temporal import PAST_SCHEMA, REGISTRY, postgresql_views
 from app.curation import revisions, versions
 from app.models import HISTORY  # noqa: F401  (declares the twins)
+from app.search import POSTGRESQL_HISTORY_DDL, SEARCH_HISTORY, SQLITE_HISTORY_DDL
 
 revision: str = "9c4b7d2e1f60"
 down_revision: str | None = "5e7d2a41c0b8"
@@ -30,8 +32,12 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     bind = op.get_bind()
     for entry in REGISTRY.values():
-        entry.history.create(bind)
-    if bind.dialect.name == "postgresql":
+        if entry.history is not SEARCH_HISTORY:
+            entry.history.create(bind)
+    postgres = bind.dialect.name == "postgresql"
+    for statement in POSTGRESQL_HISTORY_DDL if postgres else SQLITE_HISTORY_DDL:
+        op.execute(statement)
+    if postgres:
         for statement in postgresql_views():
             op.execute(statement)
     session = Session(bind=bind)
@@ -44,5 +50,7 @@ def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         op.execute(f"DROP SCHEMA IF EXISTS {PAST_SCHEMA} CASCADE")
+    if bind.dialect.name == "sqlite":
+        op.execute("DROP TABLE event_search_history_fts")
     for entry in REGISTRY.values():
         entry.history.drop(bind)
