@@ -16,6 +16,7 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     MetaData,
+    Select,
     String,
     Table,
     Text,
@@ -112,7 +113,7 @@ def matching_events(session: Session, q: str) -> ColumnElement[bool]:
     else:
         query = " ".join(f'"{word}"*' for word in words)
         if moment is not None:
-            found = select(literal_column("rowid")).where(
+            found: Select[Any] = select(literal_column("rowid")).where(
                 literal_column("event_search_history_fts").op("MATCH")(query)
             )
             return Event.id.in_(

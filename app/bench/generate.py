@@ -320,7 +320,7 @@ def generate(database_url: str, events: int, seed: int, echo: Any = print) -> di
     # The versions and the feed are filled after the records: their indexes too.
     later = [
         *(index for entry in REGISTRY.values() for index in entry.history.indexes),
-        *Revision.__table__.indexes,
+        *Base.metadata.tables[Revision.__tablename__].indexes,
     ]
     postgres = engine.dialect.name == "postgresql"
     with engine.begin() as conn:

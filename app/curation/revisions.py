@@ -212,6 +212,9 @@ def _apply(
     flush()
 
 
+FEED = Revision.metadata.tables[Revision.__tablename__]
+
+
 def creation_revisions(session: Session, author: str, chunk: int = 2000) -> int:
     """Give every record that has no revision yet (a bulk load, a database from before
     revisions covered everything) its creation revision: its document now, at its own
@@ -250,7 +253,7 @@ def creation_revisions(session: Session, author: str, chunk: int = 2000) -> int:
                     }
                 )
             if revisions:
-                session.connection().execute(insert(Revision.__table__), revisions)
+                session.connection().execute(insert(FEED), revisions)
                 written += len(revisions)
     if written:
         data_version.bump(session)
