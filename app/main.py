@@ -14,7 +14,7 @@ from app.core.config import Settings, get_settings, rate_limit
 from app.core.db import make_engine, make_sessionmaker, snapshot
 from app.core.errors import install_error_handlers
 from app.core.runtime import runtime_dir
-from app.core.temporal import past_engine
+from app.core.temporal import past_engine, warm
 from app.curation.router import router as curation_router
 from app.events.router import router as events_router
 from app.health.router import router as health_router
@@ -88,6 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(started: FastAPI) -> AsyncIterator[None]:
+        if past is not None:
+            warm(past)
         yield
         engine.dispose()
         if past is not None:

@@ -1,6 +1,6 @@
 """Reads with and without `as_of`, on one database of the synthetic corpus.
 
-    .venv/bin/python -m bench.as_of --events 1000000 [--stores sqlite,postgresql] [--repeat 21]
+    .venv/bin/python bench/as_of.py --events 1000000 [--stores sqlite,postgresql] [--repeat 21]
 
 For each of Q1..Q8 (bench/run.py's queries, with their parameters picked the same way) the
 server answers the read as it is, then as of a moment after the corpus was written, so both
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -22,12 +23,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-
-from bench.run import BENCH, Dataset, build_queries, machine, pick_params
-from tests.fixtures.servers import free_port
+from run import BENCH, Dataset, build_queries, machine, pick_params
 
 GEOEVENTS = str(Path(sys.executable).parent / "geoevents")
 PG_BASE = "postgresql://postgres@127.0.0.1:5432"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _dataset(store: str, events: int, url: str | None) -> Dataset:
@@ -107,7 +112,7 @@ def report(results: dict[str, list[dict[str, object]]], args: argparse.Namespace
         f"# as_of at {args.events:,} events",
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with "
-        f"`python -m bench.as_of --events {args.events} --stores {args.stores} "
+        f"`python bench/as_of.py --events {args.events} --stores {args.stores} "
         f"--repeat {args.repeat}`; " + ", ".join(f"{k}: {v}" for k, v in machine().items()) + ".",
         "",
         "Each read alone, one after another, response cache off; medians of "

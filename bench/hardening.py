@@ -12,8 +12,8 @@ loopback only, each bounded in time:
   from its own client address (X-Forwarded-For behind a trusted proxy, 127.0.0.1), each on
   fresh connections so that both workers answer. Each phase may be granted its burst plus
   what refilled meanwhile, not twice that.
-- as_of: one request worked on at a time and four clients cycling through six moments (each
-  a rebuild of the past), while /healthz and an uncached read are timed.
+- as_of: one request worked on at a time and four clients cycling through six moments, while
+  /healthz and an uncached read are timed.
 """
 
 from __future__ import annotations

@@ -21,18 +21,21 @@ import sys
 import time
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-from app.curation.point_in_time import PointInTime
+from alembic import command
 from serving import scratch_database, seed_with_key, served
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
+from app.changes.models import Revision
 from app.core.db import make_engine, make_sessionmaker
 from app.core.kinds import Kind
-from app.curation import kinds
+from app.core.migrations import alembic_config
+from app.core.temporal import REGISTRY
+from app.curation import kinds, revisions
 
 ROOT = Path(__file__).resolve().parent.parent
 READS = [
@@ -286,7 +289,7 @@ def differences(what: str, stored: Counter[str], expected: Counter[str]) -> list
     ]
 
 
-def check(url: str, tally: Tally) -> list[str]:
+def check(url: str, tally: Tally, replay_url: str) -> list[str]:
     """Every acknowledged write present exactly once; the feed rebuilds the tables."""
     sys.path.insert(0, str(ROOT))
 
@@ -346,13 +349,29 @@ def check(url: str, tally: Tally) -> list[str]:
         if touched:
             problems.append(f"{touched} actor revisions other than creations")
         problems += tally.ingest_problems
-        rebuilt = PointInTime(keep=1).session(session, datetime.now(UTC))
+        problems += replayed(session, replay_url)
+    engine.dispose()
+    return problems
+
+
+def replayed(session: Session, url: str) -> list[str]:
+    """The feed replayed into an empty database: the same records, and every version of
+    every row over the same interval."""
+    problems = []
+    command.upgrade(alembic_config(url), "head")
+    engine = make_engine(url)
+    with make_sessionmaker(engine)() as rebuilt:
+        revisions.replay(rebuilt, session.scalars(select(Revision).order_by(Revision.seq)))
+        rebuilt.commit()
         for kind in Kind:
             model = kinds.REGISTRY[kind].model
             ids = list(session.scalars(select(model.id)))
             if kinds.documents(rebuilt, kind, ids) != kinds.documents(session, kind, ids):
                 problems.append(f"replaying the feed does not rebuild the {kind.value} records")
-        rebuilt.close()
+        for name, entry in REGISTRY.items():
+            ours = {tuple(r) for r in session.execute(select(entry.history))}
+            if {tuple(r) for r in rebuilt.execute(select(entry.history))} != ours:
+                problems.append(f"replaying the feed does not rebuild the versions of {name}")
     engine.dispose()
     return problems
 
@@ -364,7 +383,8 @@ def one_store(store: str, pg_url: str, clients: int, seconds: float) -> dict[str
         actors = stored_actors(url)
         with served(env) as (base, _):
             tally = asyncio.run(drive(base, key, actors, clients, seconds))
-        problems = check(url, tally)
+        with scratch_database(store, pg_url, "replay") as replay_url:
+            problems = check(url, tally, replay_url)
     latencies = sorted(tally.latencies)
     # Every answer but a success is an error, except 412: an edit that lost the race to
     # another, which the client is right to be told.

@@ -126,6 +126,16 @@ def past_engine(engine: Engine) -> Engine | None:
     return past
 
 
+def warm(past: Engine) -> None:
+    """Open the past engine's first connection (its views made) before a read waits for it;
+    a database not there yet is left to the first read to report."""
+    try:
+        with past.connect():
+            pass
+    except Exception:  # the read that needs it reports why
+        return
+
+
 def enter_past(session: Session, moment: datetime) -> None:
     """Make `session`'s transaction read as of `moment` (a session of `past_engine`)."""
     session.info[AS_OF] = moment

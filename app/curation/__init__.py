@@ -8,7 +8,8 @@ revision with both documents. Reading the revisions back in order (`revisions.re
 rebuilds the same records.
 
 Its rooms: `kinds` (the registry of record kinds), `documents` (records read as documents),
-`store` (tables and derived rows), `revisions` (history and replay), `writes` (the write
-API), `ingest` (new reporting), `backups` (export and import), `point_in_time` (databases as
-of a moment), `seed` (the seed bundles), `router` (the HTTP routes that write).
+`store` (tables and derived rows), `projections` (stored read documents, the actor index,
+the timeline rollup), `versions` (every versioned row's validity intervals), `revisions`
+(history and replay), `writes` (the write API), `ingest` (new reporting), `backups` (export
+and import), `seed` (the seed bundles), `router` (the HTTP routes that write).
 """
