@@ -4,7 +4,7 @@ declares which tables keep their versions (app.core.temporal): every one a read 
 from app.actors.models import Actor, ActorAlias, Affiliation
 from app.auth.models import ApiKey
 from app.changes.models import IdempotentRequest, Revision
-from app.claims.models import Claim, Quantity
+from app.claims.models import Claim, ClaimDocument, Quantity
 from app.core.db import Base
 from app.core.temporal import versioned
 from app.core.version import DataVersion
@@ -35,6 +35,7 @@ VERSIONED = [
     EventRelation,
     Claim,
     Quantity,
+    ClaimDocument,
     ActorEvent,
     TimelineDay,
     EventDocument,
@@ -51,6 +52,7 @@ __all__ = [
     "ApiKey",
     "Base",
     "Claim",
+    "ClaimDocument",
     "DataVersion",
     "Event",
     "EventActor",

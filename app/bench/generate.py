@@ -346,6 +346,7 @@ def generate(database_url: str, events: int, seed: int, echo: Any = print) -> di
         # scan of the whole claims table.
         conn.exec_driver_sql("ANALYZE")
         counts["event_documents"] = projections.project_all(conn)
+        counts["claim_documents"] = projections.project_all_claims(conn)
         counts["timeline_days"] = conn.execute(
             text("SELECT count(*) FROM timeline_days")
         ).scalar_one()

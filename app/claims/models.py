@@ -76,3 +76,15 @@ class Quantity(Base):
     low_inclusive: Mapped[bool | None] = mapped_column(Boolean)
     high_inclusive: Mapped[bool | None] = mapped_column(Boolean)
     as_reported: Mapped[str | None] = mapped_column(Text)
+
+
+class ClaimDocument(Base):
+    """A claim as reads answer it, stored as JSON text (ClaimRead's fields, in order). Derived
+    data: only app.curation.projections writes it, inside the transaction of the write."""
+
+    __tablename__ = "claim_documents"
+
+    claim_id: Mapped[str] = mapped_column(
+        ForeignKey("claims.id", ondelete="CASCADE"), primary_key=True
+    )
+    item: Mapped[str] = mapped_column(Text)

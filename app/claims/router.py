@@ -4,7 +4,6 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from sqlalchemy.orm import Session
 
 from app.auth.deps import check_reader
 from app.claims import service
@@ -35,13 +34,13 @@ def list_claims(
     hedging, evidence span and the quantities each reports. JSON, CSV or NDJSON;
     `limit=all` streams every match."""
 
-    def page(limit: int) -> tuple[list[ClaimRead], int, str | None, dict[str, int]]:
-        rows, total, next_cursor = service.get_all(session, query, limit)
-        return [ClaimRead.model_validate(row) for row in rows], total, next_cursor, {}
+    def page(limit: int) -> tuple[list[str], int, str | None, dict[str, int]]:
+        items, total, next_cursor = service.get_all(session, query, limit)
+        return items, total, next_cursor, {}
 
-    def export(fmt: formats.Format) -> tuple[int, dict[str, int], Iterator[ClaimRead]]:
-        total, rows = service.export(session, query)
-        return total, {}, (ClaimRead.model_validate(row) for row in rows)
+    def export(fmt: formats.Format) -> tuple[int, dict[str, int], Iterator[str]]:
+        total, items = service.export(session, query)
+        return total, {}, items
 
     return formats.list_response(
         request,
@@ -64,10 +63,4 @@ def get_claim(
     claim_id: Annotated[Text, Path(description="Claim id.", max_length=160)],
 ) -> Response:
     """One claim: statement, quote, speaker, hedging, evidence span and quantities."""
-    return record_response(*claim_detail(session, claim_id))
-
-
-def claim_detail(session: Session, claim_id: str) -> tuple[ClaimRead, int]:
-    """The claim as its detail shows it, and the claim's version."""
-    claim = service.get(session, claim_id)
-    return ClaimRead.model_validate(claim), claim.version
+    return record_response(*service.get(session, claim_id))

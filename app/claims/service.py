@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
+from sqlalchemy.orm import Session
 
 from app.actors import service as actors
-from app.claims.models import Claim
+from app.claims.models import Claim, ClaimDocument
 from app.claims.schemas import ClaimQuery
 from app.core.errors import InvalidParameter, NotFound
-from app.core.pagination import decode_cursor, encode_cursor, keyset_after, stream_rows
+from app.core.pagination import EXPORT_BATCH, decode_cursor, encode_cursor, keyset_after
 from app.events.models import Event
 from app.sources import service as sources
 
@@ -44,42 +43,62 @@ def _conditions(session: Session, f: ClaimQuery) -> list[ColumnElement[bool]]:
 ORDER = (Claim.source_id, Claim.evidence_start, Claim.id)
 
 
-def _loaded() -> tuple[Any, ...]:
-    return (selectinload(Claim.quantities), joinedload(Claim.speaker))
+def _documents(conds: list[ColumnElement[bool]]) -> Select[str, str, int, str]:
+    """The matching claims' stored documents, with the columns of their order."""
+    return (
+        select(ClaimDocument.item, *ORDER)
+        .join(ClaimDocument, ClaimDocument.claim_id == Claim.id)
+        .where(*conds)
+        .order_by(*ORDER)
+    )
 
 
-def export(session: Session, f: ClaimQuery) -> tuple[int, Iterator[Claim]]:
-    """Every matching claim in source order, streamed in batches."""
+def export(session: Session, f: ClaimQuery) -> tuple[int, Iterator[str]]:
+    """Every matching claim's stored document in source order, streamed in batches."""
     conds = _conditions(session, f)
     total = session.scalar(select(func.count()).select_from(Claim).where(*conds)) or 0
-    stmt = select(Claim).where(*conds).order_by(*ORDER).options(*_loaded())
-    return total, stream_rows(session, stmt)
+    connection = session.connection()
+
+    def items() -> Iterator[str]:
+        stmt = _documents(conds).execution_options(yield_per=EXPORT_BATCH)
+        for row in connection.execute(stmt):
+            yield row.item
+
+    return total, items()
 
 
-def get_all(session: Session, f: ClaimQuery, limit: int) -> tuple[list[Claim], int, str | None]:
-    """A page of claims in source order (source, then position in its text)."""
+def get_all(session: Session, f: ClaimQuery, limit: int) -> tuple[list[str], int, str | None]:
+    """A page of claims' stored documents in source order (source, then position in its
+    text)."""
     cursor = f.cursor
     conds = _conditions(session, f)
     total = session.scalar(select(func.count()).select_from(Claim).where(*conds)) or 0
-    order = list(ORDER)
-    stmt = select(Claim).where(*conds).order_by(*order).limit(limit + 1)
+    stmt = _documents(conds).limit(limit + 1)
     if cursor:
         source_id, start, last_id = decode_cursor(cursor, "claims", 3)
         if not (start or "").isdigit():
             raise InvalidParameter("cursor is malformed", param="cursor")
-        stmt = stmt.where(keyset_after(order, [source_id, int(start), last_id], descending=False))
-    rows = list(session.scalars(stmt.options(*_loaded())))
+        stmt = stmt.where(
+            keyset_after(list(ORDER), [source_id, int(start), last_id], descending=False)
+        )
+    rows = session.connection().execute(stmt).all()
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        key = [last.source_id, str(last.evidence_start), last.id]
-        next_cursor = encode_cursor("claims", key)
-    return rows[:limit], total, next_cursor
+        next_cursor = encode_cursor("claims", [last.source_id, str(last.evidence_start), last.id])
+    return [row.item for row in rows[:limit]], total, next_cursor
 
 
-def get(session: Session, claim_id: str) -> Claim:
-    """One claim with its speaker and quantities, or 404."""
-    claim = session.scalar(select(Claim).where(Claim.id == claim_id).options(*_loaded()))
-    if claim is None:
+DETAIL = (
+    select(ClaimDocument.item, Claim.version)
+    .join(ClaimDocument, ClaimDocument.claim_id == Claim.id)
+    .where(Claim.id == bindparam("claim_id"))
+)
+
+
+def get(session: Session, claim_id: str) -> tuple[bytes, int]:
+    """One claim's stored document and its version, or 404."""
+    row = session.connection().execute(DETAIL, {"claim_id": claim_id}).first()
+    if row is None:
         raise NotFound(f"no claim with id {claim_id!r}", param="claim_id")
-    return claim
+    return row.item.encode(), row.version

@@ -27,7 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
 from app.actors.models import Actor
-from app.claims.models import Claim, Quantity
+from app.claims.models import Claim, ClaimDocument, Quantity
 from app.claims.schemas import ClaimRead, QuantityRead
 from app.curation import versions
 from app.curation.documents import EVENT_FIELDS
@@ -49,6 +49,7 @@ from app.locations.schemas import ENRICHMENT_NOTE, LocationRead
 Bind = Session | Connection
 BATCH = 1000
 STALE = "geoevents.stale_events"
+STALE_CLAIMS = "geoevents.stale_claims"
 
 EVENT_OWN = [*EVENT_FIELDS, "created_at", "updated_at"]
 ITEM_FIELDS = list(EventRead.model_fields)
@@ -134,51 +135,9 @@ def build(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
     for event_quantities in quantities.values():
         for q in event_quantities:
             by_claim[q["claim_id"]].append(q)
-    speaker = aliased(Actor)
     claims: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in bind.execute(
-        select(
-            Claim.id,
-            Claim.event_id,
-            Claim.statement,
-            Claim.quote,
-            speaker.id.label("speaker_id"),
-            speaker.name.label("speaker_name"),
-            speaker.kind.label("speaker_kind"),
-            Claim.source_id,
-            Claim.hedging,
-            Claim.evidence_start,
-            Claim.evidence_end,
-            Claim.evidence_text,
-            Claim.created_at,
-            Claim.updated_at,
-        )
-        .outerjoin(speaker, speaker.id == Claim.speaker_id)
-        .where(Claim.event_id.in_(ids))
-        .order_by(Claim.event_id, Claim.source_id, Claim.evidence_start, Claim.id)
-    ):
-        claims[row.event_id].append(
-            {
-                "id": row.id,
-                "event_id": row.event_id,
-                "statement": row.statement,
-                "quote": row.quote,
-                "speaker": None
-                if row.speaker_id is None
-                else {"id": row.speaker_id, "name": row.speaker_name, "kind": row.speaker_kind},
-                "source_id": row.source_id,
-                "hedging": row.hedging,
-                "evidence": {
-                    "source_id": row.source_id,
-                    "start": row.evidence_start,
-                    "end": row.evidence_end,
-                    "text": row.evidence_text,
-                },
-                "quantities": by_claim.get(row.id, []),
-                "created_at": row.created_at,
-                "updated_at": row.updated_at,
-            }
-        )
+    for claim in _claims(bind, Claim.event_id.in_(ids), by_claim):
+        claims[claim["event_id"]].append(claim)
     related: dict[str, list[dict[str, str]]] = defaultdict(list)
     other = aliased(Event)
     links = EventRelation.__table__.c
@@ -224,6 +183,73 @@ def build(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
             }
         )
     return docs
+
+
+def _claims(
+    bind: Bind, which: Any, by_claim: dict[str, list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """The claims `which` selects, as ClaimRead documents (their quantities from
+    `by_claim`), in their events' order: by event, source, position in the text, id."""
+    speaker = aliased(Actor)
+    rows = bind.execute(
+        select(
+            Claim.id,
+            Claim.event_id,
+            Claim.statement,
+            Claim.quote,
+            speaker.id.label("speaker_id"),
+            speaker.name.label("speaker_name"),
+            speaker.kind.label("speaker_kind"),
+            Claim.source_id,
+            Claim.hedging,
+            Claim.evidence_start,
+            Claim.evidence_end,
+            Claim.evidence_text,
+            Claim.created_at,
+            Claim.updated_at,
+        )
+        .outerjoin(speaker, speaker.id == Claim.speaker_id)
+        .where(which)
+        .order_by(Claim.event_id, Claim.source_id, Claim.evidence_start, Claim.id)
+    )
+    return [
+        {
+            "id": row.id,
+            "event_id": row.event_id,
+            "statement": row.statement,
+            "quote": row.quote,
+            "speaker": None
+            if row.speaker_id is None
+            else {"id": row.speaker_id, "name": row.speaker_name, "kind": row.speaker_kind},
+            "source_id": row.source_id,
+            "hedging": row.hedging,
+            "evidence": {
+                "source_id": row.source_id,
+                "start": row.evidence_start,
+                "end": row.evidence_end,
+                "text": row.evidence_text,
+            },
+            "quantities": by_claim.get(row.id, []),
+            "created_at": row.created_at,
+            "updated_at": row.updated_at,
+        }
+        for row in rows
+    ]
+
+
+def build_claims(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
+    """The stored documents of these claims (those that exist)."""
+    by_claim: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in bind.execute(
+        select(*(Quantity.__table__.c[n] for n in QUANTITY_FIELDS))
+        .where(Quantity.claim_id.in_(ids))
+        .order_by(Quantity.event_id, Quantity.id)
+    ):
+        by_claim[row.claim_id].append(dict(row._mapping))
+    return [
+        {"claim_id": claim["id"], "item": _dumps({name: claim[name] for name in CLAIM_FIELDS})}
+        for claim in _claims(bind, Claim.id.in_(ids), by_claim)
+    ]
 
 
 def figure_conflicts(claims: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -292,6 +318,32 @@ def project_events(bind: Bind, ids: Iterable[str]) -> None:
             bind.execute(insert(EventDocument), docs)
 
 
+def project_claims(bind: Bind, ids: Iterable[str]) -> None:
+    """Rebuild the stored documents of these claims; those that no longer exist have none."""
+    for chunk in _chunks(sorted(set(ids))):
+        docs = build_claims(bind, chunk)
+        bind.execute(delete(ClaimDocument).where(ClaimDocument.claim_id.in_(chunk)))
+        if docs:
+            bind.execute(insert(ClaimDocument), docs)
+
+
+def project_all_claims(bind: Bind) -> int:
+    """Rebuild every claim's document (after a bulk load or a migration); how many."""
+    bind.execute(delete(ClaimDocument))
+    done, last = 0, ""
+    while True:
+        chunk = list(
+            bind.execute(
+                select(Claim.id).where(Claim.id > last).order_by(Claim.id).limit(BATCH)
+            ).scalars()
+        )
+        if not chunk:
+            return done
+        bind.execute(insert(ClaimDocument), build_claims(bind, chunk))
+        done += len(chunk)
+        last = chunk[-1]
+
+
 def project_all(bind: Bind) -> int:
     """Rebuild every event's documents (after a bulk load or a migration); how many."""
     bind.execute(delete(EventDocument))
@@ -314,13 +366,24 @@ def stale(session: Session, event_ids: Iterable[str | None]) -> None:
     session.info.setdefault(STALE, set()).update(e for e in event_ids if e is not None)
 
 
+def stale_claims(session: Session, claim_ids: Iterable[str]) -> None:
+    """Mark these claims' documents for rebuilding before the transaction ends."""
+    ids = list(claim_ids)
+    session.info.setdefault(STALE_CLAIMS, set()).update(ids)
+    versions.touched(session, "claim", ids)
+
+
 def settle(session: Session) -> None:
     """Rebuild the documents marked stale in this transaction, then close and open the
     versions of every row the transaction touched (app.curation.versions)."""
     ids = session.info.pop(STALE, None) or set()
-    if ids:
+    claim_ids = session.info.pop(STALE_CLAIMS, None) or set()
+    if ids or claim_ids:
         session.flush()
+    if ids:
         project_events(session, ids)
+    if claim_ids:
+        project_claims(session, claim_ids)
     versions.settle(session, ids)
 
 
@@ -332,6 +395,7 @@ def _settle_before_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop(STALE, None)
+    session.info.pop(STALE_CLAIMS, None)
     versions.forget(session)
 
 
@@ -359,6 +423,11 @@ def events_naming_actors(session: Session, actor_ids: Sequence[str]) -> set[str]
         Claim.speaker_id.in_(actor_ids), Claim.event_id.is_not(None)
     )
     return set(session.scalars(listed.union(spoken)))
+
+
+def claims_spoken_by(session: Session, actor_ids: Sequence[str]) -> set[str]:
+    """Claims whose speaker is one of these actors (their documents show its name)."""
+    return set(session.scalars(select(Claim.id).where(Claim.speaker_id.in_(actor_ids))))
 
 
 def events_at_locations(session: Session, location_ids: Sequence[str]) -> set[str]:

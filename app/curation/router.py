@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.actors.router import actor_detail
 from app.actors.schemas import ActorCreate, ActorDetail
 from app.auth.deps import WriterDep
-from app.claims.router import claim_detail
+from app.claims import service as claims
 from app.claims.schemas import ClaimRead
 from app.core import version as data_version
 from app.core.errors import problem_responses
@@ -72,7 +72,7 @@ READERS: dict[Kind, Callable[[Session, str], tuple[BaseModel | bytes, int]]] = {
     Kind.event: event_detail,
     Kind.actor: actor_detail,
     Kind.source: source_detail,
-    Kind.claim: claim_detail,
+    Kind.claim: claims.get,
 }
 
 

@@ -97,6 +97,7 @@ def put_actors(session: Session, docs: Sequence[ActorCreate]) -> None:
     ids = [a.id for a in docs]
     versions.touched(session, "actor", ids)
     projections.stale(session, projections.events_naming_actors(session, ids))
+    projections.stale_claims(session, projections.claims_spoken_by(session, ids))
     _replace(
         session,
         ActorAlias,
@@ -239,7 +240,7 @@ def put_claims(session: Session, docs: Sequence[ClaimDoc]) -> None:
             )
     _replace(session, Quantity, Quantity.claim_id, [c.id for c in docs], numbers)
     touched = {c.event_id for c in docs} | set(previous.values())
-    versions.touched(session, "claim", [c.id for c in docs])
+    projections.stale_claims(session, [c.id for c in docs])
     projections.stale(session, touched)
     search.refresh(session, sorted(e for e in touched if e is not None))
 
@@ -257,7 +258,7 @@ def remove_claims(session: Session, ids: list[str]) -> None:
     """Delete these claims, and refresh their events' search rows."""
     event_ids = list(session.scalars(select(Claim.event_id).where(Claim.id.in_(ids)).distinct()))
     projections.stale(session, event_ids)
-    versions.touched(session, "claim", ids)
+    projections.stale_claims(session, ids)
     session.execute(delete(Claim).where(Claim.id.in_(ids)))
     search.refresh(session, [e for e in event_ids if e is not None])
 

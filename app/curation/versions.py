@@ -52,6 +52,7 @@ OWNERS: dict[str, list[tuple[str, str]]] = {
     "quantities": [("claim_id", "claim"), ("event_id", "event")],
     "actor_events": [("event_id", "event")],
     "event_documents": [("event_id", "event")],
+    "claim_documents": [("claim_id", "claim")],
     "event_search": [("event_id", "event")],
 }
 DAYS = "timeline_days"  # owned by (scope, day), the rollup's own key
@@ -202,6 +203,7 @@ _CREATED = {
     "quantities": "(SELECT c.created_at FROM claims AS c WHERE c.id = t.claim_id)",
     "actor_events": _OF_EVENT,
     "event_documents": _OF_EVENT,
+    "claim_documents": "(SELECT c.created_at FROM claims AS c WHERE c.id = t.claim_id)",
     "event_search": _OF_EVENT,
     "timeline_days": "(SELECT min(e.created_at) FROM events AS e)",
 }

@@ -1,4 +1,5 @@
-"""versions: every table a read consults keeps its rows' versions, with validity intervals
+"""versions: every table a read consults keeps its rows' versions, with validity intervals;
+claims get stored read documents
 
 Revision ID: 9c4b7d2e1f60
 Revises: 5e7d2a41c0b8
@@ -6,7 +7,8 @@ Create Date: 2026-12-01 15:40:00
 
 Each versioned table gets a twin `<table>_history` (app.core.temporal); on PostgreSQL the
 schema `past` holds a view of each twin at the moment a read asks for. The search rows'
-twin has each store's full-text index, as the live search table has (app.search). An upgrade of a
+twin has each store's full-text index, as the live search table has (app.search). Each
+claim's read document is stored (`claim_documents`), filled by the write path's projector. An upgrade of a
 database that holds records opens one version of each row from its record's `created_at`,
 and gives every record without a revision its creation revision. Versions older than the
 upgrade are not reconstructed: as of a moment before it, a record that existed then reads as
@@ -15,11 +17,12 @@ it reads at the upgrade.
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.orm import Session
 
 from app.core.temporal import PAST_SCHEMA, REGISTRY, postgresql_views
-from app.curation import revisions, versions
+from app.curation import projections, revisions, versions
 from app.models import HISTORY  # noqa: F401  (declares the twins)
 from app.search import POSTGRESQL_HISTORY_DDL, SEARCH_HISTORY, SQLITE_HISTORY_DDL
 
@@ -31,6 +34,19 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     bind = op.get_bind()
+    op.create_table(
+        "claim_documents",
+        sa.Column("claim_id", sa.String(length=160), nullable=False),
+        sa.Column("item", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["claim_id"],
+            ["claims.id"],
+            name=op.f("fk_claim_documents_claim_id_claims"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("claim_id", name=op.f("pk_claim_documents")),
+    )
+    projections.project_all_claims(bind)
     for entry in REGISTRY.values():
         if entry.history is not SEARCH_HISTORY:
             entry.history.create(bind)
@@ -54,3 +70,4 @@ def downgrade() -> None:
         op.execute("DROP TABLE event_search_history_fts")
     for entry in REGISTRY.values():
         entry.history.drop(bind)
+    op.drop_table("claim_documents")

@@ -1,6 +1,7 @@
-"""The stored read documents: each is exactly its response schema, and the write path keeps
-every one of them exact through writes to the records they show (an actor's name, a related
-event's title, a claim's speaker), as a rebuild from the tables would have them."""
+"""The stored read documents (events' and claims'): each is exactly its response schema,
+and the write path keeps every one of them exact through writes to the records they show (an
+actor's name, a related event's title, a claim's speaker), as a rebuild from the tables would
+have them."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.claims.models import Claim, ClaimDocument
+from app.claims.schemas import ClaimRead
 from app.curation import projections
 from app.events.models import Event, EventDocument
 from app.events.schemas import EventDetail, EventRead
@@ -28,6 +31,41 @@ def rebuilt(session: Session) -> dict[str, tuple[str, str]]:
     """The same documents built afresh from the tables."""
     ids = list(session.scalars(select(Event.id)))
     return {d["event_id"]: (d["item"], d["detail"]) for d in projections.build(session, ids)}
+
+
+def stored_claims(session: Session) -> dict[str, str]:
+    """claim id -> item as the projection table holds it."""
+    rows = session.execute(select(ClaimDocument.claim_id, ClaimDocument.item))
+    return {row.claim_id: row.item for row in rows}
+
+
+def rebuilt_claims(session: Session) -> dict[str, str]:
+    ids = list(session.scalars(select(Claim.id)))
+    return {d["claim_id"]: d["item"] for d in projections.build_claims(session, ids)}
+
+
+def assert_exact(session: Session) -> None:
+    """Every stored document, of events and of claims, as a rebuild would make it."""
+    assert stored(session) == rebuilt(session)
+    assert stored_claims(session) == rebuilt_claims(session)
+
+
+def test_every_stored_claim_is_its_response_schema(client: TestClient, session: Session) -> None:
+    documents = stored_claims(session)
+    assert documents, "the seed holds claims"
+    assert set(documents) == set(session.scalars(select(Claim.id)))
+    for item in documents.values():
+        as_item: dict[str, Any] = orjson.loads(item)
+        assert ClaimRead.model_validate_json(item).model_dump(mode="json") == as_item
+        assert list(as_item) == list(ClaimRead.model_fields)
+    page = client.get("/v1/claims", params={"limit": 500}).json()["data"]
+    assert [orjson.loads(documents[c["id"]]) for c in page] == page
+    some = sorted(documents)[0]
+    assert client.get(f"/v1/claims/{some}").content == documents[some].encode()
+    # The claims an event's detail shows are the stored claims, field for field.
+    event_id = orjson.loads(documents[some])["event_id"]
+    shown = client.get(f"/v1/events/{event_id}").json()["claims"]
+    assert shown == [orjson.loads(documents[c["id"]]) for c in shown]
 
 
 def test_every_stored_document_is_its_response_schema(session: Session) -> None:
@@ -68,7 +106,7 @@ def test_documents_stay_exact_through_writes(
     client: TestClient, session: Session, keys: dict[str, str]
 ) -> None:
     writer = bearer(keys["write"])
-    assert stored(session) == rebuilt(session)
+    assert_exact(session)
 
     origin = related_seed_event(client)
     target = next(r["id"] for r in origin["related"] if r["direction"] == "outgoing")
@@ -78,7 +116,7 @@ def test_documents_stay_exact_through_writes(
         headers=writer,
     )
     assert created.status_code == 201, created.text
-    assert stored(session) == rebuilt(session)
+    assert_exact(session)
     incoming = client.get(f"/v1/events/{target}").json()["related"]
     assert {"id": "test-new-event", "title": "A test event"}.items() <= next(
         r for r in incoming if r["id"] == "test-new-event"
@@ -91,7 +129,7 @@ def test_documents_stay_exact_through_writes(
         headers=writer | {"If-Match": etag(client, f"/v1/events/{target}")},
     )
     assert retitled.status_code == 200, retitled.text
-    assert stored(session) == rebuilt(session)
+    assert_exact(session)
     shown = client.get(f"/v1/events/{origin['id']}").json()["related"]
     assert "A new title for the target" in {r["title"] for r in shown}
 
@@ -113,11 +151,12 @@ def test_documents_stay_exact_through_writes(
             headers=writer | {"If-Match": etag(client, f"/v1/actors/{actor}")},
         )
         assert renamed.status_code == 200, renamed.text
-    assert stored(session) == rebuilt(session)
+    assert_exact(session)
     detail = client.get("/v1/events/test-new-event").json()
     assert detail["actors"][0]["name"] == "The Russian Federation"
     spoken = next(c for c in detail["claims"] if c["id"] == "test-spoken-claim")
     assert spoken["speaker"]["name"] == "V. Zelensky"
+    assert client.get("/v1/claims/test-spoken-claim").json() == spoken
     assert detail["source_count"] == 1
 
     # Deleting a claim and then the event takes them out of every document.
@@ -126,13 +165,13 @@ def test_documents_stay_exact_through_writes(
         headers=writer | {"If-Match": etag(client, "/v1/claims/test-spoken-claim")},
     )
     assert gone.status_code == 204
-    assert stored(session) == rebuilt(session)
+    assert_exact(session)
     gone = client.delete(
         "/v1/events/test-new-event",
         headers=writer | {"If-Match": etag(client, "/v1/events/test-new-event")},
     )
     assert gone.status_code == 204
-    assert stored(session) == rebuilt(session)
+    assert_exact(session)
     assert "test-new-event" not in stored(session)
     after = client.get(f"/v1/events/{target}").json()["related"]
     assert "test-new-event" not in {r["id"] for r in after}
@@ -141,8 +180,8 @@ def test_documents_stay_exact_through_writes(
 def test_a_failed_write_leaves_every_document_as_it_was(
     client: TestClient, session: Session, keys: dict[str, str]
 ) -> None:
-    before = stored(session)
+    before = stored(session), stored_claims(session)
     bad = new_event(actors=[{"actor": "no-such-actor", "role": "participant"}])
     answer = client.post("/v1/events", json=bad, headers=bearer(keys["write"]))
     assert answer.status_code == 422
-    assert stored(session) == before
+    assert (stored(session), stored_claims(session)) == before
