@@ -40,9 +40,11 @@ def list_actors(
     """Actors ordered by id; `q` searches names and aliases, so "EU" finds the European Union.
     JSON, CSV or NDJSON; `limit=all` streams every match."""
 
-    def page(limit: int) -> tuple[list[ActorRead], int, str | None, dict[str, int]]:
-        rows, total, next_cursor = service.get_all(session, query, limit)
-        return [ActorRead.model_validate(row) for row in rows], total, next_cursor, {}
+    count = formats.count_preference(request)
+
+    def page(limit: int) -> tuple[list[ActorRead], int | None, str | None, dict[str, str]]:
+        rows, total, next_cursor, extra = service.get_all(session, query, limit, count)
+        return [ActorRead.model_validate(row) for row in rows], total, next_cursor, extra
 
     def export(fmt: formats.Format) -> tuple[int, dict[str, int], Iterator[ActorRead]]:
         total, rows = service.export(session, query)

@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from app.actors.models import Actor, ActorAlias, Affiliation
 from app.actors.schemas import ActorQuery
 from app.core.errors import InvalidParameter, NotFound
-from app.core.pagination import decode_cursor, encode_cursor, keyset_after, stream_rows
+from app.core.pagination import (
+    Count,
+    counted,
+    decode_cursor,
+    encode_cursor,
+    keyset_after,
+    stream_rows,
+)
 from app.events.models import EventActor
 
 
@@ -84,18 +91,19 @@ def _with_links() -> list[object]:
 
 
 def get_all(
-    session: Session, filters: ActorQuery, limit: int
-) -> tuple[list[Actor], int, str | None]:
-    """A page of actors ordered by id, the total and the next cursor."""
+    session: Session, filters: ActorQuery, limit: int, count: Count | None = None
+) -> tuple[list[Actor], int | None, str | None, dict[str, str]]:
+    """A page of actors ordered by id, the total (counted as `count` asks), the next cursor
+    and extra meta."""
     conds = _conditions(filters)
-    total = session.scalar(select(func.count()).select_from(Actor).where(*conds)) or 0
+    total, how = counted(session, select(Actor.id).where(*conds), count)
     stmt = select(Actor).where(*conds).order_by(Actor.id).limit(limit + 1)
     if filters.cursor:
         (last_id,) = decode_cursor(filters.cursor, "actors", 1)
         stmt = stmt.where(keyset_after([Actor.id], [last_id], descending=False))
     actors = list(session.scalars(stmt.options(*_with_links())))  # type: ignore[arg-type]
     next_cursor = encode_cursor("actors", [actors[limit - 1].id]) if len(actors) > limit else None
-    return actors[:limit], total, next_cursor
+    return actors[:limit], total, next_cursor, {"count": how.value} if count is not None else {}
 
 
 def export(session: Session, filters: ActorQuery) -> tuple[int, Iterator[Actor]]:

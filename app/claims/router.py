@@ -34,9 +34,10 @@ def list_claims(
     hedging, evidence span and the quantities each reports. JSON, CSV or NDJSON;
     `limit=all` streams every match."""
 
-    def page(limit: int) -> tuple[list[str], int, str | None, dict[str, int]]:
-        items, total, next_cursor = service.get_all(session, query, limit)
-        return items, total, next_cursor, {}
+    count = formats.count_preference(request)
+
+    def page(limit: int) -> tuple[list[str], int | None, str | None, dict[str, str]]:
+        return service.get_all(session, query, limit, count)
 
     def export(fmt: formats.Format) -> tuple[int, dict[str, int], Iterator[str]]:
         total, items = service.export(session, query)

@@ -11,7 +11,14 @@ from app.actors import service as actors
 from app.claims.models import Claim, ClaimDocument
 from app.claims.schemas import ClaimQuery
 from app.core.errors import InvalidParameter, NotFound
-from app.core.pagination import EXPORT_BATCH, decode_cursor, encode_cursor, keyset_after
+from app.core.pagination import (
+    EXPORT_BATCH,
+    Count,
+    counted,
+    decode_cursor,
+    encode_cursor,
+    keyset_after,
+)
 from app.events.models import Event
 from app.sources import service as sources
 
@@ -67,12 +74,14 @@ def export(session: Session, f: ClaimQuery) -> tuple[int, Iterator[str]]:
     return total, items()
 
 
-def get_all(session: Session, f: ClaimQuery, limit: int) -> tuple[list[str], int, str | None]:
+def get_all(
+    session: Session, f: ClaimQuery, limit: int, count: Count | None = None
+) -> tuple[list[str], int | None, str | None, dict[str, str]]:
     """A page of claims' stored documents in source order (source, then position in its
-    text)."""
+    text), the total (counted as `count` asks), the next cursor and extra meta."""
     cursor = f.cursor
     conds = _conditions(session, f)
-    total = session.scalar(select(func.count()).select_from(Claim).where(*conds)) or 0
+    total, how = counted(session, select(Claim.id).where(*conds), count)
     stmt = _documents(conds).limit(limit + 1)
     if cursor:
         source_id, start, last_id = decode_cursor(cursor, "claims", 3)
@@ -86,7 +95,8 @@ def get_all(session: Session, f: ClaimQuery, limit: int) -> tuple[list[str], int
     if len(rows) > limit:
         last = rows[limit - 1]
         next_cursor = encode_cursor("claims", [last.source_id, str(last.evidence_start), last.id])
-    return [row.item for row in rows[:limit]], total, next_cursor
+    extra = {"count": how.value} if count is not None else {}
+    return [row.item for row in rows[:limit]], total, next_cursor, extra
 
 
 DETAIL = (

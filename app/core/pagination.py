@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from app.core.errors import InvalidParameter
@@ -37,10 +37,48 @@ class PageMeta(BaseModel):
         description="Opaque cursor for the next page; null on the last page.",
         examples=[None],
     )
-    total: int = Field(description="How many records match the filters, over all pages.")
+    total: int | None = Field(
+        description="How many records match the filters, over all pages: exact unless a "
+        "`Prefer: count=planned|estimated` header asked for less (see `count`); null for "
+        "`Prefer: count=none`."
+    )
     limit: int | None = Field(
         description="The page size that was applied; null for `limit=all`.", examples=[50]
     )
+    count: Count | None = Field(
+        default=None,
+        description="How `total` was counted, present when a `Prefer: count=…` header asked "
+        "(also said by the `Preference-Applied` header): `exact`, `planned` (PostgreSQL's "
+        "planner estimate) or `none`. SQLite keeps no row estimates, so it counts exactly.",
+    )
+
+
+def counted(
+    session: Session, matching: Select[Any], wanted: Count | None
+) -> tuple[int | None, Count]:
+    """How many rows `matching` (a SELECT of the matches' keys) returns, counted as asked:
+    exactly by default; not at all for `none`; on PostgreSQL the planner's estimate for
+    `planned`, and for `estimated` an exact count up to ESTIMATED_EXACT_UP_TO, the estimate
+    beyond. SQLite keeps no estimates: it counts exactly."""
+    if wanted is Count.none:
+        return None, Count.none
+    connection = session.connection()
+    if wanted in (Count.planned, Count.estimated) and connection.dialect.name == "postgresql":
+        if wanted is Count.estimated:
+            first = matching.limit(ESTIMATED_EXACT_UP_TO + 1).subquery()
+            seen = connection.scalar(select(func.count()).select_from(first)) or 0
+            if seen <= ESTIMATED_EXACT_UP_TO:
+                return seen, Count.exact
+        compiled = matching.compile(
+            dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+        )
+        plan = connection.exec_driver_sql(
+            "EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params
+        ).scalar_one()
+        document = plan if isinstance(plan, list) else json.loads(plan)
+        return int(document[0]["Plan"]["Plan Rows"]), Count.planned
+    total = connection.scalar(select(func.count()).select_from(matching.subquery())) or 0
+    return total, Count.exact
 
 
 # A record cut down by `fields=`: any subset of the record's own fields.

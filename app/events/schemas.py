@@ -7,7 +7,7 @@ from enum import StrEnum
 from pydantic import Field, field_validator, model_validator
 
 from app.claims.schemas import ClaimCreate, ClaimRead, QuantityRead
-from app.core.pagination import Count, PageMeta, Projection
+from app.core.pagination import PageMeta, Projection
 from app.core.schemas import AsOfQuery, CountryCode, Day, PageQuery, Schema, Slug, Tag, Text
 from app.core.vocab import ActorRole, DatePrecision, EventStatus, EventType, RelationType
 from app.locations.schemas import LocationRead
@@ -148,19 +148,8 @@ class EventDetail(EventRead):
 class EventPageMeta(PageMeta):
     """Paging information of an event list, and what its filters left out."""
 
-    total: int | None = Field(  # type: ignore[assignment]
-        description="How many events match the filters, over all pages: exact unless a "
-        "`Prefer: count=planned|estimated` header asked for less (see `count`); null for "
-        "`Prefer: count=none`."
-    )
     excluded_by_precision: int | None = Field(
         default=None, description="Matches left out by `precision` (only when it is given)."
-    )
-    count: Count | None = Field(
-        default=None,
-        description="How `total` was counted, present when a `Prefer: count=…` header asked "
-        "(also said by the `Preference-Applied` header): `exact`, `planned` (PostgreSQL's "
-        "planner estimate) or `none`. SQLite keeps no row estimates, so it counts exactly.",
     )
 
 

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-import orjson
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -28,9 +27,9 @@ from app.actors.models import Affiliation
 from app.claims.models import Claim
 from app.core.errors import InvalidParameter, NotFound
 from app.core.pagination import (
-    ESTIMATED_EXACT_UP_TO,
     EXPORT_BATCH,
     Count,
+    counted,
     decode_cursor,
     encode_cursor,
 )
@@ -369,38 +368,18 @@ def rolled_up_total(session: Session, f: EventFilters, p: Plan) -> int | None:
     return total
 
 
-def planned_total(session: Session, p: Plan) -> int:
-    """The PostgreSQL planner's estimate of a plan's matches (no rows are read)."""
-    compiled = p.select(p.id_col).compile(
-        dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
-    )
-    plan_json = (
-        session.connection()
-        .exec_driver_sql("EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params)
-        .scalar_one()
-    )
-    document = plan_json if isinstance(plan_json, list) else orjson.loads(plan_json)
-    return int(document[0]["Plan"]["Plan Rows"])
-
-
 def total(
     session: Session, f: EventFilters, p: Plan, wanted: Count | None
 ) -> tuple[int | None, Count]:
-    """The matches of a plan counted as asked, and how they were counted."""
+    """The matches of a plan counted as asked, and how they were counted: off the rollups
+    when the filters allow (exact, and cheaper than any estimate), else as `counted` says."""
     if wanted is Count.none:
         return None, Count.none
     rolled = rolled_up_total(session, f, p)
     if rolled is not None:
         return rolled, Count.exact
-    if wanted in (Count.planned, Count.estimated) and session.get_bind().dialect.name == (
-        "postgresql"
-    ):
-        if wanted is Count.estimated:
-            first = p.select(p.id_col).limit(ESTIMATED_EXACT_UP_TO + 1).subquery()
-            seen = session.connection().scalar(select(func.count()).select_from(first)) or 0
-            if seen <= ESTIMATED_EXACT_UP_TO:
-                return seen, Count.exact
-        return planned_total(session, p), Count.planned
+    if wanted in (Count.planned, Count.estimated):
+        return counted(session, p.select(p.id_col), wanted)
     return count_planned(session, p), Count.exact
 
 

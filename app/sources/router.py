@@ -39,9 +39,11 @@ def list_sources(
     """Source documents ordered by id, each with how many claims cite it. JSON, CSV or
     NDJSON; `limit=all` streams every source."""
 
-    def page(limit: int) -> tuple[list[SourceRead], int, str | None, dict[str, int]]:
-        rows, total, next_cursor = service.get_all(session, limit, query.cursor)
-        return [_read(*row) for row in rows], total, next_cursor, {}
+    count = formats.count_preference(request)
+
+    def page(limit: int) -> tuple[list[SourceRead], int | None, str | None, dict[str, str]]:
+        rows, total, next_cursor, extra = service.get_all(session, limit, query.cursor, count)
+        return [_read(*row) for row in rows], total, next_cursor, extra
 
     def export(fmt: formats.Format) -> tuple[int, dict[str, int], Iterator[SourceRead]]:
         total, rows = service.export(session)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.claims.models import Claim
 from app.core.errors import InvalidParameter, NotFound
-from app.core.pagination import decode_cursor, encode_cursor, keyset_after
+from app.core.pagination import Count, counted, decode_cursor, encode_cursor, keyset_after
 from app.sources.models import Source
 
 _CLAIM_COUNT = (
@@ -35,17 +35,18 @@ def export(session: Session) -> tuple[int, Iterator[tuple[Source, int]]]:
 
 
 def get_all(
-    session: Session, limit: int, cursor: str | None
-) -> tuple[list[tuple[Source, int]], int, str | None]:
-    """A page of sources with their claim counts, ordered by id."""
-    total = session.scalar(select(func.count()).select_from(Source)) or 0
+    session: Session, limit: int, cursor: str | None, count: Count | None = None
+) -> tuple[list[tuple[Source, int]], int | None, str | None, dict[str, str]]:
+    """A page of sources with their claim counts, ordered by id, the total (counted as
+    `count` asks), the next cursor and extra meta."""
+    total, how = counted(session, select(Source.id), count)
     stmt = select(Source, _CLAIM_COUNT).order_by(Source.id).limit(limit + 1)
     if cursor:
         (last_id,) = decode_cursor(cursor, "sources", 1)
         stmt = stmt.where(keyset_after([Source.id], [last_id], descending=False))
     rows = [(source, count) for source, count in session.execute(stmt)]
     next_cursor = encode_cursor("sources", [rows[limit - 1][0].id]) if len(rows) > limit else None
-    return rows[:limit], total, next_cursor
+    return rows[:limit], total, next_cursor, {"count": how.value} if count is not None else {}
 
 
 def get(session: Session, source_id: str) -> tuple[Source, int]:

@@ -98,3 +98,36 @@ def test_an_unknown_preference_is_ignored(client: TestClient) -> None:
         assert isinstance(answer.json()["meta"]["total"], int)
     several = client.get("/v1/events", headers={"Prefer": 'return=minimal, count="none"'})
     assert several.json()["meta"]["total"] is None
+
+
+@pytest.mark.parametrize(
+    "url", ["/v1/claims?speaker=zelensky", "/v1/actors?kind=state", "/v1/sources"]
+)
+def test_every_list_counts_as_asked(client: TestClient, session: Session, url: str) -> None:
+    """Claims, actors and sources are counted like events: exactly by default, not at all
+    for `count=none`, and estimated (PostgreSQL) or exactly (SQLite) when asked to plan."""
+    default = client.get(url)
+    assert default.status_code == 200, default.text
+    exact = default.json()["meta"]["total"]
+    everything = client.get(url + ("&" if "?" in url else "?") + "limit=1000")
+    assert exact == len(everything.json()["data"]) > 0
+    assert "count" not in default.json()["meta"]
+    assert "preference-applied" not in default.headers
+
+    skipped = client.get(url, headers={"Prefer": "count=none"})
+    assert skipped.json()["meta"]["total"] is None
+    assert skipped.json()["meta"]["count"] == "none"
+    assert skipped.headers["preference-applied"] == "count=none"
+    assert "x-total-count" not in skipped.headers
+    assert skipped.json()["data"] == default.json()["data"]
+
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for preference in ("planned", "estimated"):
+        answer = client.get(url, headers={"Prefer": f"count={preference}"})
+        how = answer.json()["meta"]["count"]
+        assert answer.headers["preference-applied"] == f"count={how}"
+        if postgres and preference == "planned":
+            assert how == "planned"
+            assert isinstance(answer.json()["meta"]["total"], int)
+        else:  # SQLite keeps no estimates; a small answer is counted exactly anyway
+            assert (how, answer.json()["meta"]["total"]) == ("exact", exact)
