@@ -1,7 +1,7 @@
 """Imports every domain's models so that metadata (and Alembic) sees the whole schema, and
 declares which tables keep their versions (app.core.temporal): every one a read consults."""
 
-from app.actors.models import Actor, ActorAlias, Affiliation
+from app.actors.models import Actor, ActorAlias, ActorDocument, Affiliation
 from app.auth.models import ApiKey
 from app.changes.models import IdempotentRequest, Revision
 from app.claims.models import Claim, ClaimDocument, Quantity
@@ -28,6 +28,7 @@ VERSIONED = [
     Actor,
     ActorAlias,
     Affiliation,
+    ActorDocument,
     Event,
     EventActor,
     EventLocation,
@@ -47,6 +48,7 @@ HISTORY = {
 __all__ = [
     "Actor",
     "ActorAlias",
+    "ActorDocument",
     "ActorEvent",
     "Affiliation",
     "ApiKey",

@@ -70,3 +70,17 @@ class Affiliation(Base):
 
     organization: Mapped[Actor] = relationship(lazy="raise", foreign_keys=[organization_id])
     member: Mapped[Actor] = relationship(lazy="raise", foreign_keys=[actor_id], viewonly=True)
+
+
+class ActorDocument(Base):
+    """An actor as reads answer it, stored as JSON text: its list item (ActorRead's fields,
+    in order) and its members (what its detail adds, but for the live event count). Derived
+    data: only app.curation.projections writes it, inside the transaction of the write."""
+
+    __tablename__ = "actor_documents"
+
+    actor_id: Mapped[str] = mapped_column(
+        ForeignKey("actors.id", ondelete="CASCADE"), primary_key=True
+    )
+    item: Mapped[str] = mapped_column(Text)
+    members: Mapped[str] = mapped_column(Text)

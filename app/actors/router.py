@@ -4,10 +4,9 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from sqlalchemy.orm import Session
 
 from app.actors import service
-from app.actors.schemas import ActorDetail, ActorPage, ActorQuery, ActorRead, MemberRead
+from app.actors.schemas import ActorDetail, ActorPage, ActorQuery, ActorRead
 from app.auth.deps import check_reader
 from app.core.errors import NotFound, problem_responses
 from app.core.schemas import Text
@@ -42,13 +41,12 @@ def list_actors(
 
     count = formats.count_preference(request)
 
-    def page(limit: int) -> tuple[list[ActorRead], int | None, str | None, dict[str, str]]:
-        rows, total, next_cursor, extra = service.get_all(session, query, limit, count)
-        return [ActorRead.model_validate(row) for row in rows], total, next_cursor, extra
+    def page(limit: int) -> tuple[list[str], int | None, str | None, dict[str, str]]:
+        return service.get_all(session, query, limit, count)
 
-    def export(fmt: formats.Format) -> tuple[int, dict[str, int], Iterator[ActorRead]]:
-        total, rows = service.export(session, query)
-        return total, {}, (ActorRead.model_validate(row) for row in rows)
+    def export(fmt: formats.Format) -> tuple[int, dict[str, int], Iterator[str]]:
+        total, items = service.export(session, query)
+        return total, {}, items
 
     return formats.list_response(
         request,
@@ -69,27 +67,7 @@ def list_actors(
 def get_actor(session: ReadSessionDep, actor_id: ActorId) -> Response:
     """The actor with aliases, affiliations, members (actors affiliated with it) and the
     number of events it takes part in."""
-    return record_response(*actor_detail(session, actor_id))
-
-
-def actor_detail(session: Session, actor_id: str) -> tuple[ActorDetail, int]:
-    """The actor as its detail shows it, and the actor's version."""
-    actor, members, event_count = service.get(session, actor_id)
-    detail = ActorDetail(
-        **ActorRead.model_validate(actor).model_dump(),
-        members=[
-            MemberRead(
-                member=m.member,
-                role=m.role,
-                start_date=m.start_date,
-                end_date=m.end_date,
-                current=m.current,
-            )
-            for m in members
-        ],
-        event_count=event_count,
-    )
-    return detail, actor.version
+    return record_response(*service.get(session, actor_id))
 
 
 @router.get(

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import ColumnElement, exists, func, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, or_, select
+from sqlalchemy.orm import Session
 
-from app.actors.models import Actor, ActorAlias, Affiliation
+from app.actors.models import Actor, ActorAlias, ActorDocument
 from app.actors.schemas import ActorQuery
 from app.core.errors import InvalidParameter, NotFound
 from app.core.pagination import (
+    EXPORT_BATCH,
     Count,
     counted,
     decode_cursor,
     encode_cursor,
     keyset_after,
-    stream_rows,
 )
-from app.events.models import EventActor
+from app.events.models import ActorEvent
 
 
 def normalise(name: str) -> str:
@@ -83,61 +83,71 @@ def _conditions(filters: ActorQuery) -> list[ColumnElement[bool]]:
     return conds
 
 
-def _with_links() -> list[object]:
-    return [
-        selectinload(Actor.alias_rows),
-        selectinload(Actor.affiliations).joinedload(Affiliation.organization),
-    ]
+def _documents(conds: list[ColumnElement[bool]]) -> Select[str, str]:
+    """The matching actors' stored list items, in id order."""
+    return (
+        select(ActorDocument.item, Actor.id)
+        .join(ActorDocument, ActorDocument.actor_id == Actor.id)
+        .where(*conds)
+        .order_by(Actor.id)
+    )
 
 
 def get_all(
     session: Session, filters: ActorQuery, limit: int, count: Count | None = None
-) -> tuple[list[Actor], int | None, str | None, dict[str, str]]:
-    """A page of actors ordered by id, the total (counted as `count` asks), the next cursor
-    and extra meta."""
+) -> tuple[list[str], int | None, str | None, dict[str, str]]:
+    """A page of actors' stored list items ordered by id, the total (counted as `count`
+    asks), the next cursor and extra meta."""
     conds = _conditions(filters)
     total, how = counted(session, select(Actor.id).where(*conds), count)
-    stmt = select(Actor).where(*conds).order_by(Actor.id).limit(limit + 1)
+    stmt = _documents(conds).limit(limit + 1)
     if filters.cursor:
         (last_id,) = decode_cursor(filters.cursor, "actors", 1)
         stmt = stmt.where(keyset_after([Actor.id], [last_id], descending=False))
-    actors = list(session.scalars(stmt.options(*_with_links())))  # type: ignore[arg-type]
-    next_cursor = encode_cursor("actors", [actors[limit - 1].id]) if len(actors) > limit else None
-    return actors[:limit], total, next_cursor, {"count": how.value} if count is not None else {}
+    rows = session.connection().execute(stmt).all()
+    next_cursor = encode_cursor("actors", [rows[limit - 1].id]) if len(rows) > limit else None
+    extra = {"count": how.value} if count is not None else {}
+    return [row.item for row in rows[:limit]], total, next_cursor, extra
 
 
-def export(session: Session, filters: ActorQuery) -> tuple[int, Iterator[Actor]]:
-    """Every matching actor, streamed in batches."""
+def export(session: Session, filters: ActorQuery) -> tuple[int, Iterator[str]]:
+    """Every matching actor's stored list item, streamed in batches."""
     conds = _conditions(filters)
     total = session.scalar(select(func.count()).select_from(Actor).where(*conds)) or 0
-    stmt = select(Actor).where(*conds).order_by(Actor.id).options(*_with_links())  # type: ignore[arg-type]
-    return total, stream_rows(session, stmt)
+    connection = session.connection()
+
+    def items() -> Iterator[str]:
+        stmt = _documents(conds).execution_options(yield_per=EXPORT_BATCH)
+        for row in connection.execute(stmt):
+            yield row.item
+
+    return total, items()
 
 
-def get(session: Session, actor_id: str) -> tuple[Actor, list[Affiliation], int]:
-    """One actor with its members (reverse affiliations) and event count, or 404."""
-    actor = session.scalar(
-        select(Actor).where(Actor.id == actor_id).options(*_with_links())  # type: ignore[arg-type]
+# The detail: the stored item, continued with the stored members and the live event count
+# (the actor index holds one row per event the actor takes part in).
+DETAIL = (
+    select(
+        ActorDocument.item,
+        ActorDocument.members,
+        Actor.version,
+        select(func.count())
+        .where(ActorEvent.actor_id == bindparam("actor_id"))
+        .scalar_subquery()
+        .label("event_count"),
     )
-    if actor is None:
+    .join(ActorDocument, ActorDocument.actor_id == Actor.id)
+    .where(Actor.id == bindparam("actor_id"))
+)
+
+
+def get(session: Session, actor_id: str) -> tuple[bytes, int]:
+    """One actor's detail (its stored item, members and event count) and version, or 404."""
+    row = session.connection().execute(DETAIL, {"actor_id": actor_id}).first()
+    if row is None:
         raise NotFound(f"no actor with id {actor_id!r}", param="actor_id")
-    members = list(
-        session.scalars(
-            select(Affiliation)
-            .where(Affiliation.organization_id == actor_id)
-            .options(joinedload(Affiliation.member))
-            .order_by(Affiliation.actor_id)
-        )
-    )
-    event_count = (
-        session.scalar(
-            select(func.count(func.distinct(EventActor.event_id))).where(
-                EventActor.actor_id == actor_id
-            )
-        )
-        or 0
-    )
-    return actor, members, event_count
+    body = f'{row.item[:-1]},"members":{row.members},"event_count":{row.event_count}}}'
+    return body.encode(), row.version
 
 
 def exists_by_id(session: Session, actor_id: str) -> bool:

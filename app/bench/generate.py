@@ -347,6 +347,7 @@ def generate(database_url: str, events: int, seed: int, echo: Any = print) -> di
         conn.exec_driver_sql("ANALYZE")
         counts["event_documents"] = projections.project_all(conn)
         counts["claim_documents"] = projections.project_all_claims(conn)
+        counts["actor_documents"] = projections.project_all_actors(conn)
         counts["timeline_days"] = conn.execute(
             text("SELECT count(*) FROM timeline_days")
         ).scalar_one()

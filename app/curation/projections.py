@@ -21,12 +21,13 @@ from datetime import date
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, delete, event, insert, select, text
+from sqlalchemy import Connection, delete, event, insert, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
-from app.actors.models import Actor
+from app.actors.models import Actor, ActorAlias, ActorDocument, Affiliation
+from app.actors.schemas import ActorRead
 from app.claims.models import Claim, ClaimDocument, Quantity
 from app.claims.schemas import ClaimRead, QuantityRead
 from app.curation import versions
@@ -50,6 +51,7 @@ Bind = Session | Connection
 BATCH = 1000
 STALE = "geoevents.stale_events"
 STALE_CLAIMS = "geoevents.stale_claims"
+STALE_ACTORS = "geoevents.stale_actors"
 
 EVENT_OWN = [*EVENT_FIELDS, "created_at", "updated_at"]
 ITEM_FIELDS = list(EventRead.model_fields)
@@ -57,6 +59,8 @@ DETAIL_FIELDS = [name for name in EventDetail.model_fields if name not in EventR
 QUANTITY_FIELDS = list(QuantityRead.model_fields)
 LOCATION_FIELDS = [name for name in LocationRead.model_fields if name != "coordinates_note"]
 CLAIM_FIELDS = list(ClaimRead.model_fields)
+ACTOR_FIELDS = list(ActorRead.model_fields)
+ACTOR_OWN = [name for name in ACTOR_FIELDS if name not in ("aliases", "affiliations")]
 
 
 def _dumps(value: Any) -> str:
@@ -344,6 +348,86 @@ def project_all_claims(bind: Bind) -> int:
         last = chunk[-1]
 
 
+def build_actors(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
+    """The stored documents of these actors (those that exist): each one's ActorRead item,
+    and the members its detail lists, as JSON texts."""
+    own = bind.execute(
+        select(*(Actor.__table__.c[n] for n in ACTOR_OWN)).where(Actor.id.in_(ids))
+    ).all()
+    if not own:
+        return []
+    aliases: dict[str, list[str]] = defaultdict(list)
+    for actor_id, alias in bind.execute(
+        select(ActorAlias.actor_id, ActorAlias.alias)
+        .where(ActorAlias.actor_id.in_(ids))
+        .order_by(ActorAlias.actor_id, ActorAlias.alias)
+    ):
+        aliases[actor_id].append(alias)
+    other = aliased(Actor)
+    period = (Affiliation.role, Affiliation.start_date, Affiliation.end_date, Affiliation.current)
+    held: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in bind.execute(
+        select(Affiliation.actor_id, other.id, other.name, other.kind, *period)
+        .join(other, other.id == Affiliation.organization_id)
+        .where(Affiliation.actor_id.in_(ids))
+        .order_by(Affiliation.actor_id, Affiliation.id)
+    ):
+        held[row.actor_id].append(
+            {"organization": {"id": row.id, "name": row.name, "kind": row.kind}}
+            | {c.key: getattr(row, c.key) for c in period}
+        )
+    members: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in bind.execute(
+        select(Affiliation.organization_id, other.id, other.name, other.kind, *period)
+        .join(other, other.id == Affiliation.actor_id)
+        .where(Affiliation.organization_id.in_(ids))
+        .order_by(Affiliation.organization_id, Affiliation.actor_id, Affiliation.id)
+    ):
+        members[row.organization_id].append(
+            {"member": {"id": row.id, "name": row.name, "kind": row.kind}}
+            | {c.key: getattr(row, c.key) for c in period}
+        )
+    docs = []
+    for row in own:
+        fields = dict(row._mapping)
+        actor_id = fields["id"]
+        item = fields | {"aliases": aliases.get(actor_id, []), "affiliations": held[actor_id]}
+        docs.append(
+            {
+                "actor_id": actor_id,
+                "item": _dumps({name: item[name] for name in ACTOR_FIELDS}),
+                "members": _dumps(members.get(actor_id, [])),
+            }
+        )
+    return docs
+
+
+def project_actors(bind: Bind, ids: Iterable[str]) -> None:
+    """Rebuild the stored documents of these actors; those that no longer exist have none."""
+    for chunk in _chunks(sorted(set(ids))):
+        docs = build_actors(bind, chunk)
+        bind.execute(delete(ActorDocument).where(ActorDocument.actor_id.in_(chunk)))
+        if docs:
+            bind.execute(insert(ActorDocument), docs)
+
+
+def project_all_actors(bind: Bind) -> int:
+    """Rebuild every actor's documents (after a bulk load or a migration); how many."""
+    bind.execute(delete(ActorDocument))
+    done, last = 0, ""
+    while True:
+        chunk = list(
+            bind.execute(
+                select(Actor.id).where(Actor.id > last).order_by(Actor.id).limit(BATCH)
+            ).scalars()
+        )
+        if not chunk:
+            return done
+        bind.execute(insert(ActorDocument), build_actors(bind, chunk))
+        done += len(chunk)
+        last = chunk[-1]
+
+
 def project_all(bind: Bind) -> int:
     """Rebuild every event's documents (after a bulk load or a migration); how many."""
     bind.execute(delete(EventDocument))
@@ -366,6 +450,13 @@ def stale(session: Session, event_ids: Iterable[str | None]) -> None:
     session.info.setdefault(STALE, set()).update(e for e in event_ids if e is not None)
 
 
+def stale_actors(session: Session, actor_ids: Iterable[str]) -> None:
+    """Mark these actors' documents for rebuilding before the transaction ends."""
+    ids = list(actor_ids)
+    session.info.setdefault(STALE_ACTORS, set()).update(ids)
+    versions.touched(session, "actor", ids)
+
+
 def stale_claims(session: Session, claim_ids: Iterable[str]) -> None:
     """Mark these claims' documents for rebuilding before the transaction ends."""
     ids = list(claim_ids)
@@ -378,12 +469,15 @@ def settle(session: Session) -> None:
     versions of every row the transaction touched (app.curation.versions)."""
     ids = session.info.pop(STALE, None) or set()
     claim_ids = session.info.pop(STALE_CLAIMS, None) or set()
-    if ids or claim_ids:
+    actor_ids = session.info.pop(STALE_ACTORS, None) or set()
+    if ids or claim_ids or actor_ids:
         session.flush()
     if ids:
         project_events(session, ids)
     if claim_ids:
         project_claims(session, claim_ids)
+    if actor_ids:
+        project_actors(session, actor_ids)
     versions.settle(session, ids)
 
 
@@ -396,6 +490,7 @@ def _settle_before_commit(session: Session) -> None:
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop(STALE, None)
     session.info.pop(STALE_CLAIMS, None)
+    session.info.pop(STALE_ACTORS, None)
     versions.forget(session)
 
 
@@ -423,6 +518,17 @@ def events_naming_actors(session: Session, actor_ids: Sequence[str]) -> set[str]
         Claim.speaker_id.in_(actor_ids), Claim.event_id.is_not(None)
     )
     return set(session.scalars(listed.union(spoken)))
+
+
+def actors_showing(session: Session, actor_ids: Sequence[str]) -> set[str]:
+    """The actors whose documents show one of these actors: as an organisation they belong
+    to, or as a member (their own, and those they belong to, named in either direction)."""
+    rows = session.execute(
+        select(Affiliation.actor_id, Affiliation.organization_id).where(
+            or_(Affiliation.actor_id.in_(actor_ids), Affiliation.organization_id.in_(actor_ids))
+        )
+    )
+    return {actor for row in rows for actor in row}
 
 
 def claims_spoken_by(session: Session, actor_ids: Sequence[str]) -> set[str]:

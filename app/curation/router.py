@@ -12,7 +12,7 @@ from fastapi import APIRouter, Header, Path, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from app.actors.router import actor_detail
+from app.actors import service as actors
 from app.actors.schemas import ActorCreate, ActorDetail
 from app.auth.deps import WriterDep
 from app.claims import service as claims
@@ -70,7 +70,7 @@ INGEST_ERRORS = problem_responses(401, 403, 422)
 
 READERS: dict[Kind, Callable[[Session, str], tuple[BaseModel | bytes, int]]] = {
     Kind.event: event_detail,
-    Kind.actor: actor_detail,
+    Kind.actor: actors.get,
     Kind.source: source_detail,
     Kind.claim: claims.get,
 }

@@ -96,6 +96,8 @@ def put_actors(session: Session, docs: Sequence[ActorCreate]) -> None:
     )
     ids = [a.id for a in docs]
     versions.touched(session, "actor", ids)
+    # Before and after the change: the actors it was and is affiliated with show it.
+    projections.stale_actors(session, [*ids, *projections.actors_showing(session, ids)])
     projections.stale(session, projections.events_naming_actors(session, ids))
     projections.stale_claims(session, projections.claims_spoken_by(session, ids))
     _replace(
@@ -125,6 +127,7 @@ def put_actors(session: Session, docs: Sequence[ActorCreate]) -> None:
             for n, aff in enumerate(a.affiliations, start=1)
         ],
     )
+    projections.stale_actors(session, projections.actors_showing(session, ids))
 
 
 def put_events(session: Session, docs: Sequence[EventDoc]) -> None:
@@ -279,7 +282,8 @@ def remove_actors(session: Session, ids: list[str]) -> None:
             "the actor is still named by events, claims or affiliations; change those first",
             param="actor_id",
         )
-    versions.touched(session, "actor", ids)
+    # The organisations it belonged to list it among their members.
+    projections.stale_actors(session, [*ids, *projections.actors_showing(session, ids)])
     session.execute(delete(Actor).where(Actor.id.in_(ids)))
 
 

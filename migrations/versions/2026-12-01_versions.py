@@ -1,5 +1,5 @@
 """versions: every table a read consults keeps its rows' versions, with validity intervals;
-claims get stored read documents
+claims and actors get stored read documents
 
 Revision ID: 9c4b7d2e1f60
 Revises: 5e7d2a41c0b8
@@ -8,7 +8,8 @@ Create Date: 2026-12-01 15:40:00
 Each versioned table gets a twin `<table>_history` (app.core.temporal); on PostgreSQL the
 schema `past` holds a view of each twin at the moment a read asks for. The search rows'
 twin has each store's full-text index, as the live search table has (app.search). Each
-claim's read document is stored (`claim_documents`), filled by the write path's projector. An upgrade of a
+claim's and each actor's read documents are stored (`claim_documents`, `actor_documents`),
+filled by the write path's projector. An upgrade of a
 database that holds records opens one version of each row from its record's `created_at`,
 and gives every record without a revision its creation revision. Versions older than the
 upgrade are not reconstructed: as of a moment before it, a record that existed then reads as
@@ -46,7 +47,21 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("claim_id", name=op.f("pk_claim_documents")),
     )
+    op.create_table(
+        "actor_documents",
+        sa.Column("actor_id", sa.String(length=120), nullable=False),
+        sa.Column("item", sa.Text(), nullable=False),
+        sa.Column("members", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["actor_id"],
+            ["actors.id"],
+            name=op.f("fk_actor_documents_actor_id_actors"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("actor_id", name=op.f("pk_actor_documents")),
+    )
     projections.project_all_claims(bind)
+    projections.project_all_actors(bind)
     for entry in REGISTRY.values():
         if entry.history is not SEARCH_HISTORY:
             entry.history.create(bind)
@@ -71,3 +86,4 @@ def downgrade() -> None:
     for entry in REGISTRY.values():
         entry.history.drop(bind)
     op.drop_table("claim_documents")
+    op.drop_table("actor_documents")

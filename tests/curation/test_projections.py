@@ -1,4 +1,4 @@
-"""The stored read documents (events' and claims'): each is exactly its response schema,
+"""The stored read documents (events', claims' and actors'): each is exactly its response schema,
 and the write path keeps every one of them exact through writes to the records they show (an
 actor's name, a related event's title, a claim's speaker), as a rebuild from the tables would
 have them."""
@@ -12,6 +12,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.actors.models import Actor, ActorDocument
+from app.actors.schemas import ActorDetail, ActorRead
 from app.claims.models import Claim, ClaimDocument
 from app.claims.schemas import ClaimRead
 from app.curation import projections
@@ -44,10 +46,47 @@ def rebuilt_claims(session: Session) -> dict[str, str]:
     return {d["claim_id"]: d["item"] for d in projections.build_claims(session, ids)}
 
 
+def stored_actors(session: Session) -> dict[str, tuple[str, str]]:
+    """actor id -> (item, members) as the projection table holds them."""
+    rows = session.execute(
+        select(ActorDocument.actor_id, ActorDocument.item, ActorDocument.members)
+    )
+    return {row.actor_id: (row.item, row.members) for row in rows}
+
+
+def rebuilt_actors(session: Session) -> dict[str, tuple[str, str]]:
+    ids = list(session.scalars(select(Actor.id)))
+    return {
+        d["actor_id"]: (d["item"], d["members"]) for d in projections.build_actors(session, ids)
+    }
+
+
 def assert_exact(session: Session) -> None:
-    """Every stored document, of events and of claims, as a rebuild would make it."""
+    """Every stored document, of events, claims and actors, as a rebuild would make it."""
     assert stored(session) == rebuilt(session)
     assert stored_claims(session) == rebuilt_claims(session)
+    assert stored_actors(session) == rebuilt_actors(session)
+
+
+def test_every_stored_actor_is_its_response_schema(client: TestClient, session: Session) -> None:
+    documents = stored_actors(session)
+    assert set(documents) == set(session.scalars(select(Actor.id)))
+    assert any(members != "[]" for _, members in documents.values()), "the seed has members"
+    for item, _ in documents.values():
+        as_item: dict[str, Any] = orjson.loads(item)
+        assert ActorRead.model_validate_json(item).model_dump(mode="json") == as_item
+        assert list(as_item) == list(ActorRead.model_fields)
+    page = client.get("/v1/actors", params={"limit": 500}).json()["data"]
+    assert [orjson.loads(documents[a["id"]][0]) for a in page] == page
+    for actor_id, (item, members) in documents.items():
+        detail = client.get(f"/v1/actors/{actor_id}")
+        as_detail = ActorDetail.model_validate_json(detail.content).model_dump(mode="json")
+        assert as_detail == detail.json()
+        assert list(detail.json()) == list(ActorDetail.model_fields)
+        assert {k: detail.json()[k] for k in ActorRead.model_fields} == orjson.loads(item)
+        assert detail.json()["members"] == orjson.loads(members)
+        listed = client.get(f"/v1/actors/{actor_id}/events", params={"limit": 1000})
+        assert detail.json()["event_count"] == len(listed.json()["data"])
 
 
 def test_every_stored_claim_is_its_response_schema(client: TestClient, session: Session) -> None:
@@ -180,8 +219,8 @@ def test_documents_stay_exact_through_writes(
 def test_a_failed_write_leaves_every_document_as_it_was(
     client: TestClient, session: Session, keys: dict[str, str]
 ) -> None:
-    before = stored(session), stored_claims(session)
+    before = stored(session), stored_claims(session), stored_actors(session)
     bad = new_event(actors=[{"actor": "no-such-actor", "role": "participant"}])
     answer = client.post("/v1/events", json=bad, headers=bearer(keys["write"]))
     assert answer.status_code == 422
-    assert (stored(session), stored_claims(session)) == before
+    assert (stored(session), stored_claims(session), stored_actors(session)) == before
