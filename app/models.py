@@ -20,10 +20,11 @@ from app.events.models import (
 )
 from app.locations.models import Location
 from app.search import SEARCH_HISTORY  # noqa: F401  (declares the search rows' versions)
-from app.sources.models import Source
+from app.sources.models import Source, SourceDocument
 
 VERSIONED = [
     Source,
+    SourceDocument,
     Location,
     Actor,
     ActorAlias,
@@ -67,5 +68,6 @@ __all__ = [
     "Quantity",
     "Revision",
     "Source",
+    "SourceDocument",
     "TimelineDay",
 ]

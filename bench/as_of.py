@@ -6,7 +6,9 @@ For each of Q1..Q8 (bench/run.py's queries, with their parameters picked the sam
 server answers the read as it is, then as of a moment after the corpus was written, so both
 answers hold the same rows. Each request is sent alone, one after another, with the response
 cache off; the first `as_of` request of a moment no request asked for before is reported
-apart. Figures are medians. The databases are those `make bench-full` leaves in bench/data
+apart (for those to be cold, drop the page cache first: `sync; echo 3 >
+/proc/sys/vm/drop_caches`; PostgreSQL's shared buffers keep what they hold). Figures are
+medians. The databases are those `make bench-full` leaves in bench/data
 (or --database-url); nothing is generated here.
 """
 

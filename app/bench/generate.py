@@ -348,6 +348,7 @@ def generate(database_url: str, events: int, seed: int, echo: Any = print) -> di
         counts["event_documents"] = projections.project_all(conn)
         counts["claim_documents"] = projections.project_all_claims(conn)
         counts["actor_documents"] = projections.project_all_actors(conn)
+        counts["source_documents"] = projections.project_all_sources(conn)
         counts["timeline_days"] = conn.execute(
             text("SELECT count(*) FROM timeline_days")
         ).scalar_one()

@@ -21,7 +21,7 @@ from datetime import date
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, delete, event, insert, or_, select, text
+from sqlalchemy import Connection, delete, event, func, insert, or_, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
@@ -46,12 +46,15 @@ from app.events.schemas import EventDetail, EventRead
 from app.events.service import ALL_EVENTS
 from app.locations.models import Location
 from app.locations.schemas import ENRICHMENT_NOTE, LocationRead
+from app.sources.models import Source, SourceDocument
+from app.sources.schemas import SourceRead
 
 Bind = Session | Connection
 BATCH = 1000
 STALE = "geoevents.stale_events"
 STALE_CLAIMS = "geoevents.stale_claims"
 STALE_ACTORS = "geoevents.stale_actors"
+STALE_SOURCES = "geoevents.stale_sources"
 
 EVENT_OWN = [*EVENT_FIELDS, "created_at", "updated_at"]
 ITEM_FIELDS = list(EventRead.model_fields)
@@ -60,6 +63,8 @@ QUANTITY_FIELDS = list(QuantityRead.model_fields)
 LOCATION_FIELDS = [name for name in LocationRead.model_fields if name != "coordinates_note"]
 CLAIM_FIELDS = list(ClaimRead.model_fields)
 ACTOR_FIELDS = list(ActorRead.model_fields)
+SOURCE_FIELDS = list(SourceRead.model_fields)
+SOURCE_OWN = [name for name in SOURCE_FIELDS if name != "claim_count"]
 ACTOR_OWN = [name for name in ACTOR_FIELDS if name not in ("aliases", "affiliations")]
 
 
@@ -428,6 +433,45 @@ def project_all_actors(bind: Bind) -> int:
         last = chunk[-1]
 
 
+def build_sources(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
+    """The stored documents of these sources (those that exist), their claims counted."""
+    cited = dict(
+        bind.execute(
+            select(Claim.source_id, func.count())
+            .where(Claim.source_id.in_(ids))
+            .group_by(Claim.source_id)
+        ).all()
+    )
+    rows = bind.execute(
+        select(*(Source.__table__.c[n] for n in SOURCE_OWN)).where(Source.id.in_(ids))
+    )
+    docs = []
+    for row in rows:
+        item = dict(row._mapping) | {"claim_count": cited.get(row.id, 0)}
+        docs.append(
+            {"source_id": row.id, "item": _dumps({name: item[name] for name in SOURCE_FIELDS})}
+        )
+    return docs
+
+
+def project_sources(bind: Bind, ids: Iterable[str]) -> None:
+    """Rebuild the stored documents of these sources; those that no longer exist have none."""
+    for chunk in _chunks(sorted(set(ids))):
+        docs = build_sources(bind, chunk)
+        bind.execute(delete(SourceDocument).where(SourceDocument.source_id.in_(chunk)))
+        if docs:
+            bind.execute(insert(SourceDocument), docs)
+
+
+def project_all_sources(bind: Bind) -> int:
+    """Rebuild every source's document (after a bulk load or a migration); how many."""
+    bind.execute(delete(SourceDocument))
+    ids = list(bind.execute(select(Source.id).order_by(Source.id)).scalars())
+    for chunk in _chunks(ids):
+        bind.execute(insert(SourceDocument), build_sources(bind, chunk))
+    return len(ids)
+
+
 def project_all(bind: Bind) -> int:
     """Rebuild every event's documents (after a bulk load or a migration); how many."""
     bind.execute(delete(EventDocument))
@@ -457,6 +501,13 @@ def stale_actors(session: Session, actor_ids: Iterable[str]) -> None:
     versions.touched(session, "actor", ids)
 
 
+def stale_sources(session: Session, source_ids: Iterable[str | None]) -> None:
+    """Mark these sources' documents for rebuilding before the transaction ends."""
+    ids = [i for i in source_ids if i is not None]
+    session.info.setdefault(STALE_SOURCES, set()).update(ids)
+    versions.touched(session, "source", ids)
+
+
 def stale_claims(session: Session, claim_ids: Iterable[str]) -> None:
     """Mark these claims' documents for rebuilding before the transaction ends."""
     ids = list(claim_ids)
@@ -470,7 +521,8 @@ def settle(session: Session) -> None:
     ids = session.info.pop(STALE, None) or set()
     claim_ids = session.info.pop(STALE_CLAIMS, None) or set()
     actor_ids = session.info.pop(STALE_ACTORS, None) or set()
-    if ids or claim_ids or actor_ids:
+    source_ids = session.info.pop(STALE_SOURCES, None) or set()
+    if ids or claim_ids or actor_ids or source_ids:
         session.flush()
     if ids:
         project_events(session, ids)
@@ -478,6 +530,8 @@ def settle(session: Session) -> None:
         project_claims(session, claim_ids)
     if actor_ids:
         project_actors(session, actor_ids)
+    if source_ids:
+        project_sources(session, source_ids)
     versions.settle(session, ids)
 
 
@@ -491,6 +545,7 @@ def _forget_after_rollback(session: Session) -> None:
     session.info.pop(STALE, None)
     session.info.pop(STALE_CLAIMS, None)
     session.info.pop(STALE_ACTORS, None)
+    session.info.pop(STALE_SOURCES, None)
     versions.forget(session)
 
 

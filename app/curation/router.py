@@ -36,7 +36,7 @@ from app.curation.schemas import (
 )
 from app.events.router import event_detail
 from app.events.schemas import EventDetail, EventDoc
-from app.sources.router import source_detail
+from app.sources import service as sources
 from app.sources.schemas import SourceRead
 from app.web.deps import CommitWrite, SessionDep
 from app.web.http_cache import record_body, record_etag
@@ -71,7 +71,7 @@ INGEST_ERRORS = problem_responses(401, 403, 422)
 READERS: dict[Kind, Callable[[Session, str], tuple[BaseModel | bytes, int]]] = {
     Kind.event: event_detail,
     Kind.actor: actors.get,
-    Kind.source: source_detail,
+    Kind.source: sources.get,
     Kind.claim: claims.get,
 }
 

@@ -70,7 +70,7 @@ def _replace(
 def put_sources(session: Session, docs: Sequence[SourceDoc]) -> None:
     """Write these sources."""
     _upsert(session, Source, [d.model_dump() for d in docs])
-    versions.touched(session, "source", [d.id for d in docs])
+    projections.stale_sources(session, [d.id for d in docs])
 
 
 def put_locations(session: Session, docs: Sequence[LocationCreate]) -> None:
@@ -196,12 +196,14 @@ def put_events(session: Session, docs: Sequence[EventDoc]) -> None:
 
 def put_claims(session: Session, docs: Sequence[ClaimDoc]) -> None:
     """Write these claims with their figures, and refresh their events' search rows."""
-    previous = {
-        row.id: row.event_id
-        for row in session.execute(
-            select(Claim.id, Claim.event_id).where(Claim.id.in_([c.id for c in docs]))
-        )
-    }
+    found = session.execute(
+        select(Claim.id, Claim.event_id, Claim.source_id).where(Claim.id.in_([c.id for c in docs]))
+    ).all()
+    previous = {row.id: row.event_id for row in found}
+    # The sources cited before and after count their claims.
+    projections.stale_sources(
+        session, [*(r.source_id for r in found), *(c.source_id for c in docs)]
+    )
     _upsert(
         session,
         Claim,
@@ -260,6 +262,9 @@ def remove_events(session: Session, ids: list[str]) -> None:
 def remove_claims(session: Session, ids: list[str]) -> None:
     """Delete these claims, and refresh their events' search rows."""
     event_ids = list(session.scalars(select(Claim.event_id).where(Claim.id.in_(ids)).distinct()))
+    projections.stale_sources(
+        session, session.scalars(select(Claim.source_id).where(Claim.id.in_(ids)).distinct())
+    )
     projections.stale(session, event_ids)
     projections.stale_claims(session, ids)
     session.execute(delete(Claim).where(Claim.id.in_(ids)))
@@ -291,7 +296,7 @@ def remove_sources(session: Session, ids: list[str]) -> None:
     """Delete these sources; 409 while claims cite them."""
     if session.scalar(select(exists().where(Claim.source_id.in_(ids)))):
         raise Conflict("claims still cite the source; delete them first", param="source_id")
-    versions.touched(session, "source", ids)
+    projections.stale_sources(session, ids)
     session.execute(delete(Source).where(Source.id.in_(ids)))
 
 

@@ -54,6 +54,7 @@ OWNERS: dict[str, list[tuple[str, str]]] = {
     "event_documents": [("event_id", "event")],
     "claim_documents": [("claim_id", "claim")],
     "actor_documents": [("actor_id", "actor")],
+    "source_documents": [("source_id", "source")],
     "event_search": [("event_id", "event")],
 }
 DAYS = "timeline_days"  # owned by (scope, day), the rollup's own key
@@ -206,6 +207,7 @@ _CREATED = {
     "event_documents": _OF_EVENT,
     "claim_documents": "(SELECT c.created_at FROM claims AS c WHERE c.id = t.claim_id)",
     "actor_documents": "(SELECT a.created_at FROM actors AS a WHERE a.id = t.actor_id)",
+    "source_documents": "(SELECT s.created_at FROM sources AS s WHERE s.id = t.source_id)",
     "event_search": _OF_EVENT,
     "timeline_days": "(SELECT min(e.created_at) FROM events AS e)",
 }

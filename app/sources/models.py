@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, String, Text
+from sqlalchemy import Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.db import Base, UTCDateTime, utcnow
@@ -32,3 +32,16 @@ class Source(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+
+class SourceDocument(Base):
+    """A source as reads answer it (SourceRead's fields, in order, its claim count
+    included), stored as JSON text. Derived data: only app.curation.projections writes it,
+    inside the transaction of the write."""
+
+    __tablename__ = "source_documents"
+
+    source_id: Mapped[str] = mapped_column(
+        ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True
+    )
+    item: Mapped[str] = mapped_column(Text)

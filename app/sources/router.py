@@ -4,13 +4,11 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from sqlalchemy.orm import Session
 
 from app.auth.deps import check_reader
 from app.core.errors import problem_responses
 from app.core.schemas import PageQuery, Text
 from app.sources import service
-from app.sources.models import Source
 from app.sources.schemas import SourcePage, SourceRead
 from app.web import formats
 from app.web.deps import ReadSessionDep
@@ -21,10 +19,6 @@ router = APIRouter(
     tags=["sources"],
     dependencies=[Depends(record_data_version), Depends(check_reader)],
 )
-
-
-def _read(source: Source, claim_count: int) -> SourceRead:
-    return SourceRead.model_validate(source).model_copy(update={"claim_count": claim_count})
 
 
 @router.get(
@@ -41,13 +35,12 @@ def list_sources(
 
     count = formats.count_preference(request)
 
-    def page(limit: int) -> tuple[list[SourceRead], int | None, str | None, dict[str, str]]:
-        rows, total, next_cursor, extra = service.get_all(session, limit, query.cursor, count)
-        return [_read(*row) for row in rows], total, next_cursor, extra
+    def page(limit: int) -> tuple[list[str], int | None, str | None, dict[str, str]]:
+        return service.get_all(session, limit, query.cursor, count)
 
-    def export(fmt: formats.Format) -> tuple[int, dict[str, int], Iterator[SourceRead]]:
-        total, rows = service.export(session)
-        return total, {}, (_read(*row) for row in rows)
+    def export(fmt: formats.Format) -> tuple[int, dict[str, int], Iterator[str]]:
+        total, items = service.export(session)
+        return total, {}, items
 
     return formats.list_response(
         request,
@@ -72,10 +65,4 @@ def get_source(
     ],
 ) -> Response:
     """One source document: its metadata and the sha256 of the text evidence points into."""
-    return record_response(*source_detail(session, source_id))
-
-
-def source_detail(session: Session, source_id: str) -> tuple[SourceRead, int]:
-    """The source as its detail shows it, and the source's version."""
-    source, claims = service.get(session, source_id)
-    return _read(source, claims), source.version
+    return record_response(*service.get(session, source_id))

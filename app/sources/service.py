@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from app.claims.models import Claim
 from app.core.errors import InvalidParameter, NotFound
-from app.core.pagination import Count, counted, decode_cursor, encode_cursor, keyset_after
-from app.sources.models import Source
+from app.core.pagination import (
+    EXPORT_BATCH,
+    Count,
+    counted,
+    decode_cursor,
+    encode_cursor,
+    keyset_after,
+)
+from app.sources.models import Source, SourceDocument
 
-_CLAIM_COUNT = (
-    select(func.count()).where(Claim.source_id == Source.id).correlate(Source).scalar_subquery()
+# The stored documents in id order, with the id the cursor needs.
+DOCUMENTS = select(SourceDocument.item, SourceDocument.source_id.label("id")).order_by(
+    SourceDocument.source_id
 )
 
 
@@ -25,33 +32,44 @@ def require(session: Session, source_ids: list[str]) -> None:
             raise InvalidParameter(f"unknown source {source_id!r}", param="source", value=source_id)
 
 
-def export(session: Session) -> tuple[int, Iterator[tuple[Source, int]]]:
-    """Every source with its claim count, ordered by id, streamed in batches."""
+def export(session: Session) -> tuple[int, Iterator[str]]:
+    """Every source's stored document, ordered by id, streamed in batches."""
     total = session.scalar(select(func.count()).select_from(Source)) or 0
-    rows = session.execute(
-        select(Source, _CLAIM_COUNT).order_by(Source.id).execution_options(yield_per=1000)
-    )
-    return total, (tuple(row) for row in rows)
+    connection = session.connection()
+
+    def items() -> Iterator[str]:
+        for row in connection.execute(DOCUMENTS.execution_options(yield_per=EXPORT_BATCH)):
+            yield row.item
+
+    return total, items()
 
 
 def get_all(
     session: Session, limit: int, cursor: str | None, count: Count | None = None
-) -> tuple[list[tuple[Source, int]], int | None, str | None, dict[str, str]]:
-    """A page of sources with their claim counts, ordered by id, the total (counted as
-    `count` asks), the next cursor and extra meta."""
+) -> tuple[list[str], int | None, str | None, dict[str, str]]:
+    """A page of sources' stored documents (claim counts included) ordered by id, the total
+    (counted as `count` asks), the next cursor and extra meta."""
     total, how = counted(session, select(Source.id), count)
-    stmt = select(Source, _CLAIM_COUNT).order_by(Source.id).limit(limit + 1)
+    stmt = DOCUMENTS.limit(limit + 1)
     if cursor:
         (last_id,) = decode_cursor(cursor, "sources", 1)
-        stmt = stmt.where(keyset_after([Source.id], [last_id], descending=False))
-    rows = [(source, count) for source, count in session.execute(stmt)]
-    next_cursor = encode_cursor("sources", [rows[limit - 1][0].id]) if len(rows) > limit else None
-    return rows[:limit], total, next_cursor, {"count": how.value} if count is not None else {}
+        stmt = stmt.where(keyset_after([SourceDocument.source_id], [last_id], descending=False))
+    rows = session.connection().execute(stmt).all()
+    next_cursor = encode_cursor("sources", [rows[limit - 1].id]) if len(rows) > limit else None
+    extra = {"count": how.value} if count is not None else {}
+    return [row.item for row in rows[:limit]], total, next_cursor, extra
 
 
-def get(session: Session, source_id: str) -> tuple[Source, int]:
-    """One source with its claim count, or 404."""
-    row = session.execute(select(Source, _CLAIM_COUNT).where(Source.id == source_id)).first()
+DETAIL = (
+    select(SourceDocument.item, Source.version)
+    .join(SourceDocument, SourceDocument.source_id == Source.id)
+    .where(Source.id == bindparam("source_id"))
+)
+
+
+def get(session: Session, source_id: str) -> tuple[bytes, int]:
+    """One source's stored document and its version, or 404."""
+    row = session.connection().execute(DETAIL, {"source_id": source_id}).first()
     if row is None:
         raise NotFound(f"no source with id {source_id!r}", param="source_id")
-    return row[0], row[1]
+    return row.item.encode(), row.version

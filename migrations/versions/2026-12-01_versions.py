@@ -1,5 +1,5 @@
 """versions: every table a read consults keeps its rows' versions, with validity intervals;
-claims and actors get stored read documents
+claims, actors and sources get stored read documents
 
 Revision ID: 9c4b7d2e1f60
 Revises: 5e7d2a41c0b8
@@ -8,8 +8,8 @@ Create Date: 2026-12-01 15:40:00
 Each versioned table gets a twin `<table>_history` (app.core.temporal); on PostgreSQL the
 schema `past` holds a view of each twin at the moment a read asks for. The search rows'
 twin has each store's full-text index, as the live search table has (app.search). Each
-claim's and each actor's read documents are stored (`claim_documents`, `actor_documents`),
-filled by the write path's projector. An upgrade of a
+claim's, actor's and source's read documents are stored (`claim_documents`,
+`actor_documents`, `source_documents`), filled by the write path's projector. An upgrade of a
 database that holds records opens one version of each row from its record's `created_at`,
 and gives every record without a revision its creation revision. Versions older than the
 upgrade are not reconstructed: as of a moment before it, a record that existed then reads as
@@ -60,8 +60,21 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("actor_id", name=op.f("pk_actor_documents")),
     )
+    op.create_table(
+        "source_documents",
+        sa.Column("source_id", sa.String(length=120), nullable=False),
+        sa.Column("item", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["source_id"],
+            ["sources.id"],
+            name=op.f("fk_source_documents_source_id_sources"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("source_id", name=op.f("pk_source_documents")),
+    )
     projections.project_all_claims(bind)
     projections.project_all_actors(bind)
+    projections.project_all_sources(bind)
     for entry in REGISTRY.values():
         if entry.history is not SEARCH_HISTORY:
             entry.history.create(bind)
@@ -87,3 +100,4 @@ def downgrade() -> None:
         entry.history.drop(bind)
     op.drop_table("claim_documents")
     op.drop_table("actor_documents")
+    op.drop_table("source_documents")

@@ -1,7 +1,7 @@
-"""The stored read documents (events', claims' and actors'): each is exactly its response schema,
-and the write path keeps every one of them exact through writes to the records they show (an
-actor's name, a related event's title, a claim's speaker), as a rebuild from the tables would
-have them."""
+"""The stored read documents (of events, claims, actors and sources): each is exactly its
+response schema, and the write path keeps every one of them exact through writes to the
+records they show (an actor's name, a related event's title, a claim's speaker, a source's
+claims), as a rebuild from the tables would have them."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ from app.curation import projections
 from app.events.models import Event, EventDocument
 from app.events.schemas import EventDetail, EventRead
 from app.events.service import splice
+from app.sources.models import Source, SourceDocument
+from app.sources.schemas import SourceRead
 from tests.curation.conftest import bearer, etag, new_event
 
 
@@ -61,11 +63,36 @@ def rebuilt_actors(session: Session) -> dict[str, tuple[str, str]]:
     }
 
 
+def stored_sources(session: Session) -> dict[str, str]:
+    rows = session.execute(select(SourceDocument.source_id, SourceDocument.item))
+    return {row.source_id: row.item for row in rows}
+
+
+def rebuilt_sources(session: Session) -> dict[str, str]:
+    ids = list(session.scalars(select(Source.id)))
+    return {d["source_id"]: d["item"] for d in projections.build_sources(session, ids)}
+
+
 def assert_exact(session: Session) -> None:
     """Every stored document, of events, claims and actors, as a rebuild would make it."""
     assert stored(session) == rebuilt(session)
     assert stored_claims(session) == rebuilt_claims(session)
     assert stored_actors(session) == rebuilt_actors(session)
+    assert stored_sources(session) == rebuilt_sources(session)
+
+
+def test_every_stored_source_is_its_response_schema(client: TestClient, session: Session) -> None:
+    documents = stored_sources(session)
+    assert set(documents) == set(session.scalars(select(Source.id)))
+    for item in documents.values():
+        as_item: dict[str, Any] = orjson.loads(item)
+        assert SourceRead.model_validate_json(item).model_dump(mode="json") == as_item
+        assert list(as_item) == list(SourceRead.model_fields)
+        cited = client.get("/v1/claims", params={"source": as_item["id"], "limit": 1000})
+        assert as_item["claim_count"] == len(cited.json()["data"])
+        assert client.get(f"/v1/sources/{as_item['id']}").content == item.encode()
+    page = client.get("/v1/sources", params={"limit": 500}).json()["data"]
+    assert [orjson.loads(documents[s["id"]]) for s in page] == page
 
 
 def test_every_stored_actor_is_its_response_schema(client: TestClient, session: Session) -> None:
@@ -219,8 +246,18 @@ def test_documents_stay_exact_through_writes(
 def test_a_failed_write_leaves_every_document_as_it_was(
     client: TestClient, session: Session, keys: dict[str, str]
 ) -> None:
-    before = stored(session), stored_claims(session), stored_actors(session)
+    before = (
+        stored(session),
+        stored_claims(session),
+        stored_actors(session),
+        stored_sources(session),
+    )
     bad = new_event(actors=[{"actor": "no-such-actor", "role": "participant"}])
     answer = client.post("/v1/events", json=bad, headers=bearer(keys["write"]))
     assert answer.status_code == 422
-    assert (stored(session), stored_claims(session), stored_actors(session)) == before
+    assert (
+        stored(session),
+        stored_claims(session),
+        stored_actors(session),
+        stored_sources(session),
+    ) == before
