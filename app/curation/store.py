@@ -253,6 +253,11 @@ def put_claims(session: Session, docs: Sequence[ClaimDoc]) -> None:
 def remove_events(session: Session, ids: list[str]) -> None:
     """Delete these events (their claims first, by the caller), and links to them."""
     projections.stale(session, [*ids, *projections.linked_events(session, ids)])
+    # Claims still on them go with them (a replay deletes the event first): their documents
+    # and the counts of the sources they cite go too.
+    left = session.execute(select(Claim.id, Claim.source_id).where(Claim.event_id.in_(ids))).all()
+    projections.stale_claims(session, [row.id for row in left])
+    projections.stale_sources(session, [row.source_id for row in left])
     with projections.maintaining(session, ids):
         session.execute(delete(EventRelation).where(EventRelation.related_event_id.in_(ids)))
         session.execute(delete(Event).where(Event.id.in_(ids)))
