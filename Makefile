@@ -58,5 +58,5 @@ faulttest: $(STAMP)  ## PostgreSQL backends killed, the cluster stopped and star
 replicatest: $(STAMP)  ## a throwaway PostgreSQL primary and streaming replica: routing, read-your-writes, cache versions
 	REPLICA_TEST=1 $(BIN)/python -m pytest tests/test_streaming_replica.py -v
 
-hardeningtest: $(STAMP)  ## stalled bodies, made-up keys and as_of rebuilds against the server, both stores
+hardeningtest: $(STAMP)  ## stalled bodies, made-up keys and as_of reads against the server, both stores
 	$(BIN)/python bench/hardening.py --stores sqlite,postgresql
