@@ -345,10 +345,8 @@ def generate(database_url: str, events: int, seed: int, echo: Any = print) -> di
         # Statistics first: without them PostgreSQL plans each batch of the projection as a
         # scan of the whole claims table.
         conn.exec_driver_sql("ANALYZE")
-        counts["event_documents"] = projections.project_all(conn)
-        counts["claim_documents"] = projections.project_all_claims(conn)
-        counts["actor_documents"] = projections.project_all_actors(conn)
-        counts["source_documents"] = projections.project_all_sources(conn)
+        for kind in projections.STORED:
+            counts[f"{kind}_documents"] = projections.project_all(conn, kind)
         counts["timeline_days"] = conn.execute(
             text("SELECT count(*) FROM timeline_days")
         ).scalar_one()

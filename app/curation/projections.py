@@ -15,8 +15,9 @@ with orjson; `tests/curation/test_projections.py` pins each stored kind against 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -51,10 +52,7 @@ from app.sources.schemas import SourceRead
 
 Bind = Session | Connection
 BATCH = 1000
-STALE = "geoevents.stale_events"
-STALE_CLAIMS = "geoevents.stale_claims"
-STALE_ACTORS = "geoevents.stale_actors"
-STALE_SOURCES = "geoevents.stale_sources"
+STALE = "geoevents.stale"  # session.info: record kind -> ids whose documents are stale
 
 EVENT_OWN = [*EVENT_FIELDS, "created_at", "updated_at"]
 ITEM_FIELDS = list(EventRead.model_fields)
@@ -317,42 +315,6 @@ def _chunks(ids: Sequence[str], size: int = BATCH) -> Iterator[Sequence[str]]:
         yield ids[start : start + size]
 
 
-def project_events(bind: Bind, ids: Iterable[str]) -> None:
-    """Rebuild the stored documents of these events; those that no longer exist have none."""
-    wanted = sorted(set(ids))
-    for chunk in _chunks(wanted):
-        docs = build(bind, chunk)
-        bind.execute(delete(EventDocument).where(EventDocument.event_id.in_(chunk)))
-        if docs:
-            bind.execute(insert(EventDocument), docs)
-
-
-def project_claims(bind: Bind, ids: Iterable[str]) -> None:
-    """Rebuild the stored documents of these claims; those that no longer exist have none."""
-    for chunk in _chunks(sorted(set(ids))):
-        docs = build_claims(bind, chunk)
-        bind.execute(delete(ClaimDocument).where(ClaimDocument.claim_id.in_(chunk)))
-        if docs:
-            bind.execute(insert(ClaimDocument), docs)
-
-
-def project_all_claims(bind: Bind) -> int:
-    """Rebuild every claim's document (after a bulk load or a migration); how many."""
-    bind.execute(delete(ClaimDocument))
-    done, last = 0, ""
-    while True:
-        chunk = list(
-            bind.execute(
-                select(Claim.id).where(Claim.id > last).order_by(Claim.id).limit(BATCH)
-            ).scalars()
-        )
-        if not chunk:
-            return done
-        bind.execute(insert(ClaimDocument), build_claims(bind, chunk))
-        done += len(chunk)
-        last = chunk[-1]
-
-
 def build_actors(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
     """The stored documents of these actors (those that exist): each one's ActorRead item,
     and the members its detail lists, as JSON texts."""
@@ -407,32 +369,6 @@ def build_actors(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
     return docs
 
 
-def project_actors(bind: Bind, ids: Iterable[str]) -> None:
-    """Rebuild the stored documents of these actors; those that no longer exist have none."""
-    for chunk in _chunks(sorted(set(ids))):
-        docs = build_actors(bind, chunk)
-        bind.execute(delete(ActorDocument).where(ActorDocument.actor_id.in_(chunk)))
-        if docs:
-            bind.execute(insert(ActorDocument), docs)
-
-
-def project_all_actors(bind: Bind) -> int:
-    """Rebuild every actor's documents (after a bulk load or a migration); how many."""
-    bind.execute(delete(ActorDocument))
-    done, last = 0, ""
-    while True:
-        chunk = list(
-            bind.execute(
-                select(Actor.id).where(Actor.id > last).order_by(Actor.id).limit(BATCH)
-            ).scalars()
-        )
-        if not chunk:
-            return done
-        bind.execute(insert(ActorDocument), build_actors(bind, chunk))
-        done += len(chunk)
-        last = chunk[-1]
-
-
 def build_sources(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
     """The stored documents of these sources (those that exist), their claims counted."""
     cited = dict(
@@ -454,85 +390,73 @@ def build_sources(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
     return docs
 
 
-def project_sources(bind: Bind, ids: Iterable[str]) -> None:
-    """Rebuild the stored documents of these sources; those that no longer exist have none."""
+@dataclass(frozen=True)
+class Stored:
+    """One kind of record's stored documents: their table and key, the records' ids, and
+    how a batch of them is built."""
+
+    table: Any  # the documents' ORM class
+    key: Any  # its column naming the record
+    ids: Any  # the records' id column
+    build: Callable[[Bind, Sequence[str]], list[dict[str, str]]]
+
+
+# By record kind, in the order they are rebuilt (an event's detail shows claims; none of
+# these documents shows another of them, so the order only needs to be fixed).
+STORED: dict[str, Stored] = {
+    "event": Stored(EventDocument, EventDocument.event_id, Event.id, build),
+    "claim": Stored(ClaimDocument, ClaimDocument.claim_id, Claim.id, build_claims),
+    "actor": Stored(ActorDocument, ActorDocument.actor_id, Actor.id, build_actors),
+    "source": Stored(SourceDocument, SourceDocument.source_id, Source.id, build_sources),
+}
+
+
+def project(bind: Bind, kind: str, ids: Iterable[str]) -> None:
+    """Rebuild the stored documents of these records; those that no longer exist have none."""
+    stored = STORED[kind]
     for chunk in _chunks(sorted(set(ids))):
-        docs = build_sources(bind, chunk)
-        bind.execute(delete(SourceDocument).where(SourceDocument.source_id.in_(chunk)))
+        docs = stored.build(bind, chunk)
+        bind.execute(delete(stored.table).where(stored.key.in_(chunk)))
         if docs:
-            bind.execute(insert(SourceDocument), docs)
+            bind.execute(insert(stored.table), docs)
 
 
-def project_all_sources(bind: Bind) -> int:
-    """Rebuild every source's document (after a bulk load or a migration); how many."""
-    bind.execute(delete(SourceDocument))
-    ids = list(bind.execute(select(Source.id).order_by(Source.id)).scalars())
-    for chunk in _chunks(ids):
-        bind.execute(insert(SourceDocument), build_sources(bind, chunk))
-    return len(ids)
-
-
-def project_all(bind: Bind) -> int:
-    """Rebuild every event's documents (after a bulk load or a migration); how many."""
-    bind.execute(delete(EventDocument))
+def project_all(bind: Bind, kind: str = "event") -> int:
+    """Rebuild every document of one kind (after a bulk load or a migration); how many."""
+    stored = STORED[kind]
+    bind.execute(delete(stored.table))
     done, last = 0, ""
     while True:
         chunk = list(
             bind.execute(
-                select(Event.id).where(Event.id > last).order_by(Event.id).limit(BATCH)
+                select(stored.ids).where(stored.ids > last).order_by(stored.ids).limit(BATCH)
             ).scalars()
         )
         if not chunk:
             return done
-        bind.execute(insert(EventDocument), build(bind, chunk))
+        bind.execute(insert(stored.table), stored.build(bind, chunk))
         done += len(chunk)
         last = chunk[-1]
 
 
-def stale(session: Session, event_ids: Iterable[str | None]) -> None:
-    """Mark these events' documents for rebuilding before the transaction ends."""
-    session.info.setdefault(STALE, set()).update(e for e in event_ids if e is not None)
-
-
-def stale_actors(session: Session, actor_ids: Iterable[str]) -> None:
-    """Mark these actors' documents for rebuilding before the transaction ends."""
-    ids = list(actor_ids)
-    session.info.setdefault(STALE_ACTORS, set()).update(ids)
-    versions.touched(session, "actor", ids)
-
-
-def stale_sources(session: Session, source_ids: Iterable[str | None]) -> None:
-    """Mark these sources' documents for rebuilding before the transaction ends."""
-    ids = [i for i in source_ids if i is not None]
-    session.info.setdefault(STALE_SOURCES, set()).update(ids)
-    versions.touched(session, "source", ids)
-
-
-def stale_claims(session: Session, claim_ids: Iterable[str]) -> None:
-    """Mark these claims' documents for rebuilding before the transaction ends."""
-    ids = list(claim_ids)
-    session.info.setdefault(STALE_CLAIMS, set()).update(ids)
-    versions.touched(session, "claim", ids)
+def stale(session: Session, ids: Iterable[str | None], kind: str = "event") -> None:
+    """Mark these records' documents for rebuilding before the transaction ends (and their
+    rows for comparing with their versions)."""
+    wanted = [i for i in ids if i is not None]
+    session.info.setdefault(STALE, {}).setdefault(kind, set()).update(wanted)
+    versions.touched(session, kind, wanted)
 
 
 def settle(session: Session) -> None:
     """Rebuild the documents marked stale in this transaction, then close and open the
     versions of every row the transaction touched (app.curation.versions)."""
-    ids = session.info.pop(STALE, None) or set()
-    claim_ids = session.info.pop(STALE_CLAIMS, None) or set()
-    actor_ids = session.info.pop(STALE_ACTORS, None) or set()
-    source_ids = session.info.pop(STALE_SOURCES, None) or set()
-    if ids or claim_ids or actor_ids or source_ids:
+    marked: dict[str, set[str]] = session.info.pop(STALE, None) or {}
+    if any(marked.values()):
         session.flush()
-    if ids:
-        project_events(session, ids)
-    if claim_ids:
-        project_claims(session, claim_ids)
-    if actor_ids:
-        project_actors(session, actor_ids)
-    if source_ids:
-        project_sources(session, source_ids)
-    versions.settle(session, ids)
+    for kind in STORED:
+        if marked.get(kind):
+            project(session, kind, marked[kind])
+    versions.settle(session)
 
 
 @event.listens_for(Session, "before_commit")
@@ -543,9 +467,6 @@ def _settle_before_commit(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
     session.info.pop(STALE, None)
-    session.info.pop(STALE_CLAIMS, None)
-    session.info.pop(STALE_ACTORS, None)
-    session.info.pop(STALE_SOURCES, None)
     versions.forget(session)
 
 

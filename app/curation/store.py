@@ -70,7 +70,7 @@ def _replace(
 def put_sources(session: Session, docs: Sequence[SourceDoc]) -> None:
     """Write these sources."""
     _upsert(session, Source, [d.model_dump() for d in docs])
-    projections.stale_sources(session, [d.id for d in docs])
+    projections.stale(session, [d.id for d in docs], "source")
 
 
 def put_locations(session: Session, docs: Sequence[LocationCreate]) -> None:
@@ -97,9 +97,9 @@ def put_actors(session: Session, docs: Sequence[ActorCreate]) -> None:
     ids = [a.id for a in docs]
     versions.touched(session, "actor", ids)
     # Before and after the change: the actors it was and is affiliated with show it.
-    projections.stale_actors(session, [*ids, *projections.actors_showing(session, ids)])
+    projections.stale(session, [*ids, *projections.actors_showing(session, ids)], "actor")
     projections.stale(session, projections.events_naming_actors(session, ids))
-    projections.stale_claims(session, projections.claims_spoken_by(session, ids))
+    projections.stale(session, projections.claims_spoken_by(session, ids), "claim")
     _replace(
         session,
         ActorAlias,
@@ -127,7 +127,7 @@ def put_actors(session: Session, docs: Sequence[ActorCreate]) -> None:
             for n, aff in enumerate(a.affiliations, start=1)
         ],
     )
-    projections.stale_actors(session, projections.actors_showing(session, ids))
+    projections.stale(session, projections.actors_showing(session, ids), "actor")
 
 
 def put_events(session: Session, docs: Sequence[EventDoc]) -> None:
@@ -201,9 +201,8 @@ def put_claims(session: Session, docs: Sequence[ClaimDoc]) -> None:
     ).all()
     previous = {row.id: row.event_id for row in found}
     # The sources cited before and after count their claims.
-    projections.stale_sources(
-        session, [*(r.source_id for r in found), *(c.source_id for c in docs)]
-    )
+    cited = [*(r.source_id for r in found), *(c.source_id for c in docs)]
+    projections.stale(session, cited, "source")
     _upsert(
         session,
         Claim,
@@ -245,7 +244,7 @@ def put_claims(session: Session, docs: Sequence[ClaimDoc]) -> None:
             )
     _replace(session, Quantity, Quantity.claim_id, [c.id for c in docs], numbers)
     touched = {c.event_id for c in docs} | set(previous.values())
-    projections.stale_claims(session, [c.id for c in docs])
+    projections.stale(session, [c.id for c in docs], "claim")
     projections.stale(session, touched)
     search.refresh(session, sorted(e for e in touched if e is not None))
 
@@ -256,8 +255,8 @@ def remove_events(session: Session, ids: list[str]) -> None:
     # Claims still on them go with them (a replay deletes the event first): their documents
     # and the counts of the sources they cite go too.
     left = session.execute(select(Claim.id, Claim.source_id).where(Claim.event_id.in_(ids))).all()
-    projections.stale_claims(session, [row.id for row in left])
-    projections.stale_sources(session, [row.source_id for row in left])
+    projections.stale(session, [row.id for row in left], "claim")
+    projections.stale(session, [row.source_id for row in left], "source")
     with projections.maintaining(session, ids):
         session.execute(delete(EventRelation).where(EventRelation.related_event_id.in_(ids)))
         session.execute(delete(Event).where(Event.id.in_(ids)))
@@ -267,11 +266,10 @@ def remove_events(session: Session, ids: list[str]) -> None:
 def remove_claims(session: Session, ids: list[str]) -> None:
     """Delete these claims, and refresh their events' search rows."""
     event_ids = list(session.scalars(select(Claim.event_id).where(Claim.id.in_(ids)).distinct()))
-    projections.stale_sources(
-        session, session.scalars(select(Claim.source_id).where(Claim.id.in_(ids)).distinct())
-    )
+    cited = session.scalars(select(Claim.source_id).where(Claim.id.in_(ids)).distinct())
+    projections.stale(session, cited, "source")
     projections.stale(session, event_ids)
-    projections.stale_claims(session, ids)
+    projections.stale(session, ids, "claim")
     session.execute(delete(Claim).where(Claim.id.in_(ids)))
     search.refresh(session, [e for e in event_ids if e is not None])
 
@@ -293,7 +291,7 @@ def remove_actors(session: Session, ids: list[str]) -> None:
             param="actor_id",
         )
     # The organisations it belonged to list it among their members.
-    projections.stale_actors(session, [*ids, *projections.actors_showing(session, ids)])
+    projections.stale(session, [*ids, *projections.actors_showing(session, ids)], "actor")
     session.execute(delete(Actor).where(Actor.id.in_(ids)))
 
 
@@ -301,7 +299,7 @@ def remove_sources(session: Session, ids: list[str]) -> None:
     """Delete these sources; 409 while claims cite them."""
     if session.scalar(select(exists().where(Claim.source_id.in_(ids)))):
         raise Conflict("claims still cite the source; delete them first", param="source_id")
-    projections.stale_sources(session, ids)
+    projections.stale(session, ids, "source")
     session.execute(delete(Source).where(Source.id.in_(ids)))
 
 

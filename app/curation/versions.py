@@ -82,11 +82,9 @@ def _live(entry: Versioned) -> Any:
     return Base.metadata.tables[entry.name]
 
 
-def settle(session: Session, events: Iterable[str]) -> None:
-    """Close and open the versions of every row the touched records own (`events`: the
-    events whose documents were rebuilt, a superset of those whose rows changed)."""
+def settle(session: Session) -> None:
+    """Close and open the versions of every row the touched records own."""
     keys: dict[str, set[Any]] = session.info.pop(TOUCHED, {})
-    keys.setdefault("event", set()).update(events)
     moment = session.info.pop(MOMENT, None) or datetime.now(UTC)
     if not any(keys.values()):
         return

@@ -18,7 +18,6 @@ it reads at the upgrade.
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.orm import Session
 
@@ -32,49 +31,15 @@ down_revision: str | None = "5e7d2a41c0b8"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+NEW_DOCUMENTS = ("claim", "actor", "source")
+
 
 def upgrade() -> None:
     bind = op.get_bind()
-    op.create_table(
-        "claim_documents",
-        sa.Column("claim_id", sa.String(length=160), nullable=False),
-        sa.Column("item", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["claim_id"],
-            ["claims.id"],
-            name=op.f("fk_claim_documents_claim_id_claims"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("claim_id", name=op.f("pk_claim_documents")),
-    )
-    op.create_table(
-        "actor_documents",
-        sa.Column("actor_id", sa.String(length=120), nullable=False),
-        sa.Column("item", sa.Text(), nullable=False),
-        sa.Column("members", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["actor_id"],
-            ["actors.id"],
-            name=op.f("fk_actor_documents_actor_id_actors"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("actor_id", name=op.f("pk_actor_documents")),
-    )
-    op.create_table(
-        "source_documents",
-        sa.Column("source_id", sa.String(length=120), nullable=False),
-        sa.Column("item", sa.Text(), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["source_id"],
-            ["sources.id"],
-            name=op.f("fk_source_documents_source_id_sources"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("source_id", name=op.f("pk_source_documents")),
-    )
-    projections.project_all_claims(bind)
-    projections.project_all_actors(bind)
-    projections.project_all_sources(bind)
+    # The new stored documents, made from the metadata as the twins below are, and filled.
+    for kind in NEW_DOCUMENTS:
+        projections.STORED[kind].table.__table__.create(bind)
+        projections.project_all(bind, kind)
     for entry in REGISTRY.values():
         if entry.history is not SEARCH_HISTORY:
             entry.history.create(bind)
@@ -98,6 +63,5 @@ def downgrade() -> None:
         op.execute("DROP TABLE event_search_history_fts")
     for entry in REGISTRY.values():
         entry.history.drop(bind)
-    op.drop_table("claim_documents")
-    op.drop_table("actor_documents")
-    op.drop_table("source_documents")
+    for kind in NEW_DOCUMENTS:
+        projections.STORED[kind].table.__table__.drop(bind)
