@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format migrate seed ci clean bench bench-full loadtest faulttest hardeningtest replicatest
+.PHONY: run test lint format migrate seed ci clean bench bench-full loadtest faulttest hardeningtest replicatest cachetest
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "geoevents needs Python 3.11 or newer")'
@@ -60,3 +60,15 @@ replicatest: $(STAMP)  ## a throwaway PostgreSQL primary and streaming replica: 
 
 hardeningtest: $(STAMP)  ## stalled bodies, made-up keys and as_of reads against the server, both stores
 	$(BIN)/python bench/hardening.py --stores sqlite,postgresql
+
+cachetest: $(STAMP)  ## nginx in front as docs/deploy.md says: stored, revalidated, never stale (installs nginx if root)
+	@PATH="$$PATH:/usr/sbin"; \
+	if ! command -v nginx >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing nginx (Debian's package)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	fi; \
+	if command -v nginx >/dev/null; then \
+		SHARED_CACHE_TEST=1 $(BIN)/python -m pytest tests/test_shared_cache.py -v; \
+	else \
+		echo "cachetest skipped: nginx is not installed; install it with 'apt-get install -y nginx'"; \
+	fi

@@ -194,7 +194,7 @@ def test_an_answer_is_cached_under_the_version_its_data_was_read_at(
     # not be answered with it.
     cache = state_of(client.app).response_cache
     url = "/v1/events?actor=russia&limit=100"
-    key = f"{url}|*/*"
+    key = f"http://testserver{url}|*/*"  # scheme and Host, then the URL and Accept
     before = data_version.current(session)[0]
     read_version = HTTPCacheMiddleware._version
 

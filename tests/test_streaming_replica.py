@@ -224,7 +224,7 @@ def test_a_cached_answer_is_stored_under_the_version_of_its_data(
     client, writer, _ = served
     cache = state_of(client.app).response_cache
     url = "/v1/actors?kind=person&limit=1000"
-    key = f"{url}|*/*"
+    key = f"http://testserver{url}|*/*"  # scheme and Host, then the URL and Accept
     pair.pause()
     created = client.post("/v1/actors", json=_actor("replica-cached-actor"), headers=writer)
     token = created.headers[TOKEN_HEADER]

@@ -140,8 +140,10 @@ class HTTPCacheMiddleware:
         request_headers = Headers(scope=scope)
         cacheable = scope["path"].startswith(CACHED_PREFIX)
         query = scope.get("query_string", b"").decode("latin-1")
-        # What an answer varies with: the URL, Accept, and Prefer (`count=` of event lists).
-        request_key = f"{scope['path']}?{query}|{request_headers.get('accept', '')}"
+        # What an answer varies with: the URL, Accept, and Prefer (`count=` of event lists);
+        # the scheme and Host too, which its Link header's absolute URLs are made of.
+        origin = f"{scope.get('scheme', 'http')}://{request_headers.get('host', '')}"
+        request_key = f"{origin}{scope['path']}?{query}|{request_headers.get('accept', '')}"
         if "prefer" in request_headers:
             request_key += f"|{request_headers['prefer']}"
         if cacheable:
