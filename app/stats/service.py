@@ -524,14 +524,13 @@ def network(session: Session, f: NetworkQuery) -> Network:
     if _network_rollups_apply(f):
         total = events.rolled_up_total(session, f, planned)
         beyond = _beyond_rollups(f, planned)
-        ranked = _rolled_up_nodes(session, f, beyond)
-        kept = ranked[: f.node_limit]
+        kept, ranked = _rolled_up_nodes(session, f, beyond)
         groups = _rolled_up_pairs(session, f, beyond, [row[0] for row in kept])
     else:
         total = events.count_planned(session, planned)
         matching = _matching(planned)
-        ranked = _ranked_nodes(session, matching)
-        kept = ranked[: f.node_limit]
+        every = _ranked_nodes(session, matching)
+        kept, ranked = every[: f.node_limit], len(every)
         groups = _scanned_pairs(session, matching, [row[0] for row in kept], directed)
     edges: dict[tuple[str, str], dict[str, Any]] = {}
     for source, target, event_type, n, first, last in groups:
@@ -563,9 +562,7 @@ def network(session: Session, f: NetworkQuery) -> Network:
             )
             for (source, target), edge in ordered
         ],
-        meta=NetworkMeta(
-            mode=f.mode, total_events=total or 0, nodes_omitted=len(ranked) - len(kept)
-        ),
+        meta=NetworkMeta(mode=f.mode, total_events=total or 0, nodes_omitted=ranked - len(kept)),
     )
 
 
@@ -670,9 +667,10 @@ def _beyond_rollups(f: NetworkQuery, planned: events.Plan) -> Any:
     return None
 
 
-def _rolled_up_nodes(session: Session, f: NetworkQuery, beyond: Any) -> list[Any]:
-    """Every actor of the matching events with how many it takes part in, most first: the
-    events starting in the range from actor_periods, plus those beyond the rollups."""
+def _rolled_up_nodes(session: Session, f: NetworkQuery, beyond: Any) -> tuple[list[Any], int]:
+    """The actors in most matching events (at most node_limit, most first) and how many
+    actors the matching events have: the events starting in the range counted off
+    actor_periods, plus those beyond the rollups."""
     periods = ActorPeriod.__table__.c
     parts: list[Any] = [
         select(periods.actor_id.label("actor_id"), periods.starts.label("n")).where(
@@ -687,17 +685,22 @@ def _rolled_up_nodes(session: Session, f: NetworkQuery, beyond: Any) -> list[Any
             )
         )
     if not parts:
-        return []
+        return [], 0
     counts = union_all(*parts).subquery("counts")
     counted = func.sum(counts.c.n)
-    per_actor = select(counts.c.actor_id, counted.label("n")).group_by(counts.c.actor_id).subquery()
-    return list(
-        session.execute(
-            select(Actor.id, Actor.name, Actor.kind, per_actor.c.n)
-            .join(per_actor, per_actor.c.actor_id == Actor.id)
-            .order_by(per_actor.c.n.desc(), Actor.id)
-        ).all()
+    top = (
+        select(counts.c.actor_id, counted.label("n"), func.count().over().label("actors"))
+        .group_by(counts.c.actor_id)
+        .order_by(counted.desc(), counts.c.actor_id)
+        .limit(f.node_limit)
+        .subquery("top")
     )
+    rows = session.execute(
+        select(Actor.id, Actor.name, Actor.kind, top.c.n, top.c.actors)
+        .join(top, top.c.actor_id == Actor.id)
+        .order_by(top.c.n.desc(), Actor.id)
+    ).all()
+    return [row[:4] for row in rows], rows[0][4] if rows else 0
 
 
 def _rolled_up_pairs(session: Session, f: NetworkQuery, beyond: Any, ids: list[str]) -> list[Any]:
