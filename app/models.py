@@ -10,12 +10,14 @@ from app.core.temporal import versioned
 from app.core.version import DataVersion
 from app.events.models import (
     ActorEvent,
+    ActorPeriod,
     Event,
     EventActor,
     EventDocument,
     EventLocation,
     EventRelation,
     EventTag,
+    NetworkPair,
     TimelineDay,
 )
 from app.locations.models import Location
@@ -40,6 +42,8 @@ VERSIONED = [
     ClaimDocument,
     ActorEvent,
     TimelineDay,
+    NetworkPair,
+    ActorPeriod,
     EventDocument,
 ]
 HISTORY = {
@@ -51,6 +55,7 @@ __all__ = [
     "ActorAlias",
     "ActorDocument",
     "ActorEvent",
+    "ActorPeriod",
     "Affiliation",
     "ApiKey",
     "Base",
@@ -65,6 +70,7 @@ __all__ = [
     "EventTag",
     "IdempotentRequest",
     "Location",
+    "NetworkPair",
     "Quantity",
     "Revision",
     "Source",

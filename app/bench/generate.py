@@ -342,14 +342,14 @@ def generate(database_url: str, events: int, seed: int, echo: Any = print) -> di
         if postgres:
             conn.exec_driver_sql("CREATE INDEX ix_event_search_tsv ON event_search USING gin (tsv)")
         projections.rebuild_timeline_days(conn)
+        projections.rebuild_network_rollups(conn)
         # Statistics first: without them PostgreSQL plans each batch of the projection as a
         # scan of the whole claims table.
         conn.exec_driver_sql("ANALYZE")
         for kind in projections.STORED:
             counts[f"{kind}_documents"] = projections.project_all(conn, kind)
-        counts["timeline_days"] = conn.execute(
-            text("SELECT count(*) FROM timeline_days")
-        ).scalar_one()
+        for rollup in ("timeline_days", "network_pairs", "actor_periods"):
+            counts[rollup] = conn.execute(text(f"SELECT count(*) FROM {rollup}")).scalar_one()
     # Every record gets its creation revision and its first versions, at its created_at:
     # the feed, each history, backups and as_of cover the corpus as they cover writes.
     with engine.begin() as conn:

@@ -20,6 +20,7 @@ rebuild, no lock.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -88,11 +89,12 @@ def view_select(entry: Versioned, moment: str) -> str:
     )
 
 
-def postgresql_views() -> list[str]:
-    """The DDL of the `past` schema's views (run by the migration that adds a twin)."""
+def postgresql_views(names: Iterable[str] | None = None) -> list[str]:
+    """The DDL of the `past` schema's views of these twins, all by default (run by the
+    migration that adds a twin)."""
     moment = f"(NULLIF(current_setting('{MOMENT_SETTING}', true), '')::timestamptz)"
     ddl = [f"CREATE SCHEMA IF NOT EXISTS {PAST_SCHEMA}"]
-    for entry in REGISTRY.values():
+    for entry in (REGISTRY[n] for n in names) if names is not None else REGISTRY.values():
         ddl.append(f"DROP VIEW IF EXISTS {PAST_SCHEMA}.{entry.name}")
         ddl.append(
             f"CREATE VIEW {PAST_SCHEMA}.{entry.name} AS "

@@ -5,8 +5,9 @@ transaction as the write. Nothing else writes these tables.
   the events whose documents it changed as stale (`stale`); the documents are rebuilt once,
   before the transaction commits (`settle`, run by a `before_commit` listener on every
   session) or before the write answers with the record as GET shows it.
-- `actor_events` and `timeline_days`: the actor index and the timeline rollup, updated by
-  difference across a change to some events (`maintaining`).
+- `actor_events`, `timeline_days`, `network_pairs` and `actor_periods`: the actor index,
+  the timeline rollup and the network's rollups, updated by difference across a change to
+  some events (`maintaining`).
 
 Documents are built from Core rows in the response schemas' field order and serialised once
 with orjson; `tests/curation/test_projections.py` pins each stored kind against its schema.
@@ -19,10 +20,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from itertools import combinations
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, delete, event, func, insert, or_, select, text
+from sqlalchemy import Connection, Table, delete, event, func, insert, or_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
@@ -35,12 +37,14 @@ from app.curation import versions
 from app.curation.documents import EVENT_FIELDS
 from app.events.models import (
     ActorEvent,
+    ActorPeriod,
     Event,
     EventActor,
     EventDocument,
     EventLocation,
     EventRelation,
     EventTag,
+    NetworkPair,
     TimelineDay,
 )
 from app.events.schemas import EventDetail, EventRead
@@ -525,34 +529,65 @@ def events_at_locations(session: Session, location_ids: Sequence[str]) -> set[st
 
 # --- the actor index and the timeline rollup ------------------------------------------------
 
-EventState = frozenset[tuple[str, str | None, date | None, date | None]]
+EventState = frozenset[tuple[str, str | None, date | None, date | None, str]]
+DAY, MONTH, YEAR = "day", "month", "year"  # the grains of actor_periods
 
 
 def _state(session: Session, event_ids: list[str]) -> EventState:
-    """What the derived tables hold of these events: (event, actor or None, start, last)."""
+    """What the derived tables hold of these events: (event, actor or None, start, last,
+    type)."""
     rows = session.execute(
-        select(Event.id, EventActor.actor_id, Event.start_date, Event.last_date)
+        select(Event.id, EventActor.actor_id, Event.start_date, Event.last_date, Event.event_type)
         .outerjoin(EventActor, EventActor.event_id == Event.id)
         .where(Event.id.in_(event_ids))
     )
-    state: set[tuple[str, str | None, date | None, date | None]] = set()
-    for event_id, actor_id, start, last in rows:
-        state.add((event_id, None, start, last))
+    state: set[tuple[str, str | None, date | None, date | None, str]] = set()
+    for event_id, actor_id, start, last, event_type in rows:
+        state.add((event_id, None, start, last, event_type))
         if actor_id is not None:
-            state.add((event_id, actor_id, start, last))
+            state.add((event_id, actor_id, start, last, event_type))
     return frozenset(state)
 
 
 def _day_counts(state: EventState) -> Counter[tuple[str, date, bool]]:
     """timeline_days contributions: (scope, day, is_end) -> events."""
     counts: Counter[tuple[str, date, bool]] = Counter()
-    for _, actor_id, start, last in state:
+    for _, actor_id, start, last, _ in state:
         if start is None:
             continue
         scope = actor_id or ALL_EVENTS
         counts[(scope, start, False)] += 1
         if last is not None:
             counts[(scope, last, True)] += 1
+    return counts
+
+
+def _pair_counts(state: EventState) -> Counter[tuple[Any, ...]]:
+    """network_pairs contributions: (source, target, start, last, type) -> events."""
+    actors: dict[str, set[str]] = defaultdict(set)
+    dated: dict[str, tuple[date, date, str]] = {}
+    for event_id, actor_id, start, last, event_type in state:
+        if start is None:
+            continue
+        dated[event_id] = (start, last or start, event_type)
+        if actor_id is not None:
+            actors[event_id].add(actor_id)
+    counts: Counter[tuple[Any, ...]] = Counter()
+    for event_id, named in actors.items():
+        for source, target in combinations(sorted(named), 2):
+            counts[(source, target, *dated[event_id])] += 1
+    return counts
+
+
+def _period_counts(state: EventState) -> Counter[tuple[Any, ...]]:
+    """actor_periods contributions: (actor, grain, first day of the period) -> events."""
+    counts: Counter[tuple[Any, ...]] = Counter()
+    for _, actor_id, start, _, _ in state:
+        if actor_id is None or start is None:
+            continue
+        counts[(actor_id, DAY, start)] += 1
+        counts[(actor_id, MONTH, start.replace(day=1))] += 1
+        counts[(actor_id, YEAR, date(start.year, 1, 1))] += 1
     return counts
 
 
@@ -583,9 +618,41 @@ def _apply_day_counts(session: Session, before: EventState, after: EventState) -
     )
 
 
+def _apply_counts(
+    session: Session,
+    table: Table,
+    kind: str,
+    before: Counter[tuple[Any, ...]],
+    after: Counter[tuple[Any, ...]],
+) -> None:
+    """Add the difference of two contributions to a counting rollup (its primary key, then
+    one count column), in one upsert; rows whose count falls to zero go."""
+    key = [c.name for c in table.primary_key.columns]
+    (count,) = (c for c in table.c if c.name not in key)
+    delta = Counter(after)
+    delta.subtract(before)
+    rows = [dict(zip(key, k, strict=True)) | {count.name: n} for k, n in delta.items() if n]
+    if not rows:
+        return
+    keys = [k for k, n in delta.items() if n]
+    versions.touched(session, kind, keys)
+    upsert = (pg_insert if _dialect(session) == "postgresql" else sqlite_insert)(table)
+    session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=key, set_={count.name: count + upsert.excluded[count.name]}
+        ),
+        rows,
+    )
+    for start in range(0, len(keys), BATCH):
+        chunk = keys[start : start + BATCH]
+        session.execute(
+            delete(table).where(count == 0, tuple_(*(table.c[k] for k in key)).in_(chunk))
+        )
+
+
 @contextmanager
 def maintaining(session: Session, event_ids: list[str]) -> Iterator[None]:
-    """Keep the derived tables (actor_events, timeline_days) exact across a change to these
+    """Keep the derived tables (actor_events and the rollups) exact across a change to these
     events: what they held of the events before is replaced by what they hold after."""
     session.flush()
     before = _state(session, event_ids)
@@ -595,12 +662,54 @@ def maintaining(session: Session, event_ids: list[str]) -> Iterator[None]:
     if after != before:
         refresh_actor_events(session, event_ids)
         _apply_day_counts(session, before, after)
+        pairs, periods = _table(NetworkPair), _table(ActorPeriod)
+        _apply_counts(session, pairs, "pair", _pair_counts(before), _pair_counts(after))
+        _apply_counts(session, periods, "period", _period_counts(before), _period_counts(after))
+
+
+def _table(model: type[Any]) -> Table:
+    table: Table = model.__table__
+    return table
 
 
 def rebuild_timeline_days(connection: Connection) -> None:
     """Recompute timeline_days from scratch (after a bulk load)."""
     connection.execute(delete(TimelineDay))
     connection.execute(text(TIMELINE_DAYS))
+
+
+def rebuild_network_rollups(connection: Connection) -> None:
+    """Recompute network_pairs and actor_periods from scratch (after a bulk load)."""
+    connection.execute(delete(NetworkPair))
+    connection.execute(text(NETWORK_PAIRS))
+    connection.execute(delete(ActorPeriod))
+    postgresql = connection.dialect.name == "postgresql"
+    grains = ((DAY, "start of day"), (MONTH, "start of month"), (YEAR, "start of year"))
+    for grain, sqlite_start in grains:
+        first = (
+            f"CAST(date_trunc('{grain}', start_date) AS DATE)"
+            if postgresql
+            else f"date(start_date, '{sqlite_start}')"
+        )
+        connection.execute(
+            text(
+                f"INSERT INTO actor_periods (actor_id, grain, period, starts) "
+                f"SELECT actor_id, '{grain}', {first}, count(*) FROM actor_events "
+                f"WHERE start_date IS NOT NULL GROUP BY actor_id, {first}"
+            )
+        )
+
+
+NETWORK_PAIRS = """
+INSERT INTO network_pairs (source, target, start_date, last_date, event_type, events)
+SELECT a.actor_id, b.actor_id, e.start_date, COALESCE(e.last_date, e.start_date), e.event_type,
+       count(*)
+  FROM actor_events AS a
+  JOIN actor_events AS b ON b.event_id = a.event_id AND a.actor_id < b.actor_id
+  JOIN events AS e ON e.id = a.event_id
+ WHERE e.start_date IS NOT NULL
+ GROUP BY a.actor_id, b.actor_id, e.start_date, COALESCE(e.last_date, e.start_date), e.event_type
+"""
 
 
 TIMELINE_DAYS = f"""

@@ -57,7 +57,8 @@ OWNERS: dict[str, list[tuple[str, str]]] = {
     "source_documents": [("source_id", "source")],
     "event_search": [("event_id", "event")],
 }
-DAYS = "timeline_days"  # owned by (scope, day), the rollup's own key
+# The rollups, owned by their own keys: table -> the kind `touched` notes those keys under.
+ROLLUPS = {"timeline_days": "day", "network_pairs": "pair", "actor_periods": "period"}
 
 
 def touched(session: Session, kind: str, ids: Iterable[Any]) -> None:
@@ -103,18 +104,19 @@ def settle(session: Session) -> None:
                     entry.history.c[column].in_(chunk),
                     moment,
                 )
-    days = sorted(keys.get("day", ()))
-    entry = REGISTRY[DAYS]
-    live = Base.metadata.tables[DAYS]
-    for start in range(0, len(days), CHUNK):
-        chunk = days[start : start + CHUNK]
-        _compare(
-            session,
-            entry,
-            tuple_(live.c.scope, live.c.day).in_(chunk),
-            tuple_(entry.history.c.scope, entry.history.c.day).in_(chunk),
-            moment,
-        )
+    for name, kind in ROLLUPS.items():
+        entry = REGISTRY[name]
+        live = Base.metadata.tables[name]
+        rows = sorted(keys.get(kind, ()))
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+            _compare(
+                session,
+                entry,
+                tuple_(*(live.c[k] for k in entry.key)).in_(chunk),
+                tuple_(*(entry.history.c[k] for k in entry.key)).in_(chunk),
+                moment,
+            )
 
 
 def _compare(
@@ -163,12 +165,13 @@ def _compare(
         )
 
 
-def copy_all(bind: Connection | Session) -> dict[str, int]:
-    """Open one version of every row, from its record's creation on (after a bulk load, or
-    in a database that kept no versions before): what the tables hold now, valid since."""
+def copy_all(bind: Connection | Session, names: Iterable[str] | None = None) -> dict[str, int]:
+    """Open one version of every row of these tables (all by default), from its record's
+    creation on (after a bulk load, or in a database that kept no versions before): what the
+    tables hold now, valid since."""
     counts: dict[str, int] = {}
     epoch = bindparam("epoch", EPOCH, type_=UTCDateTime())
-    for entry in REGISTRY.values():
+    for entry in (REGISTRY[n] for n in names) if names is not None else REGISTRY.values():
         bind.execute(delete(entry.history))
         columns = [f'"{c}"' for c in entry.columns]
         statement = text(
@@ -208,4 +211,6 @@ _CREATED = {
     "source_documents": "(SELECT s.created_at FROM sources AS s WHERE s.id = t.source_id)",
     "event_search": _OF_EVENT,
     "timeline_days": "(SELECT min(e.created_at) FROM events AS e)",
+    "network_pairs": "(SELECT min(e.created_at) FROM events AS e)",
+    "actor_periods": "(SELECT min(e.created_at) FROM events AS e)",
 }

@@ -134,6 +134,39 @@ class TimelineDay(Base):
     ends: Mapped[int] = mapped_column(default=0)
 
 
+class NetworkPair(Base):
+    """Derived rollup: per pair of actors sharing events (source < target), the events they
+    share by start day, last day (end_date, else start_date) and type. The network of a date
+    range sums the rows that start in it, and its edges' first and last dates are the least
+    start and greatest last among them. Dated events only; kept exact by
+    `app.curation.projections.maintaining`."""
+
+    __tablename__ = "network_pairs"
+
+    source: Mapped[str] = mapped_column(String(120), primary_key=True)
+    target: Mapped[str] = mapped_column(String(120), primary_key=True)
+    start_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    last_date: Mapped[date] = mapped_column(Date, primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    events: Mapped[int] = mapped_column(default=0)
+
+
+class ActorPeriod(Base):
+    """Derived rollup: per actor and calendar day, month or year (`grain`, `period` its first
+    day), how many dated events it takes part in start then. The events of every actor
+    starting in a date range are then a few rows per actor, read through one index: days up
+    to the first month boundary, months up to the first year boundary, years, and back down.
+    Kept exact by `app.curation.projections.maintaining`."""
+
+    __tablename__ = "actor_periods"
+    __table_args__ = (Index("ix_actor_periods_period", "grain", "period", "actor_id", "starts"),)
+
+    actor_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(5), primary_key=True)
+    period: Mapped[date] = mapped_column(Date, primary_key=True)
+    starts: Mapped[int] = mapped_column(default=0)
+
+
 class EventDocument(Base):
     """Projection: an event's read documents, stored as JSON text and kept exact by the write
     path (`app.curation.projections`), which alone writes them. `item` is the list item (the

@@ -22,6 +22,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    union_all,
     values,
 )
 from sqlalchemy.orm import Session, aliased
@@ -31,7 +32,15 @@ from app.actors.models import Actor
 from app.claims.models import Claim, Quantity
 from app.core.errors import InvalidParameter
 from app.events import service as events
-from app.events.models import ActorEvent, Event, EventActor, EventLocation, TimelineDay
+from app.events.models import (
+    ActorEvent,
+    ActorPeriod,
+    Event,
+    EventActor,
+    EventLocation,
+    NetworkPair,
+    TimelineDay,
+)
 from app.events.schemas import EventFilters, Expand
 from app.locations.models import Location
 from app.stats.schemas import (
@@ -504,13 +513,62 @@ def quantities(session: Session, f: QuantityQuery) -> QuantitySums:
 def network(session: Session, f: NetworkQuery) -> Network:
     """Actors as nodes (most events first) and their shared events as edges.
 
-    The matching events are gathered first (a CTE over the date-range index), then their
-    actors; each pair is grouped by event type in one pass, and weights, types and dates are
-    summed from those groups.
+    Read off the network rollups when the filters allow (`_network_rollups_apply`), else
+    gathered from the matching events: a CTE over the date-range index, then their actors;
+    each pair is grouped by event type in one pass, and weights, types and dates are summed
+    from those groups.
     """
     planned = events.plan(session, f)
-    total = events.count_planned(session, planned)
-    matching = (
+    directed = f.mode is NetworkMode.directed
+    total: int | None
+    if _network_rollups_apply(f):
+        total = events.rolled_up_total(session, f, planned)
+        beyond = _beyond_rollups(f, planned)
+        kept, ranked = _rolled_up_nodes(session, f, beyond)
+        groups = _rolled_up_pairs(session, f, beyond, [row[0] for row in kept])
+    else:
+        total = events.count_planned(session, planned)
+        matching = _matching(planned)
+        every = _ranked_nodes(session, matching)
+        kept, ranked = every[: f.node_limit], len(every)
+        groups = _scanned_pairs(session, matching, [row[0] for row in kept], directed)
+    edges: dict[tuple[str, str], dict[str, Any]] = {}
+    for source, target, event_type, n, first, last in groups:
+        edge = edges.setdefault(
+            (source, target), {"weight": 0, "types": {}, "first": None, "last": None}
+        )
+        edge["weight"] += n
+        edge["types"][event_type] = edge["types"].get(event_type, 0) + n
+        first, last = _maybe_date(first), _maybe_date(last)
+        if first is not None and (edge["first"] is None or first < edge["first"]):
+            edge["first"] = first
+        if last is not None and (edge["last"] is None or last > edge["last"]):
+            edge["last"] = last
+    ordered = sorted(
+        ((k, v) for k, v in edges.items() if v["weight"] >= f.min_weight),
+        key=lambda item: (-item[1]["weight"], item[0]),
+    )
+    return Network(
+        nodes=[NetworkNode(id=i, name=name, kind=kind, events=n) for i, name, kind, n in kept],
+        edges=[
+            NetworkEdge(
+                source=source,
+                target=target,
+                weight=edge["weight"],
+                directed=directed,
+                types=dict(sorted(edge["types"].items())),
+                first_date=edge["first"],
+                last_date=edge["last"],
+            )
+            for (source, target), edge in ordered
+        ],
+        meta=NetworkMeta(mode=f.mode, total_events=total or 0, nodes_omitted=ranked - len(kept)),
+    )
+
+
+def _matching(planned: events.Plan) -> Any:
+    """The matching events, materialised once: id, type, first and last day."""
+    return (
         planned.select(
             Event.id.label("id"),
             Event.event_type.label("event_type"),
@@ -520,18 +578,26 @@ def network(session: Session, f: NetworkQuery) -> Network:
         .cte("matching")
         .prefix_with("MATERIALIZED")
     )
+
+
+def _ranked_nodes(session: Session, matching: Any) -> list[Any]:
+    """Every actor of the matching events with how many it takes part in, most first."""
     counted = func.count()
-    ranked = session.execute(
-        select(Actor.id, Actor.name, Actor.kind, counted)
-        .select_from(matching)
-        .join(ActorEvent, ActorEvent.event_id == matching.c.id)
-        .join(Actor, Actor.id == ActorEvent.actor_id)
-        .group_by(Actor.id, Actor.name, Actor.kind)
-        .order_by(counted.desc(), Actor.id)
-    ).all()
-    kept = ranked[: f.node_limit]
-    ids = [row[0] for row in kept]
-    directed = f.mode is NetworkMode.directed
+    return list(
+        session.execute(
+            select(Actor.id, Actor.name, Actor.kind, counted)
+            .select_from(matching)
+            .join(ActorEvent, ActorEvent.event_id == matching.c.id)
+            .join(Actor, Actor.id == ActorEvent.actor_id)
+            .group_by(Actor.id, Actor.name, Actor.kind)
+            .order_by(counted.desc(), Actor.id)
+        ).all()
+    )
+
+
+def _scanned_pairs(session: Session, matching: Any, ids: list[str], directed: bool) -> list[Any]:
+    """(source, target, type, events, first day, last day) of the kept actors' pairs among
+    the matching events."""
     a: Any
     b: Any
     if directed:
@@ -561,53 +627,153 @@ def network(session: Session, f: NetworkQuery) -> Network:
             .cte("pairs")
             .prefix_with("MATERIALIZED")
         )
-    groups = session.execute(
-        select(
-            per_event.c.source,
-            per_event.c.target,
-            matching.c.event_type,
-            func.count(),
-            func.min(matching.c.start_date),
-            func.max(matching.c.last_date),
-        )
-        .join(matching, matching.c.id == per_event.c.id)
-        # Filtering the kept actors after the pairs are formed keeps every planner reading
-        # the matching events first, not the (large) histories of the popular actors.
-        .where(per_event.c.source.in_(ids), per_event.c.target.in_(ids))
-        .group_by(per_event.c.source, per_event.c.target, matching.c.event_type)
-    ).all()
-    edges: dict[tuple[str, str], dict[str, Any]] = {}
-    for source, target, event_type, n, first, last in groups:
-        edge = edges.setdefault(
-            (source, target), {"weight": 0, "types": {}, "first": None, "last": None}
-        )
-        edge["weight"] += n
-        edge["types"][event_type] = n
-        first, last = _maybe_date(first), _maybe_date(last)
-        if first is not None and (edge["first"] is None or first < edge["first"]):
-            edge["first"] = first
-        if last is not None and (edge["last"] is None or last > edge["last"]):
-            edge["last"] = last
-    ordered = sorted(
-        ((k, v) for k, v in edges.items() if v["weight"] >= f.min_weight),
-        key=lambda item: (-item[1]["weight"], item[0]),
-    )
-    return Network(
-        nodes=[NetworkNode(id=i, name=name, kind=kind, events=n) for i, name, kind, n in kept],
-        edges=[
-            NetworkEdge(
-                source=source,
-                target=target,
-                weight=edge["weight"],
-                directed=directed,
-                types=dict(sorted(edge["types"].items())),
-                first_date=edge["first"],
-                last_date=edge["last"],
+    return list(
+        session.execute(
+            select(
+                per_event.c.source,
+                per_event.c.target,
+                matching.c.event_type,
+                func.count(),
+                func.min(matching.c.start_date),
+                func.max(matching.c.last_date),
             )
-            for (source, target), edge in ordered
-        ],
-        meta=NetworkMeta(mode=f.mode, total_events=total, nodes_omitted=len(ranked) - len(kept)),
+            .join(matching, matching.c.id == per_event.c.id)
+            # Filtering the kept actors after the pairs are formed keeps every planner reading
+            # the matching events first, not the (large) histories of the popular actors.
+            .where(per_event.c.source.in_(ids), per_event.c.target.in_(ids))
+            .group_by(per_event.c.source, per_event.c.target, matching.c.event_type)
+        ).all()
     )
+
+
+def _network_rollups_apply(f: NetworkQuery) -> bool:
+    """Whether network_pairs and actor_periods answer these filters exactly: co-occurrence,
+    and no filter but dates."""
+    if f.mode is not NetworkMode.cooccurrence or f.actor:
+        return False
+    others = (f.type, f.status, f.country, f.location, f.source, f.tag)
+    if any(others) or f.q is not None or f.bbox is not None or f.precision is not None:
+        return False
+    return f.min_sources is None
+
+
+def _beyond_rollups(f: NetworkQuery, planned: events.Plan) -> Any:
+    """The matching events the rollups' rows do not hold: those that started before `start`
+    and run into the range, or without dates the undated ones (few, by index)."""
+    if f.start is not None:
+        return planned.select(Event.id).where(Event.start_date < f.start)
+    if f.end is None:
+        return planned.select(Event.id).where(Event.start_date.is_(None))
+    return None
+
+
+def _rolled_up_nodes(session: Session, f: NetworkQuery, beyond: Any) -> tuple[list[Any], int]:
+    """The actors in most matching events (at most node_limit, most first) and how many
+    actors the matching events have: the events starting in the range counted off
+    actor_periods, plus those beyond the rollups."""
+    periods = ActorPeriod.__table__.c
+    parts: list[Any] = [
+        select(periods.actor_id.label("actor_id"), periods.starts.label("n")).where(
+            periods.grain == grain, periods.period >= first, periods.period < after
+        )
+        for grain, first, after in _segments(f.start, f.end)
+    ]
+    if beyond is not None:
+        parts.append(
+            select(ActorEvent.actor_id.label("actor_id"), literal(1).label("n")).where(
+                ActorEvent.event_id.in_(beyond)
+            )
+        )
+    if not parts:
+        return [], 0
+    counts = union_all(*parts).subquery("counts")
+    counted = func.sum(counts.c.n)
+    top = (
+        select(counts.c.actor_id, counted.label("n"), func.count().over().label("actors"))
+        .group_by(counts.c.actor_id)
+        .order_by(counted.desc(), counts.c.actor_id)
+        .limit(f.node_limit)
+        .subquery("top")
+    )
+    rows = session.execute(
+        select(Actor.id, Actor.name, Actor.kind, top.c.n, top.c.actors)
+        .join(top, top.c.actor_id == Actor.id)
+        .order_by(top.c.n.desc(), Actor.id)
+    ).all()
+    return [row[:4] for row in rows], rows[0][4] if rows else 0
+
+
+def _rolled_up_pairs(session: Session, f: NetworkQuery, beyond: Any, ids: list[str]) -> list[Any]:
+    """(source, target, type, events, first day, last day) of the kept actors' pairs: the
+    events starting in the range from network_pairs, plus those beyond the rollups."""
+    if len(ids) < 2:
+        return []
+    pairs = NetworkPair.__table__.c
+    in_range: list[ColumnElement[bool]] = [pairs.source.in_(ids), pairs.target.in_(ids)]
+    if f.start is not None:
+        in_range.append(pairs.start_date >= f.start)
+    if f.end is not None:
+        in_range.append(pairs.start_date <= f.end)
+    groups = list(
+        session.execute(
+            select(
+                pairs.source,
+                pairs.target,
+                pairs.event_type,
+                func.sum(pairs.events),
+                func.min(pairs.start_date),
+                func.max(pairs.last_date),
+            )
+            .where(*in_range)
+            .group_by(pairs.source, pairs.target, pairs.event_type)
+        ).all()
+    )
+    if beyond is None:
+        return groups
+    a, b = aliased(ActorEvent), aliased(ActorEvent)
+    return groups + list(
+        session.execute(
+            select(
+                a.actor_id,
+                b.actor_id,
+                Event.event_type,
+                func.count(),
+                func.min(Event.start_date),
+                func.max(func.coalesce(Event.end_date, Event.start_date)),
+            )
+            .select_from(Event)
+            .join(a, a.event_id == Event.id)
+            .join(b, and_(b.event_id == Event.id, a.actor_id < b.actor_id))
+            .where(Event.id.in_(beyond), a.actor_id.in_(ids), b.actor_id.in_(ids))
+            .group_by(a.actor_id, b.actor_id, Event.event_type)
+        ).all()
+    )
+
+
+FIRST_DAY, LAST_DAY = date(1, 1, 1), date(9999, 12, 31)
+
+
+def _segments(start: date | None, end: date | None) -> list[tuple[str, date, date]]:
+    """[start, end] as (grain, first period, period after the last) of actor_periods: days
+    up to the first month boundary, months up to the first year boundary, years, and the
+    same back down to `end`. Unbounded sides run to the ends of the calendar."""
+    lo = start or FIRST_DAY
+    hi = end + timedelta(days=1) if end is not None and end < LAST_DAY else LAST_DAY
+    if hi <= lo:
+        return []
+    month_lo = lo if lo.day == 1 else next_period(lo.replace(day=1), Interval.month)
+    month_hi = hi.replace(day=1)
+    if month_lo >= month_hi:
+        return [("day", lo, hi)]
+    year_lo = month_lo if month_lo.month == 1 else date(month_lo.year + 1, 1, 1)
+    year_hi = date(month_hi.year, 1, 1)
+    segments = [("day", lo, month_lo), ("day", month_hi, hi)]
+    if year_lo >= year_hi:
+        segments.append(("month", month_lo, month_hi))
+    else:
+        segments += [("month", month_lo, year_lo), ("month", year_hi, month_hi)]
+        segments.append(("year", year_lo, year_hi))
+    return [(grain, first, after) for grain, first, after in segments if first < after]
 
 
 def _maybe_date(value: Any) -> date | None:

@@ -32,6 +32,28 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 NEW_DOCUMENTS = ("claim", "actor", "source")
+# The tables versioned by this revision; later revisions version their own.
+TWINS = (
+    "sources",
+    "source_documents",
+    "locations",
+    "actors",
+    "actor_aliases",
+    "affiliations",
+    "actor_documents",
+    "events",
+    "event_actors",
+    "event_locations",
+    "event_tags",
+    "event_relations",
+    "claims",
+    "quantities",
+    "claim_documents",
+    "actor_events",
+    "timeline_days",
+    "event_documents",
+    "event_search",
+)
 
 
 def upgrade() -> None:
@@ -40,19 +62,19 @@ def upgrade() -> None:
     for kind in NEW_DOCUMENTS:
         projections.STORED[kind].table.__table__.create(bind)
         projections.project_all(bind, kind)
-    for entry in REGISTRY.values():
-        if entry.history is not SEARCH_HISTORY:
-            entry.history.create(bind)
+    for name in TWINS:
+        if REGISTRY[name].history is not SEARCH_HISTORY:
+            REGISTRY[name].history.create(bind)
     postgres = bind.dialect.name == "postgresql"
     for statement in POSTGRESQL_HISTORY_DDL if postgres else SQLITE_HISTORY_DDL:
         op.execute(statement)
     if postgres:
-        for statement in postgresql_views():
+        for statement in postgresql_views(TWINS):
             op.execute(statement)
     session = Session(bind=bind)
     revisions.creation_revisions(session, "migration")
     session.flush()
-    versions.copy_all(bind)
+    versions.copy_all(bind, TWINS)
 
 
 def downgrade() -> None:
@@ -61,7 +83,7 @@ def downgrade() -> None:
         op.execute(f"DROP SCHEMA IF EXISTS {PAST_SCHEMA} CASCADE")
     if bind.dialect.name == "sqlite":
         op.execute("DROP TABLE event_search_history_fts")
-    for entry in REGISTRY.values():
-        entry.history.drop(bind)
+    for name in TWINS:
+        REGISTRY[name].history.drop(bind)
     for kind in NEW_DOCUMENTS:
         projections.STORED[kind].table.__table__.drop(bind)
