@@ -339,14 +339,16 @@ def generate(database_url: str, events: int, seed: int, echo: Any = print) -> di
     with engine.begin() as conn:
         for index in indexes:
             index.create(conn)
-        if postgres:
-            conn.exec_driver_sql("CREATE INDEX ix_event_search_tsv ON event_search USING gin (tsv)")
         projections.rebuild_timeline_days(conn)
         # Statistics first: without them PostgreSQL plans each batch of the projection as a
         # scan of the whole claims table.
         conn.exec_driver_sql("ANALYZE")
         for kind in projections.STORED:
             counts[f"{kind}_documents"] = projections.project_all(conn, kind)
+        # The search rows as the write path makes them (the actors' names included).
+        counts["event_search"] = search.refresh_all(conn)
+        if postgres:
+            conn.exec_driver_sql("CREATE INDEX ix_event_search_tsv ON event_search USING gin (tsv)")
         counts["timeline_days"] = conn.execute(
             text("SELECT count(*) FROM timeline_days")
         ).scalar_one()
@@ -458,14 +460,6 @@ def _load_events(loader: Loader, corpus: Corpus) -> dict[str, int]:
                     now,
                 )
 
-    def documents() -> Iterator[tuple[Any, ...]]:
-        for e in corpus.event_rows():
-            texts: list[str | None] = []
-            for c in range(e["claims"]):
-                statement = _statement(e, c)
-                texts += [statement, None, statement]
-            yield (e["id"], search.document(e["title"], e["summary"], texts))
-
     def quantities() -> Iterator[tuple[Any, ...]]:
         qualifiers = [q.value for q in Qualifier]
         for e in corpus.event_rows():
@@ -498,5 +492,4 @@ def _load_events(loader: Loader, corpus: Corpus) -> dict[str, int]:
         "event_tags": loader.load(EventTag.__table__, tags()),
         "claims": loader.load(Claim.__table__, claims()),
         "quantities": loader.load(Quantity.__table__, quantities()),
-        "event_search": loader.load(search.SEARCH_TABLE, documents()),
     }
