@@ -114,6 +114,9 @@ _LETTERS = str.maketrans(
 )
 _WORD = re.compile(r"[^\W_]+")  # letters and digits (marks are gone by then)
 TEXT_BREAK = "·"  # between two texts of a record: never a word, so no phrase spans it
+# Longer words are cut: PostgreSQL refuses lexemes over 2047 bytes, and no `q` (at most 200
+# characters) can tell a word from its first 255 characters.
+MAX_WORD = 255
 
 
 def fold(value: str) -> str:
@@ -125,7 +128,7 @@ def fold(value: str) -> str:
 
 def words(value: str | None) -> list[str]:
     """The folded words of a text: what search matches."""
-    return _WORD.findall(fold(value or ""))
+    return [word[:MAX_WORD] for word in _WORD.findall(fold(value or ""))]
 
 
 def search_text(texts: Iterable[str | None]) -> str:

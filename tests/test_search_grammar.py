@@ -428,3 +428,17 @@ def test_the_migration_rebuilds_existing_search_rows(
             assert open_versions == 22
     finally:
         engine.dispose()
+
+
+def test_a_very_long_word_is_stored_and_found(client: TestClient, keys: dict[str, str]) -> None:
+    """PostgreSQL refuses lexemes over 2047 bytes: stored words are cut, and still found."""
+    url = "/v1/events/putin-xi-video-summit"
+    answer = client.patch(
+        url,
+        json={"summary": f"A {'ж' * 3000} word and a {'q' * 300}z one."},
+        headers=bearer(keys["write"]) | {"If-Match": etag(client, url)},
+    )
+    assert answer.status_code == 200, answer.text
+    assert ids(client, "/v1/events", "ж" * 200) == {"putin-xi-video-summit"}
+    assert ids(client, "/v1/events", f"{'Q' * 190} -zzzz") == {"putin-xi-video-summit"}
+    assert ids(client, "/v1/events", f'"{"q" * 198}"') == set()
