@@ -6,8 +6,8 @@ as a word prefix (`barb` finds "barbaric"); words in quotes match as typed.
 
 Text and queries are folded by the same function (`words`): case folded, accents and other
 marks taken off, compatibility forms decomposed (ligatures, full-width letters), and a few
-letters without a decomposition mapped to their base (dotless i, ø, ł, đ, æ ...). Words are runs of
-letters and digits; everything else separates them. Each record's searchable texts are
+letters without a decomposition mapped to their base (dotless i, ø, ł, đ, æ ...). Words
+are runs of letters and digits; everything else separates them. Each record's texts are
 stored folded (`search_text`): words joined by single spaces, texts by " · ", so a phrase
 never runs from one text into the next. Because the words are decided here, each store only
 has to split at spaces: SQLite's FTS5 `ascii` tokenizer does, and on PostgreSQL a function
