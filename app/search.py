@@ -1,46 +1,75 @@
-"""Full-text search over events: SQLite FTS5 or PostgreSQL tsvector, behind one function.
+"""Search: one grammar for every `q`, one folding of text into words, and each store's form.
 
-The `event_search` table holds one document per event (its title, summary and every claim's
-statement, quote and evidence text). It is derived data: `refresh` rebuilds the documents of
-the events a write touched. Its DDL differs per store, so it lives in a migration and outside
-the ORM metadata (`is_search_table` keeps schema comparisons from seeing it).
+A query is parsed once (`parse`) into groups joined by OR; a group holds phrases that must
+occur and phrases that must not. A phrase is a run of words in a row: a bare word matches
+as a word prefix (`barb` finds "barbaric"); words in quotes match as typed.
+
+Text and queries are folded by the same function (`words`): case folded, accents and other
+marks taken off, compatibility forms decomposed (ligatures, full-width letters), and a few
+letters without a decomposition mapped to their base (dotless i, ø, ł, đ, æ ...). Words
+are runs of letters and digits; everything else separates them. Each record's texts are
+stored folded (`search_text`): words joined by single spaces, texts by " · ", so a phrase
+never runs from one text into the next. Because the words are decided here, each store only
+has to split at spaces: SQLite's FTS5 `ascii` tokenizer does, and on PostgreSQL a function
+makes the tsvector from the words as they are (no parser, no dictionary).
+
+- events: the `event_search` rows (FTS5 on SQLite, a tsvector with a GIN index on
+  PostgreSQL); their text is the title, the summary, the actors' names and aliases, and
+  each claim's statement, quote, evidence text and speaker's name and aliases.
+- claims and actors: their stored documents' `words` column, matched with LIKE on the
+  word boundaries the spaces give (a claim: statement, quote, evidence text, speaker's name
+  and aliases; an actor: its name and aliases).
+
+The `event_search` table is derived data, rebuilt by the write path for the events a write
+touched (app.curation.projections). Its DDL differs per store, so it lives in migrations and
+outside the ORM metadata (`is_search_table` keeps schema comparisons from seeing it).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     Column,
     ColumnElement,
+    Connection,
     MetaData,
     Select,
     String,
     Table,
     Text,
+    and_,
+    cast,
     column,
     delete,
     false,
-    func,
     insert,
+    literal,
     literal_column,
+    not_,
     or_,
     select,
     text,
 )
 from sqlalchemy import table as sql_table
+from sqlalchemy.dialects.postgresql import TSQUERY
 from sqlalchemy.orm import Session
 
+from app.actors.models import Actor, ActorAlias
 from app.claims.models import Claim
 from app.core.db import UTCDateTime
 from app.core.temporal import as_of, register
-from app.events.models import Event
+from app.events.models import Event, EventActor
 
 SEARCH_TABLE = sql_table("event_search", column("event_id"), column("body"))
 # The search rows' versions, for reads with as_of. Like the live table its DDL is per store
-# (a migration makes it, with its own full-text index), so it stays out of the ORM metadata.
+# (migrations make it, with its own full-text index), so it stays out of the ORM metadata.
 SEARCH_HISTORY = Table(
     "event_search_history",
     MetaData(),
@@ -49,6 +78,8 @@ SEARCH_HISTORY = Table(
     Column("valid_from", UTCDateTime(), nullable=False),
     Column("valid_to", UTCDateTime(), nullable=True),
 )
+# The twin as the 2026-12-01 migration first made it (that migration runs these); the
+# 2026-12-02 migration gives both stores' search tables the word-for-word indexes.
 SQLITE_HISTORY_DDL = [
     # An INTEGER PRIMARY KEY: the full-text index refers to rows by it, and VACUUM keeps it.
     "CREATE TABLE event_search_history (id INTEGER PRIMARY KEY, event_id VARCHAR(160) NOT NULL,"
@@ -72,62 +103,158 @@ POSTGRESQL_HISTORY_DDL = [
     "CREATE INDEX hx_event_search_tsv ON event_search_history USING gin (tsv)",
 ]
 register("event_search", SEARCH_HISTORY, ("event_id", "body"), ("event_id",))
-MAX_TERMS = 10
-_WORD = re.compile(r"\w+", re.UNICODE)
+BATCH = 1000
+
+# --- folding ----------------------------------------------------------------------------------
+
+# Letters Unicode gives no decomposition, folded to the base letter a reader would type.
+_LETTERS = str.maketrans(
+    {"\u0131": "i", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "ħ": "h", "ŧ": "t", "ŋ": "n"}
+    | {"æ": "ae", "œ": "oe", "þ": "th", "ĸ": "k"}
+)
+_WORD = re.compile(r"[^\W_]+")  # letters and digits (marks are gone by then)
+TEXT_BREAK = "·"  # between two texts of a record: never a word, so no phrase spans it
+# Longer words are cut: PostgreSQL refuses lexemes over 2047 bytes, and no `q` (at most 200
+# characters) can tell a word from its first 255 characters.
+MAX_WORD = 255
 
 
-def is_search_table(name: str) -> bool:
-    """Whether a table belongs to the search index (FTS5 adds shadow tables of its own)."""
-    return name == "event_search" or name.startswith("event_search_")
+def fold(value: str) -> str:
+    """Case-folded, compatibility-decomposed, without marks (accents, diacritics)."""
+    decomposed = unicodedata.normalize("NFKD", value).casefold().translate(_LETTERS)
+    decomposed = unicodedata.normalize("NFKD", decomposed)
+    return "".join(c for c in decomposed if not unicodedata.category(c).startswith("M"))
 
 
-def terms(q: str | None) -> list[str]:
-    """The words of a query, case-folded: what every match must contain (as a word prefix)."""
-    return _WORD.findall((q or "").casefold())[:MAX_TERMS]
+def words(value: str | None) -> list[str]:
+    """The folded words of a text: what search matches."""
+    return [word[:MAX_WORD] for word in _WORD.findall(fold(value or ""))]
 
 
-def matching_events(session: Session, q: str) -> ColumnElement[bool]:
-    """Events whose document contains every word of `q`, each as a word or word prefix.
+def search_text(texts: Iterable[str | None]) -> str:
+    """A record's searchable texts as stored: folded words joined by spaces, texts by
+    " · ", with a space at each end (so LIKE finds words by their spaces)."""
+    parts = [" ".join(found) for found in map(words, texts) if found]
+    return f" {f' {TEXT_BREAK} '.join(parts)} " if parts else " "
 
-    A query with no word characters matches nothing. Read as of a moment, the words are
-    those the event had then (the search rows' versions), matched by the same rule.
-    """
-    words = terms(q)
-    if not words:
-        return false()
+
+# --- the grammar ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """Words that must occur in a row in one text; the last as a prefix when `prefix`."""
+
+    words: tuple[str, ...]
+    prefix: bool
+
+
+@dataclass(frozen=True)
+class Group:
+    """Every `include` phrase occurs and no `exclude` phrase does."""
+
+    include: tuple[Phrase, ...]
+    exclude: tuple[Phrase, ...]
+
+
+Query = tuple[Group, ...]  # a record matches when one group does; none: nothing matches
+
+_TERM = re.compile(r'(-?)(?:"([^"]*)"?|([^\s"]+))')
+
+
+def parse(q: str) -> Query:
+    """Parse `q` in the web search syntax: words (prefixes) AND-ed, "exact phrases", OR
+    between alternatives (binding loosest), -word or -"phrase" to exclude.
+
+    A bare term with punctuation inside (`putin-xi`, `U.S.`) is the phrase of its words. A
+    quote left open runs to the end; OR at either end, a lone `-` and terms without letters
+    or digits are ignored. A group of exclusions alone matches what lacks them all."""
+    groups: list[Group] = []
+    include: list[Phrase] = []
+    exclude: list[Phrase] = []
+
+    def close() -> None:
+        if include or exclude:
+            groups.append(Group(tuple(include), tuple(exclude)))
+        include.clear()
+        exclude.clear()
+
+    for match in _TERM.finditer(q):
+        negated, quoted, bare = match.group(1), match.group(2), match.group(3)
+        if bare is not None and not negated and bare.casefold() == "or":
+            close()
+            continue
+        found = tuple(words(quoted if quoted is not None else bare))
+        if not found:
+            continue
+        phrase = Phrase(found, prefix=quoted is None)
+        (exclude if negated else include).append(phrase)
+    close()
+    return tuple(groups)
+
+
+# --- the stores' forms ----------------------------------------------------------------------
+
+
+def _fts5(phrases: Sequence[Phrase], joiner: str) -> str:
+    return joiner.join(f'"{" ".join(p.words)}"{"*" if p.prefix else ""}' for p in phrases)
+
+
+def _tsquery(phrases: Sequence[Phrase], joiner: str) -> str:
+    return joiner.join(
+        "("
+        + " <-> ".join(
+            f"'{w}'{':*' if p.prefix and n == len(p.words) - 1 else ''}"
+            for n, w in enumerate(p.words)
+        )
+        + ")"
+        for p in phrases
+    )
+
+
+def fts5_query(groups: Sequence[Group]) -> str:
+    """An FTS5 MATCH string for groups that each include a phrase."""
+    forms = []
+    for group in groups:
+        form = f"({_fts5(group.include, ' AND ')})"
+        if group.exclude:
+            form += f" NOT ({_fts5(group.exclude, ' OR ')})"
+        forms.append(f"({form})")
+    return " OR ".join(forms)
+
+
+def tsquery(groups: Sequence[Group]) -> str:
+    """A PostgreSQL tsquery (its literal form: the words are taken as they are)."""
+    forms = []
+    for group in groups:
+        parts = [_tsquery(group.include, " & ")] if group.include else []
+        parts += [f"!{_tsquery([p], '')}" for p in group.exclude]
+        forms.append(f"({' & '.join(parts)})")
+    return " | ".join(forms)
+
+
+def _hits(session: Session, groups: Sequence[Group]) -> Select[Any]:
+    """The ids of the events whose search row (as of the session's moment) matches."""
     moment = as_of(session)
     if session.get_bind().dialect.name == "postgresql":
-        query = " & ".join(f"{word}:*" for word in words)
-        if moment is not None:
-            return Event.id.in_(
-                select(SEARCH_HISTORY.c.event_id).where(
-                    literal_column("event_search_history.tsv").op("@@")(
-                        func.to_tsquery("simple", query)
-                    ),
-                    *_valid_at(moment),
-                )
-            )
-        hits = select(SEARCH_TABLE.c.event_id).where(
-            literal_column("event_search.tsv").op("@@")(func.to_tsquery("simple", query))
-        )
-    else:
-        query = " ".join(f'"{word}"*' for word in words)
-        if moment is not None:
-            found: Select[Any] = select(literal_column("rowid")).where(
-                literal_column("event_search_history_fts").op("MATCH")(query)
-            )
-            return Event.id.in_(
-                select(SEARCH_HISTORY.c.event_id).where(
-                    literal_column("event_search_history.id").in_(
-                        found.select_from(text("event_search_history_fts"))
-                    ),
-                    *_valid_at(moment),
-                )
-            )
-        hits = select(SEARCH_TABLE.c.event_id).where(
+        matches = literal_column("tsv").op("@@")(cast(literal(tsquery(groups)), TSQUERY))
+        if moment is None:
+            return select(SEARCH_TABLE.c.event_id).where(matches)
+        return select(SEARCH_HISTORY.c.event_id).where(matches, *_valid_at(moment))
+    query = fts5_query(groups)
+    if moment is None:
+        return select(SEARCH_TABLE.c.event_id).where(
             literal_column("event_search").op("MATCH")(query)
         )
-    return Event.id.in_(hits)
+    found: Select[Any] = select(literal_column("rowid")).where(
+        literal_column("event_search_history_fts").op("MATCH")(query)
+    )
+    return select(SEARCH_HISTORY.c.event_id).where(
+        literal_column("event_search_history.id").in_(
+            found.select_from(text("event_search_history_fts"))
+        ),
+        *_valid_at(moment),
+    )
 
 
 def _valid_at(moment: datetime) -> list[ColumnElement[bool]]:
@@ -138,29 +265,132 @@ def _valid_at(moment: datetime) -> list[ColumnElement[bool]]:
     ]
 
 
-def document(title: str, summary: str | None, texts: list[str | None]) -> str:
-    """The searchable text of one event."""
-    return "\n".join(part for part in (title, summary, *texts) if part)
+def matching_events(session: Session, q: str) -> ColumnElement[bool]:
+    """Events whose search text matches `q` (read as of a moment: the text they had then)."""
+    groups = parse(q)
+    if not groups:
+        return false()
+    conds: list[ColumnElement[bool]] = []
+    positive = [g for g in groups if g.include]
+    if positive:
+        conds.append(Event.id.in_(_hits(session, positive)))
+    for group in groups:
+        if not group.include:
+            # Lacking every excluded phrase: not among the events having any of them.
+            having_any = [Group((p,), ()) for p in group.exclude]
+            conds.append(Event.id.not_in(_hits(session, having_any)))
+    return or_(*conds)
 
 
-def refresh(session: Session, event_ids: list[str]) -> None:
-    """Rebuild the documents of these events from their current rows."""
-    if not event_ids:
-        return
-    texts: dict[str, list[str | None]] = {event_id: [] for event_id in event_ids}
-    for event_id, statement, quote, evidence in session.execute(
-        select(Claim.event_id, Claim.statement, Claim.quote, Claim.evidence_text)
+def _like(words_column: Any, phrase: Phrase) -> ColumnElement[bool]:
+    end = "" if phrase.prefix else " "
+    return words_column.like(f"% {' '.join(phrase.words)}{end}%")  # type: ignore[no-any-return]
+
+
+def matching(words_column: Any, q: str) -> ColumnElement[bool]:
+    """Rows whose stored `words` (see `search_text`) match `q`."""
+    groups = parse(q)
+    if not groups:
+        return false()
+    return or_(
+        *(
+            and_(
+                *(_like(words_column, p) for p in group.include),
+                *(not_(_like(words_column, p)) for p in group.exclude),
+            )
+            for group in groups
+        )
+    )
+
+
+# --- what is searched -------------------------------------------------------------------------
+
+Bind = Session | Connection
+
+
+def actor_names(bind: Bind, actor_ids: Iterable[str | None]) -> dict[str, list[str]]:
+    """Each actor's name, then its aliases in order."""
+    ids = sorted({a for a in actor_ids if a is not None})
+    names: dict[str, list[str]] = defaultdict(list)
+    if not ids:
+        return names
+    for actor_id, name in bind.execute(select(Actor.id, Actor.name).where(Actor.id.in_(ids))):
+        names[actor_id].append(name)
+    for actor_id, alias in bind.execute(
+        select(ActorAlias.actor_id, ActorAlias.alias)
+        .where(ActorAlias.actor_id.in_(ids))
+        .order_by(ActorAlias.actor_id, ActorAlias.alias)
+    ):
+        names[actor_id].append(alias)
+    return names
+
+
+def event_rows(bind: Bind, event_ids: Sequence[str]) -> list[dict[str, str]]:
+    """The search rows of these events (those that exist): title, summary, the actors'
+    names and aliases, then each claim's statement, quote, evidence and speaker's names."""
+    listed: dict[str, list[str]] = defaultdict(list)
+    for event_id, actor_id in bind.execute(
+        select(EventActor.event_id, EventActor.actor_id)
+        .where(EventActor.event_id.in_(event_ids))
+        .order_by(EventActor.event_id, EventActor.position, EventActor.actor_id)
+    ):
+        if actor_id not in listed[event_id]:
+            listed[event_id].append(actor_id)
+    claims: dict[str, list[Any]] = defaultdict(list)
+    for row in bind.execute(
+        select(Claim.event_id, Claim.statement, Claim.quote, Claim.evidence_text, Claim.speaker_id)
         .where(Claim.event_id.in_(event_ids))
         .order_by(Claim.event_id, Claim.id)
     ):
-        if event_id is not None:
-            texts[event_id] += [statement, quote, evidence]
-    rows: list[dict[str, Any]] = [
-        {"event_id": event_id, "body": document(title, summary, texts[event_id])}
-        for event_id, title, summary in session.execute(
-            select(Event.id, Event.title, Event.summary).where(Event.id.in_(event_ids))
+        claims[row.event_id].append(row)
+    names = actor_names(
+        bind,
+        [*(a for ids in listed.values() for a in ids)]
+        + [c.speaker_id for rows in claims.values() for c in rows],
+    )
+    rows = []
+    for event_id, title, summary in bind.execute(
+        select(Event.id, Event.title, Event.summary)
+        .where(Event.id.in_(event_ids))
+        .order_by(Event.id)
+    ):
+        texts: list[str | None] = [title, summary]
+        for actor_id in listed.get(event_id, []):
+            texts += names.get(actor_id, [])
+        for c in claims.get(event_id, []):
+            texts += [c.statement, c.quote, c.evidence_text, *names.get(c.speaker_id, [])]
+        rows.append({"event_id": event_id, "body": search_text(texts)})
+    return rows
+
+
+def refresh(bind: Bind, event_ids: Iterable[str]) -> None:
+    """Rebuild the search rows of these events from their current rows."""
+    ids = sorted(set(event_ids))
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start : start + BATCH]
+        rows = event_rows(bind, chunk)
+        bind.execute(delete(SEARCH_TABLE).where(SEARCH_TABLE.c.event_id.in_(chunk)))
+        if rows:
+            bind.execute(insert(SEARCH_TABLE), rows)
+
+
+def refresh_all(bind: Bind) -> int:
+    """Rebuild every event's search row (after a bulk load or a migration); how many."""
+    bind.execute(delete(SEARCH_TABLE))
+    done, last = 0, ""
+    while True:
+        chunk = list(
+            bind.execute(
+                select(Event.id).where(Event.id > last).order_by(Event.id).limit(BATCH)
+            ).scalars()
         )
-    ]
-    session.execute(delete(SEARCH_TABLE).where(SEARCH_TABLE.c.event_id.in_(event_ids)))
-    if rows:
-        session.execute(insert(SEARCH_TABLE), rows)
+        if not chunk:
+            return done
+        bind.execute(insert(SEARCH_TABLE), event_rows(bind, chunk))
+        done += len(chunk)
+        last = chunk[-1]
+
+
+def is_search_table(name: str) -> bool:
+    """Whether a table belongs to the search index (FTS5 adds shadow tables of its own)."""
+    return name == "event_search" or name.startswith("event_search_")

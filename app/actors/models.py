@@ -84,3 +84,5 @@ class ActorDocument(Base):
     )
     item: Mapped[str] = mapped_column(Text)
     members: Mapped[str] = mapped_column(Text)
+    # What `q` searches, folded (app.search.search_text): the name and the aliases.
+    words: Mapped[str] = mapped_column(Text)

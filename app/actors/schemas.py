@@ -102,8 +102,13 @@ class ActorQuery(PageQuery):
     q: Text | None = Field(
         default=None,
         max_length=200,
-        description="Case-insensitive substring of the id, the name or an alias.",
-        examples=["Zelenskyy"],
+        description='Search: words match as word prefixes and are AND-ed, `"exact phrase"` '
+        'as typed, `OR` between alternatives, `-word` or `-"phrase"` excludes (an exclusion '
+        "alone: every record without it); case and accents are ignored (`Zelenský` is "
+        "`zelensky`). "
+        "Over the name and the aliases (`EU` finds the European Union). A query without a "
+        "word matches nothing. The README's Search section has the rest.",
+        examples=["Zelenskyy", "U.S.", "nato -allies"],
     )
     kind: list[ActorKind] = Field(default_factory=list, description="Actor kind (any-of).")
     country: list[CountryCode] = Field(

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from sqlalchemy import ColumnElement, Select, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from app import search
 from app.actors.models import Actor, ActorAlias, ActorDocument
 from app.actors.schemas import ActorQuery
 from app.core.errors import InvalidParameter, NotFound
@@ -64,18 +65,11 @@ def resolve(session: Session, refs: list[str], param: str = "actor") -> list[str
 
 def _conditions(filters: ActorQuery) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
-    if filters.q:
-        term = normalise(filters.q)
-        conds.append(
-            or_(
-                Actor.name_norm.contains(term, autoescape=True),
-                Actor.id.contains(term, autoescape=True),
-                exists().where(
-                    ActorAlias.actor_id == Actor.id,
-                    ActorAlias.alias_norm.contains(term, autoescape=True),
-                ),
-            )
+    if filters.q is not None:
+        found = select(ActorDocument.actor_id).where(
+            search.matching(ActorDocument.words, filters.q)
         )
+        conds.append(Actor.id.in_(found))
     if filters.kind:
         conds.append(Actor.kind.in_([k.value for k in filters.kind]))
     if filters.country:

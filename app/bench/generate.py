@@ -339,8 +339,6 @@ def generate(database_url: str, events: int, seed: int, echo: Any = print) -> di
     with engine.begin() as conn:
         for index in indexes:
             index.create(conn)
-        if postgres:
-            conn.exec_driver_sql("CREATE INDEX ix_event_search_tsv ON event_search USING gin (tsv)")
         projections.rebuild_timeline_days(conn)
         projections.rebuild_network_rollups(conn)
         # Statistics first: without them PostgreSQL plans each batch of the projection as a
@@ -348,6 +346,10 @@ def generate(database_url: str, events: int, seed: int, echo: Any = print) -> di
         conn.exec_driver_sql("ANALYZE")
         for kind in projections.STORED:
             counts[f"{kind}_documents"] = projections.project_all(conn, kind)
+        # The search rows as the write path makes them (the actors' names included).
+        counts["event_search"] = search.refresh_all(conn)
+        if postgres:
+            conn.exec_driver_sql("CREATE INDEX ix_event_search_tsv ON event_search USING gin (tsv)")
         for rollup in ("timeline_days", "network_pairs", "actor_periods"):
             counts[rollup] = conn.execute(text(f"SELECT count(*) FROM {rollup}")).scalar_one()
     # Every record gets its creation revision and its first versions, at its created_at:
@@ -458,14 +460,6 @@ def _load_events(loader: Loader, corpus: Corpus) -> dict[str, int]:
                     now,
                 )
 
-    def documents() -> Iterator[tuple[Any, ...]]:
-        for e in corpus.event_rows():
-            texts: list[str | None] = []
-            for c in range(e["claims"]):
-                statement = _statement(e, c)
-                texts += [statement, None, statement]
-            yield (e["id"], search.document(e["title"], e["summary"], texts))
-
     def quantities() -> Iterator[tuple[Any, ...]]:
         qualifiers = [q.value for q in Qualifier]
         for e in corpus.event_rows():
@@ -498,5 +492,4 @@ def _load_events(loader: Loader, corpus: Corpus) -> dict[str, int]:
         "event_tags": loader.load(EventTag.__table__, tags()),
         "claims": loader.load(Claim.__table__, claims()),
         "quantities": loader.load(Quantity.__table__, quantities()),
-        "event_search": loader.load(search.SEARCH_TABLE, documents()),
     }

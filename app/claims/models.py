@@ -88,3 +88,6 @@ class ClaimDocument(Base):
         ForeignKey("claims.id", ondelete="CASCADE"), primary_key=True
     )
     item: Mapped[str] = mapped_column(Text)
+    # What `q` searches, folded (app.search.search_text): the statement, the quote, the
+    # evidence text, the speaker's name and aliases.
+    words: Mapped[str] = mapped_column(Text)

@@ -148,6 +148,11 @@ class ClaimQuery(PageQuery):
     q: Text | None = Field(
         default=None,
         max_length=200,
-        description="Every word must occur in the statement, the quote or the evidence text.",
-        examples=["barbaric"],
+        description='Search: words match as word prefixes and are AND-ed, `"exact phrase"` '
+        'as typed, `OR` between alternatives, `-word` or `-"phrase"` excludes (an exclusion '
+        "alone: every record without it); case and accents are ignored (`Zelenský` is "
+        "`zelensky`). "
+        "Over the statement, the quote, the evidence text and the speaker's name and aliases. "
+        "A query without a word matches nothing. The README's Search section has the rest.",
+        examples=["barbaric", "Zelenskyy", "putin OR xi"],
     )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from app import search
 from app.actors import service as actors
 from app.claims.models import Claim, ClaimDocument
 from app.claims.schemas import ClaimQuery
@@ -36,14 +37,9 @@ def _conditions(session: Session, f: ClaimQuery) -> list[ColumnElement[bool]]:
     if f.source:
         sources.require(session, f.source)
         conds.append(Claim.source_id.in_(f.source))
-    for term in (f.q or "").split()[:10]:
-        conds.append(
-            or_(
-                Claim.statement.icontains(term, autoescape=True),
-                Claim.quote.icontains(term, autoescape=True),
-                Claim.evidence_text.icontains(term, autoescape=True),
-            )
-        )
+    if f.q is not None:
+        matching = search.matching(ClaimDocument.words, f.q)
+        conds.append(Claim.id.in_(select(ClaimDocument.claim_id).where(matching)))
     return conds
 
 

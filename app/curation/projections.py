@@ -1,10 +1,11 @@
 """Projections: everything the write path derives from the records, kept exact in the same
 transaction as the write. Nothing else writes these tables.
 
-- `event_documents`: each event's list item and detail as stored JSON text. A write marks
-  the events whose documents it changed as stale (`stale`); the documents are rebuilt once,
-  before the transaction commits (`settle`, run by a `before_commit` listener on every
-  session) or before the write answers with the record as GET shows it.
+- `event_documents`: each event's list item and detail as stored JSON text, and with them
+  its search row (app.search). A write marks the events whose documents it changed as stale
+  (`stale`); the documents are rebuilt once, before the transaction commits (`settle`, run
+  by a `before_commit` listener on every session) or before the write answers with the
+  record as GET shows it. Claims' and actors' documents carry the words `q` searches.
 - `actor_events`, `timeline_days`, `network_pairs` and `actor_periods`: the actor index,
   the timeline rollup and the network's rollups, updated by difference across a change to
   some events (`maintaining`).
@@ -29,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
 
+from app import search
 from app.actors.models import Actor, ActorAlias, ActorDocument, Affiliation
 from app.actors.schemas import ActorRead
 from app.claims.models import Claim, ClaimDocument, Quantity
@@ -257,9 +259,22 @@ def build_claims(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
         .order_by(Quantity.event_id, Quantity.id)
     ):
         by_claim[row.claim_id].append(dict(row._mapping))
+    claims = _claims(bind, Claim.id.in_(ids), by_claim)
+    names = search.actor_names(bind, [c["speaker"]["id"] for c in claims if c["speaker"]])
     return [
-        {"claim_id": claim["id"], "item": _dumps({name: claim[name] for name in CLAIM_FIELDS})}
-        for claim in _claims(bind, Claim.id.in_(ids), by_claim)
+        {
+            "claim_id": claim["id"],
+            "item": _dumps({name: claim[name] for name in CLAIM_FIELDS}),
+            "words": search.search_text(
+                [
+                    claim["statement"],
+                    claim["quote"],
+                    claim["evidence"]["text"],
+                    *(names.get(claim["speaker"]["id"], []) if claim["speaker"] else []),
+                ]
+            ),
+        }
+        for claim in claims
     ]
 
 
@@ -368,6 +383,7 @@ def build_actors(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
                 "actor_id": actor_id,
                 "item": _dumps({name: item[name] for name in ACTOR_FIELDS}),
                 "members": _dumps(members.get(actor_id, [])),
+                "words": search.search_text([fields["name"], *aliases.get(actor_id, [])]),
             }
         )
     return docs
@@ -460,6 +476,10 @@ def settle(session: Session) -> None:
     for kind in STORED:
         if marked.get(kind):
             project(session, kind, marked[kind])
+    if marked.get("event"):
+        # The events' search rows show their actors' and speakers' names: a write to an
+        # actor marks the events naming it, as it marks their documents.
+        search.refresh(session, marked["event"])
     versions.settle(session)
 
 

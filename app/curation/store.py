@@ -1,5 +1,6 @@
 """Writing documents into the tables (`put`) and taking records away (`remove`), every
-derived row kept in step: aliases, links, tags, the search rows, the rollups.
+derived row kept in step: aliases, links, tags, the rollups (the stored documents and the
+search rows of what a write marks stale are rebuilt by app.curation.projections).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from typing import Any
 from sqlalchemy import delete, exists, or_, select
 from sqlalchemy.orm import Session
 
-from app import search
 from app.actors.models import Actor, ActorAlias, Affiliation
 from app.actors.schemas import ActorCreate
 from app.actors.service import normalise
@@ -191,7 +191,6 @@ def put_events(session: Session, docs: Sequence[EventDoc]) -> None:
             ],
         )
     projections.stale(session, projections.linked_events(session, ids))
-    search.refresh(session, ids)
 
 
 def put_claims(session: Session, docs: Sequence[ClaimDoc]) -> None:
@@ -246,7 +245,6 @@ def put_claims(session: Session, docs: Sequence[ClaimDoc]) -> None:
     touched = {c.event_id for c in docs} | set(previous.values())
     projections.stale(session, [c.id for c in docs], "claim")
     projections.stale(session, touched)
-    search.refresh(session, sorted(e for e in touched if e is not None))
 
 
 def remove_events(session: Session, ids: list[str]) -> None:
@@ -260,7 +258,6 @@ def remove_events(session: Session, ids: list[str]) -> None:
     with projections.maintaining(session, ids):
         session.execute(delete(EventRelation).where(EventRelation.related_event_id.in_(ids)))
         session.execute(delete(Event).where(Event.id.in_(ids)))
-    search.refresh(session, ids)
 
 
 def remove_claims(session: Session, ids: list[str]) -> None:
@@ -271,7 +268,6 @@ def remove_claims(session: Session, ids: list[str]) -> None:
     projections.stale(session, event_ids)
     projections.stale(session, ids, "claim")
     session.execute(delete(Claim).where(Claim.id.in_(ids)))
-    search.refresh(session, [e for e in event_ids if e is not None])
 
 
 def remove_actors(session: Session, ids: list[str]) -> None:

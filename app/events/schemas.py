@@ -244,11 +244,14 @@ class EventFilters(AsOfQuery):
     q: Text | None = Field(
         default=None,
         max_length=200,
-        description="Full-text search: every word of `q` must begin a word (case and accents "
-        "ignored) of the title, the summary, or a claim's statement, quote or evidence text; "
-        "`barb` finds 'barbaric'. Punctuation separates words; a query without any word "
-        "matches nothing.",
-        examples=["ceasefire"],
+        description='Search: words match as word prefixes and are AND-ed, `"exact phrase"` '
+        'as typed, `OR` between alternatives, `-word` or `-"phrase"` excludes (an exclusion '
+        "alone: every record without it); case and accents are ignored (`Zelenský` is "
+        "`zelensky`). "
+        "Over the title, the summary, the actors' names and aliases, and each claim's "
+        "statement, quote, evidence text and speaker's name and aliases. A query without a "
+        "word matches nothing. The README's Search section has the rest.",
+        examples=["ceasefire", '"video summit" OR kyiv', "putin -xi"],
     )
     bbox: Text | None = Field(
         default=None,

@@ -223,3 +223,27 @@ def test_as_of_shows_each_records_own_times(client: TestClient, keys: dict[str, 
     assert earlier["updated_at"] == _second(before_edit)
     claim = earlier["claims"][0]
     assert claim["created_at"] == live["claims"][0]["created_at"]
+
+
+def test_as_of_searches_the_words_of_then(client: TestClient, keys: dict[str, str]) -> None:
+    """Search as of a moment matches the text records had then: the events', claims' and
+    actors' search text keeps its versions as the rest does."""
+    writer = bearer(keys["write"])
+
+    def found(path: str, q: str, **params: str) -> set[str]:
+        answer = client.get(path, params={"q": q, "limit": 1000, **params})
+        assert answer.status_code == 200, answer.text
+        return {r["id"] for r in answer.json()["data"]}
+
+    before = datetime.now(UTC).isoformat()
+    changed = client.patch(
+        "/v1/actors/zelensky",
+        json={"aliases": ["Zelenskyy", "Oleksandrovych"]},
+        headers=writer | {"If-Match": etag(client, "/v1/actors/zelensky")},
+    )
+    assert changed.status_code == 200, changed.text
+    after = datetime.now(UTC).isoformat()
+    for path in ("/v1/events", "/v1/claims", "/v1/actors"):
+        assert found(path, "Oleksandrovych", as_of=before) == set(), path
+        assert found(path, "Oleksandrovych", as_of=after) == found(path, "Oleksandrovych"), path
+        assert found(path, "Oleksandrovych"), path
