@@ -249,3 +249,11 @@ def test_a_replayed_feed_is_checked(session: Session) -> None:
     session.rollback()
     stored = session.scalar(select(Source.text).where(Source.id == SEED_SOURCE))
     assert stored == SHIPPED.read_text(encoding="utf-8")
+
+
+def test_a_seed_without_its_text_keeps_the_stored_one(session: Session) -> None:
+    (path,) = seeding.bundle_paths(Settings().seed_dir)
+    report = seeding.apply(session, seeding.load_bundle(path), text=None)
+    assert report.changed is False
+    stored = session.scalar(select(Source.text).where(Source.id == SEED_SOURCE))
+    assert stored == SHIPPED.read_text(encoding="utf-8")

@@ -70,8 +70,12 @@ def apply(
 
     Every record that changed gets a revision; the data version is bumped only when
     something actually changed. The text is checked as every write checks it: it must be
-    the one the source's sha256 describes, and every span must be its words (422).
+    the one the source's sha256 describes, and every span must be its words (422). Without
+    a text, the source keeps the one it has stored, if any: no text shipped is not a text
+    removed.
     """
+    if text is None:
+        text = session.scalar(select(Source.text).where(Source.id == bundle.source.id))
     changes = Changes(session, author)
     source = SourceDoc.model_validate(bundle.source.model_dump() | {"text": text})
     ingesting.write_bundle(changes, bundle, source)
