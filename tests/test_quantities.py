@@ -98,6 +98,10 @@ def test_every_event_filter_applies_to_the_figures_events(
     assert {row["event_id"] for row in listed} == matching & with_figures
     everything = figures(client)
     assert len(listed) == sum(1 for row in everything if row["event_id"] in matching)
+    if "precision" in params:
+        loose = figures(client, **{k: v for k, v in params.items() if k != "precision"})
+        meta = client.get(URL, params=params).json()["meta"]
+        assert meta["excluded_by_precision"] == len(loose) - len(listed) > 0
 
 
 def test_source_selects_the_figures_it_reports(client: TestClient, keys: dict[str, str]) -> None:

@@ -49,7 +49,7 @@ def list_quantities(
 
     count = formats.count_preference(request)
 
-    def page(limit: int) -> tuple[list[dict[str, Any]], int | None, str | None, dict[str, str]]:
+    def page(limit: int) -> tuple[list[dict[str, Any]], int | None, str | None, dict[str, Any]]:
         return service.get_all(session, query, limit, count)
 
     def export(fmt: formats.Format) -> tuple[int, dict[str, int], Iterator[dict[str, Any]]]:

@@ -5,8 +5,8 @@ from datetime import date
 from pydantic import Field
 
 from app.claims.schemas import QuantityRead
-from app.core.pagination import Page
-from app.core.schemas import Format, PageQuery, Text
+from app.core.pagination import PageMeta, Projection
+from app.core.schemas import Format, PageQuery, Schema, Text
 from app.core.vocab import DatePrecision, Hedging, Qualifier
 from app.events.schemas import EventFilters
 from app.locations.schemas import LocationRead
@@ -31,8 +31,24 @@ class QuantityItem(QuantityRead):
     locations: list[LocationRead] = Field(description="Where the event happened.")
 
 
-class QuantityPage(Page[QuantityItem]):
+class QuantityPageMeta(PageMeta):
+    """Paging information of the figures list, and what its filters left out."""
+
+    excluded_by_precision: int | None = Field(
+        default=None,
+        description="Figures left out by `precision` (their events dated less precisely); "
+        "only when it is given.",
+    )
+
+
+class QuantityPage(Schema):
     """A page of reported figures."""
+
+    data: list[QuantityItem | Projection] = Field(
+        description="The figures on this page, in source order (with `fields`, each holds just "
+        "the fields asked for)."
+    )
+    meta: QuantityPageMeta = Field(description="Paging information.")
 
 
 class QuantityListQuery(PageQuery, EventFilters):

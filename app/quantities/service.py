@@ -63,11 +63,13 @@ def _from(conds: list[ColumnElement[bool]], stmt: S) -> S:
 
 
 def conditions(
-    session: Session, f: QuantityListQuery
+    session: Session, f: QuantityListQuery, *, with_precision: bool = True
 ) -> tuple[list[ColumnElement[bool]], list[ColumnElement[bool]]]:
     """The event filters as conditions on `events` (422 for unknown references), and the
     figures' own: source, label, unit, qualifier."""
-    on_events = events.conditions(session, f.model_copy(update={"source": []}))
+    on_events = events.conditions(
+        session, f.model_copy(update={"source": []}), with_precision=with_precision
+    )
     own: list[ColumnElement[bool]] = []
     if f.source:
         sources.require(session, f.source)
@@ -102,9 +104,26 @@ def item(row: Row[Any]) -> dict[str, Any]:
     return {name: values[name] for name in FIELDS}
 
 
+def _count(
+    session: Session, on_events: list[ColumnElement[bool]], own: list[ColumnElement[bool]]
+) -> int:
+    stmt = _from(on_events, select(func.count())).where(*on_events, *own)
+    return session.connection().scalar(stmt) or 0
+
+
+def extra_meta(session: Session, f: QuantityListQuery, total: int | None) -> dict[str, Any]:
+    """What the filters left out, for the response's meta: the figures `precision` drops."""
+    if f.precision is None or total is None:
+        return {}
+    return {
+        "excluded_by_precision": _count(session, *conditions(session, f, with_precision=False))
+        - total
+    }
+
+
 def get_all(
     session: Session, f: QuantityListQuery, limit: int, count: Count | None = None
-) -> tuple[list[dict[str, Any]], int | None, str | None, dict[str, str]]:
+) -> tuple[list[dict[str, Any]], int | None, str | None, dict[str, Any]]:
     """A page of figures in source order, the total (counted as `count` asks), the next
     cursor and extra meta."""
     on_events, own = conditions(session, f)
@@ -124,7 +143,9 @@ def get_all(
         last = rows[limit - 1]
         key = [last.source_id, str(last.evidence_start), last.claim_id, last.id]
         next_cursor = encode_cursor("quantities", key)
-    extra = {"count": how.value} if count is not None else {}
+    extra = extra_meta(session, f, total)
+    if count is not None:
+        extra["count"] = how.value
     return [item(row) for row in rows[:limit]], total, next_cursor, extra
 
 
@@ -138,7 +159,7 @@ def export(
     base = _from(on_events, select(func.count())).where(*on_events, *own)
     connection = session.connection()
     total = connection.scalar(base) or 0
-    extra: dict[str, int] = {}
+    extra: dict[str, int] = extra_meta(session, f, total)
     if count_unlocated:
         link, place = aliased(EventLocation), aliased(Location)
         located = [
