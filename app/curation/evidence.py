@@ -12,7 +12,7 @@ the sha256 point into it, so a different text is a different source.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,14 +53,10 @@ def span_problem(
     return None
 
 
-def check_claims(
-    session: Session,
-    claims: Sequence[ClaimDoc],
-    field: Callable[[ClaimDoc], str] = lambda claim: "evidence",
-) -> None:
-    """422 naming the field (`<field>.text`, `<field>.end`) of the first claim whose span is
-    not its source's text at its offsets, or runs past its end. A source that does not exist
-    is left to the reference checks."""
+def check_claims(session: Session, claims: Sequence[ClaimDoc]) -> None:
+    """422 naming the field (`evidence.text`, `evidence.end`) of the first claim whose span
+    is not its source's text at its offsets, or runs past its end. A source that does not
+    exist is left to the reference checks."""
     if not claims:
         return
     wanted = sorted({c.source_id for c in claims})
@@ -80,7 +76,7 @@ def check_claims(
         )
         if found is not None:
             part, detail = found
-            raise InvalidParameter(detail, param=f"{field(claim)}.{part}")
+            raise InvalidParameter(detail, param=f"evidence.{part}")
 
 
 def prepare_source(session: Session, doc: SourceDoc, field: str = "text") -> SourceDoc:
