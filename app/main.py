@@ -18,6 +18,7 @@ from app.core.temporal import past_engine, warm
 from app.curation.router import router as curation_router
 from app.events.router import router as events_router
 from app.health.router import router as health_router
+from app.quantities.router import router as quantities_router
 from app.sources.router import router as sources_router
 from app.stats.router import router as stats_router
 from app.web.consistency import TOKEN_HEADER, ConsistencyMiddleware, Replica
@@ -185,6 +186,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         claims_router,
         sources_router,
         stats_router,
+        quantities_router,
         changes_router,
         curation_router,
         health_router,

@@ -95,6 +95,7 @@ def client(settings: Settings, connection: Connection) -> Iterator[TestClient]:
 
 ARTICLE_CANDIDATES = [
     Path(os.environ["GEOEVENTS_ARTICLE"]) if os.environ.get("GEOEVENTS_ARTICLE") else None,
+    Settings().seed_dir / "article.txt",  # the copy that ships with the seed
     Settings().article_path,
 ]
 

@@ -7,12 +7,16 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from app.auth.deps import check_reader
 from app.claims import service
-from app.claims.schemas import ClaimPage, ClaimQuery, ClaimRead
+from app.claims.schemas import ClaimPage, ClaimQuery, ClaimRead, EvidenceInContext
 from app.core.errors import problem_responses
 from app.core.schemas import Text
 from app.web import formats
 from app.web.deps import ReadSessionDep
 from app.web.http_cache import record_data_version, record_response
+
+ClaimId = Annotated[
+    Text, Path(description="Claim id.", examples=["zelensky-barbaric"], max_length=160)
+]
 
 router = APIRouter(
     prefix="/v1/claims",
@@ -65,3 +69,29 @@ def get_claim(
 ) -> Response:
     """One claim: statement, quote, speaker, hedging, evidence span and quantities."""
     return record_response(*service.get(session, claim_id))
+
+
+@router.get(
+    "/{claim_id}/evidence",
+    summary="Get a claim's evidence in its context",
+    response_model=EvidenceInContext,
+    responses=problem_responses(404, 422),
+)
+def get_evidence(
+    session: ReadSessionDep,
+    claim_id: ClaimId,
+    context: Annotated[
+        int,
+        Query(
+            ge=0,
+            le=10_000,
+            description="How many characters of the source's text to show on each side of "
+            "the span (fewer at the text's start and end).",
+        ),
+    ] = 200,
+) -> EvidenceInContext:
+    """The claim's span, its offsets, and the source's text around it: `before` + `text` +
+    `after` is the stored text from `before_start` to `after_end`, so the span can be read,
+    and highlighted, where it stands. Offsets count Python str characters (Unicode code
+    points). The whole text is at `GET /v1/sources/{source_id}/text`."""
+    return service.evidence(session, claim_id, context)

@@ -94,6 +94,38 @@ class EvidenceRead(Schema):
     text: str = Field(description="The source text in [start, end).")
 
 
+class EvidenceInContext(Schema):
+    """A claim's span with the source's text around it, offsets included, to read it where
+    it stands."""
+
+    claim_id: str = Field(description="The claim.", examples=["zelensky-barbaric"])
+    source_id: str = Field(description="The source whose text the span points into.")
+    start: int = Field(description="Offset of the span's first character (Python str index).")
+    end: int = Field(description="Offset just past the span's last character (half-open).")
+    text: str = Field(description="The span: the source's text in [start, end).")
+    text_stored: bool = Field(
+        description="Whether the source's text is stored. Without it there is no context: "
+        "`before` and `after` are null, and the span is as the claim was written."
+    )
+    before_start: int | None = Field(
+        description="Offset where `before` begins: `start` less `context`, or 0."
+    )
+    before: str | None = Field(
+        description="Up to `context` characters of the text just before the span, from "
+        "`before_start` to `start`; null when the text is not stored."
+    )
+    after: str | None = Field(
+        description="Up to `context` characters of the text just after the span, from `end` "
+        "to `after_end`; null when the text is not stored."
+    )
+    after_end: int | None = Field(
+        description="Offset just past `after`: `end` plus `context`, or the text's length."
+    )
+    text_length: int | None = Field(
+        description="Length of the source's text in characters; null when unknown."
+    )
+
+
 class ClaimCreate(Schema):
     """A claim as written in a bundle (its source is the bundle's source)."""
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, case, func, select
 from sqlalchemy.orm import Session
 
 from app import search
 from app.actors import service as actors
 from app.claims.models import Claim, ClaimDocument
-from app.claims.schemas import ClaimQuery
+from app.claims.schemas import ClaimQuery, EvidenceInContext
 from app.core.errors import InvalidParameter, NotFound
 from app.core.pagination import (
     EXPORT_BATCH,
@@ -22,6 +22,7 @@ from app.core.pagination import (
 )
 from app.events.models import Event
 from app.sources import service as sources
+from app.sources.models import Source
 
 
 def _conditions(session: Session, f: ClaimQuery) -> list[ColumnElement[bool]]:
@@ -108,3 +109,45 @@ def get(session: Session, claim_id: str) -> tuple[bytes, int]:
     if row is None:
         raise NotFound(f"no claim with id {claim_id!r}", param="claim_id")
     return row.item.encode(), row.version
+
+
+_CONTEXT = bindparam("context", type_=Integer)
+_BEFORE = case((Claim.evidence_start > _CONTEXT, Claim.evidence_start - _CONTEXT), else_=0)
+# The span's surroundings cut out in SQL (SUBSTR counts characters on both stores, from 1),
+# so that a long text is not read whole for a few hundred characters of it.
+EVIDENCE = (
+    select(
+        Claim.source_id,
+        Claim.evidence_start,
+        Claim.evidence_end,
+        Claim.evidence_text,
+        Source.text_length,
+        Source.text.is_not(None).label("stored"),
+        _BEFORE.label("before_start"),
+        func.substr(Source.text, _BEFORE + 1, Claim.evidence_start - _BEFORE).label("before"),
+        func.substr(Source.text, Claim.evidence_end + 1, _CONTEXT).label("after"),
+    )
+    .join(Source, Source.id == Claim.source_id)
+    .where(Claim.id == bindparam("claim_id"))
+)
+
+
+def evidence(session: Session, claim_id: str, context: int) -> EvidenceInContext:
+    """One claim's span with up to `context` characters of its source's text on each side,
+    or 404."""
+    row = session.connection().execute(EVIDENCE, {"claim_id": claim_id, "context": context}).first()
+    if row is None:
+        raise NotFound(f"no claim with id {claim_id!r}", param="claim_id")
+    return EvidenceInContext(
+        claim_id=claim_id,
+        source_id=row.source_id,
+        start=row.evidence_start,
+        end=row.evidence_end,
+        text=row.evidence_text,
+        text_stored=row.stored,
+        before_start=row.before_start if row.stored else None,
+        before=row.before if row.stored else None,
+        after=row.after if row.stored else None,
+        after_end=row.evidence_end + len(row.after) if row.stored else None,
+        text_length=row.text_length,
+    )

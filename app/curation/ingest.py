@@ -4,7 +4,6 @@ against those already stored (corroboration), everything written in one transact
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from sqlalchemy import exists, or_, select
@@ -14,6 +13,7 @@ from app.core import version as data_version
 from app.core.errors import (
     InvalidParameter,
 )
+from app.curation import evidence
 from app.curation.kinds import documents, put
 from app.curation.revisions import Changes
 from app.curation.schemas import (
@@ -25,7 +25,6 @@ from app.curation.schemas import (
     SourceDoc,
 )
 from app.curation.seed.schemas import Bundle
-from app.curation.writes import span_mismatch
 from app.events import service as events
 from app.events.models import Event, EventActor
 from app.events.schemas import EventDoc
@@ -65,16 +64,11 @@ def find_match(session: Session, doc: EventDoc) -> str | None:
     return None
 
 
-def text_digest(text: str) -> str:
-    """The SHA-256 (hex) of a text's UTF-8 bytes."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
 def verify_bundle(bundle: IngestBundle) -> str:
     """Check every span, quote and number against the source text before anything is
     written; return the text's sha256. 422 naming the first field that disagrees."""
     text = bundle.source.text or ""
-    digest = text_digest(text)
+    digest = evidence.text_digest(text)
     if bundle.source.sha256 is not None and bundle.source.sha256 != digest:
         raise InvalidParameter(
             f"source.sha256 is not the SHA-256 of source.text ({digest})", param="source.sha256"
@@ -94,12 +88,10 @@ def verify_bundle(bundle: IngestBundle) -> str:
 
 def check_evidence_text(claim: ClaimDoc, text: str) -> None:
     """The claim's span is exactly the bundle's source text at its offsets."""
-    if span_mismatch(claim, text, len(text)) is not None:
-        span = claim.evidence
-        raise InvalidParameter(
-            f"claim {claim.id}: evidence.text is not the source text at [{span.start}:{span.end}]",
-            param=f"claims.{claim.id}.evidence",
-        )
+    span = claim.evidence
+    found = evidence.span_problem(claim.id, span.start, span.end, span.text, text, len(text))
+    if found is not None:
+        raise InvalidParameter(found[1], param=f"claims.{claim.id}.evidence")
 
 
 def write_bundle(
@@ -141,9 +133,8 @@ def ingest(session: Session, author: str, bundle: IngestBundle) -> IngestReport:
     """
     digest = verify_bundle(bundle)
     data_version.lock_writes(session)
-    source = bundle.source.model_copy(
-        update={"sha256": digest, "text_length": len(bundle.source.text or "")}
-    )
+    # A source stored before keeps its text: the bundle's must be the same (or fill its gap).
+    source = evidence.prepare_source(session, bundle.source, field="source.text")
     merged: dict[str, str] = {}
     for doc in bundle.events:
         exists_already = session.get(Event, doc.id) is not None

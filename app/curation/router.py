@@ -328,16 +328,12 @@ def create_source(
     body: SourceDoc,
     key: IdempotencyKey = None,
 ) -> Response:
-    """A new document. With `text`, its sha256 and length are computed and every claim's
-    span will be checked against it."""
+    """A new document. With `text`, its sha256 and length are computed (422 when they are
+    given and disagree), `GET /v1/sources/{source_id}/text` serves it, and every claim's span
+    is checked against it."""
 
     def write() -> Response:
-        doc = body
-        if body.text is not None:
-            doc = body.model_copy(
-                update={"sha256": ingesting.text_digest(body.text), "text_length": len(body.text)}
-            )
-        writes.create(session, writer.name, Kind.source, doc)
+        writes.create(session, writer.name, Kind.source, body)
         return _answer(session, Kind.source, body.id, 201)
 
     return _once(session, request, writer.name, key, body, write)
@@ -357,7 +353,10 @@ def patch_source(
     body: SourcePatch,
     if_match: IfMatch = None,
 ) -> Response:
-    """Change the metadata given (never the text: evidence points into it); needs If-Match."""
+    """Change the metadata given; needs If-Match. `text` can be given once, to a source
+    stored without one: it must be the text its sha256 and length describe, and every claim
+    already citing the source must quote it exactly (422 otherwise). A stored text is never
+    replaced or removed (422): evidence points into it."""
     writes.update_record(session, writer.name, Kind.source, record_id, if_match, body, current_etag)
     return _answer(session, Kind.source, record_id, 200)
 

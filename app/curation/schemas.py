@@ -143,6 +143,12 @@ class SourcePatch(Schema):
     description: str | None = Field(
         default=None, description="What the document is; null clears it."
     )
+    text: str | None = Field(
+        default=None,
+        description="The full text, for a source stored without one: set once, it must be "
+        "the text the source's sha256 and length describe and hold every span that already "
+        "cites the source. A stored text is never replaced or removed.",
+    )
 
 
 class IngestBundle(Bundle):

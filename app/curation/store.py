@@ -20,7 +20,7 @@ from app.core.db import Base, utcnow
 from app.core.errors import (
     Conflict,
 )
-from app.curation import projections, versions
+from app.curation import evidence, projections, versions
 from app.curation.documents import EVENT_FIELDS
 from app.curation.schemas import ClaimDoc, SourceDoc
 from app.events import service as events
@@ -68,8 +68,9 @@ def _replace(
 
 
 def put_sources(session: Session, docs: Sequence[SourceDoc]) -> None:
-    """Write these sources."""
-    _upsert(session, Source, [d.model_dump() for d in docs])
+    """Write these sources; a text is stored once, matching every span that cites it."""
+    stored = [evidence.prepare_source(session, d) for d in docs]
+    _upsert(session, Source, [d.model_dump() for d in stored])
     projections.stale(session, [d.id for d in docs], "source")
 
 
@@ -194,7 +195,9 @@ def put_events(session: Session, docs: Sequence[EventDoc]) -> None:
 
 
 def put_claims(session: Session, docs: Sequence[ClaimDoc]) -> None:
-    """Write these claims with their figures, and refresh their events' search rows."""
+    """Write these claims with their figures, and refresh their events' search rows; 422
+    when a span is not its source's text."""
+    evidence.check_claims(session, docs)
     found = session.execute(
         select(Claim.id, Claim.event_id, Claim.source_id).where(Claim.id.in_([c.id for c in docs]))
     ).all()

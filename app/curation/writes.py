@@ -25,6 +25,7 @@ from app.core.errors import (
     PreconditionFailed,
     PreconditionRequired,
 )
+from app.curation import evidence
 from app.curation.kinds import REGISTRY, documents, put, remove
 from app.curation.revisions import Changes
 from app.curation.schemas import (
@@ -115,40 +116,11 @@ def _grouped(needs: list[tuple[Any, str, str]]) -> dict[Any, list[str]]:
     return ids
 
 
-def span_mismatch(claim: ClaimDoc, text: str | None, length: int | None) -> str | None:
-    """Which part of a claim's span disagrees with its source: `end` (past the text), `text`
-    (not the source's words at those offsets), or None."""
-    span = claim.evidence
-    if length is not None and span.end > length:
-        return "end"
-    if text is not None and text[span.start : span.end] != span.text:
-        return "text"
-    return None
-
-
 def check_evidence(session: Session, claim: ClaimDoc) -> None:
     """The span lies inside its source and, when the source's text is stored, is exactly that
-    text; the quote and reported numbers are inside the span (checked by the schema)."""
-    row = session.execute(
-        select(Source.text_length, Source.text).where(Source.id == claim.source_id)
-    ).one_or_none()
-    if row is None:
-        raise InvalidParameter(f"no source {claim.source_id!r}", param="source_id")
-    length, text = row
-    span = claim.evidence
-    match span_mismatch(claim, text, length):
-        case "end":
-            raise InvalidParameter(
-                f"claim {claim.id}: evidence ends at {span.end}, past the source's {length} "
-                "characters",
-                param="evidence.end",
-            )
-        case "text":
-            raise InvalidParameter(
-                f"claim {claim.id}: evidence.text is not the source text at "
-                f"[{span.start}:{span.end}]",
-                param="evidence.text",
-            )
+    text (`evidence.end`, `evidence.text`); the quote and reported numbers are inside the span
+    (checked by the schema)."""
+    evidence.check_claims(session, [claim])
 
 
 def create(

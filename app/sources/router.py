@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import PlainTextResponse
 
 from app.auth.deps import check_reader
 from app.core.errors import problem_responses
@@ -52,17 +53,34 @@ def list_sources(
     )
 
 
+SourceId = Annotated[
+    Text, Path(description="Source id.", examples=["putin-roundup-article"], max_length=120)
+]
+
+
 @router.get(
     "/{source_id}",
     summary="Get one source",
     response_model=SourceRead,
     responses=problem_responses(404, 422),
 )
-def get_source(
-    session: ReadSessionDep,
-    source_id: Annotated[
-        Text, Path(description="Source id.", examples=["putin-roundup-article"], max_length=120)
-    ],
-) -> Response:
-    """One source document: its metadata and the sha256 of the text evidence points into."""
+def get_source(session: ReadSessionDep, source_id: SourceId) -> Response:
+    """One source document: its metadata and the sha256 of the text evidence points into.
+    When the text is stored, `GET /v1/sources/{source_id}/text` serves it."""
     return record_response(*service.get(session, source_id))
+
+
+@router.get(
+    "/{source_id}/text",
+    summary="Get a source's full text",
+    response_class=PlainTextResponse,
+    responses=problem_responses(404, 422)
+    | {200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
+def get_source_text(session: ReadSessionDep, source_id: SourceId) -> Response:
+    """The text evidence spans index, exactly as stored (UTF-8, `text/plain`): its SHA-256
+    is the source's `sha256`, and a claim's `evidence.text` is its characters
+    [`start`, `end`) (Python str indices: Unicode code points, not bytes). 404 when the
+    source has no stored text. `GET /v1/claims/{claim_id}/evidence` shows one span in its
+    context."""
+    return PlainTextResponse(service.text(session, source_id))

@@ -73,3 +73,20 @@ def get(session: Session, source_id: str) -> tuple[bytes, int]:
     if row is None:
         raise NotFound(f"no source with id {source_id!r}", param="source_id")
     return row.item.encode(), row.version
+
+
+TEXT = select(Source.text).where(Source.id == bindparam("source_id"))
+
+
+def text(session: Session, source_id: str) -> str:
+    """One source's full text, or 404 when there is no such source or it has no text."""
+    row = session.connection().execute(TEXT, {"source_id": source_id}).first()
+    if row is None:
+        raise NotFound(f"no source with id {source_id!r}", param="source_id")
+    if row.text is None:
+        raise NotFound(
+            f"source {source_id!r} has no stored text: its sha256 and text_length describe "
+            "it, but the text itself was never given",
+            param="source_id",
+        )
+    return str(row.text)

@@ -141,6 +141,14 @@ class QuantityMeta(Schema):
     interval: Interval = Field(description="Period length.")
     total: int = Field(description="Events matching the filters.")
     undated: int = Field(description="Matching events without a date, left out of periods.")
+    undated_figures: int = Field(
+        description="Figures (of the labels and units asked for) that matching events without "
+        "a start date report. No period can hold them, so every sum leaves them out; "
+        "`GET /v1/quantities` with the same filters lists them, each with its event."
+    )
+    undated_figure_events: int = Field(
+        description="How many events those left-out figures are about."
+    )
     method: str = Field(description="How figures are combined.")
 
 

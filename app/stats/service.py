@@ -418,7 +418,9 @@ QUANTITY_METHOD = (
     "event, label and unit are combined into the tightest range all of them allow (the largest "
     "lower bound, the smallest upper bound); when they contradict each other the event counts "
     "as conflicting and its widest range is used. Sums add lower bounds (an open lower bound "
-    "counts as 0) and upper bounds (any open upper bound leaves the sum open, null)."
+    "counts as 0) and upper bounds (any open upper bound leaves the sum open, null). Figures "
+    "of events without a start date have no period: they are left out, and counted in "
+    "`undated_figures`; GET /v1/quantities lists every figure, dated or not."
 )
 
 
@@ -444,10 +446,25 @@ def quantities(session: Session, f: QuantityQuery) -> QuantitySums:
         .where(*conds, Event.start_date.is_not(None))
         .group_by(Quantity.event_id, label, Quantity.unit)
     )
+    asked: list[ColumnElement[bool]] = []
     if f.label:
-        per_event = per_event.where(label.in_([name.lower() for name in f.label]))
+        asked.append(label.in_([name.lower() for name in f.label]))
     if f.unit:
-        per_event = per_event.where(Quantity.unit.in_(f.unit))
+        asked.append(Quantity.unit.in_(f.unit))
+    per_event = per_event.where(*asked)
+    left_out = session.execute(
+        select(func.count(), func.count(Quantity.event_id.distinct()))
+        .join(Event, Event.id == Quantity.event_id)
+        .where(*conds, *asked, Event.start_date.is_(None))
+    ).one()
+    meta = QuantityMeta(
+        interval=f.interval,
+        total=total,
+        undated=undated,
+        undated_figures=left_out[0],
+        undated_figure_events=left_out[1],
+        method=QUANTITY_METHOD,
+    )
     q = per_event.subquery()
     conflict = and_(q.c.tight_high.is_not(None), q.c.tight_low > q.c.tight_high)
     ev_low = case((conflict, q.c.wide_low), else_=q.c.tight_low)
@@ -459,12 +476,7 @@ def quantities(session: Session, f: QuantityQuery) -> QuantitySums:
         )
     ).one()
     if first_last[0] is None or first_last[1] is None:
-        return QuantitySums(
-            data=[],
-            meta=QuantityMeta(
-                interval=f.interval, total=total, undated=undated, method=QUANTITY_METHOD
-            ),
-        )
+        return QuantitySums(data=[], meta=meta)
     start: date = f.start or first_last[0]
     end: date = f.end or first_last[1]
     spans = periods(start, end, f.interval)
@@ -502,12 +514,7 @@ def quantities(session: Session, f: QuantityQuery) -> QuantitySums:
                     conflicting=conflicts,
                 )
             )
-    return QuantitySums(
-        data=data,
-        meta=QuantityMeta(
-            interval=f.interval, total=total, undated=undated, method=QUANTITY_METHOD
-        ),
-    )
+    return QuantitySums(data=data, meta=meta)
 
 
 def network(session: Session, f: NetworkQuery) -> Network:

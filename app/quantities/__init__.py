@@ -1,0 +1,1 @@
+"""Reported figures: every number a claim reports, one row each, under the event filters."""
