@@ -397,6 +397,9 @@ def test_renaming_an_actor_and_adding_an_alias_reach_every_search(
 # --- the migration rebuilds the search rows of a database that holds records --------------
 
 
+BEFORE_WORDS = "7e3a9c51d2b4"  # the revision before the search words
+
+
 def test_the_migration_rebuilds_existing_search_rows(
     scratch_url: str, settings: Settings, corpus_client: TestClient
 ) -> None:
@@ -407,7 +410,7 @@ def test_the_migration_rebuilds_existing_search_rows(
         for session in session_scope(sessionmaker(bind=engine)):
             seeding.seed(session, settings.seed_dir)
         # Back to the search of before (raw text, no words columns), then up again.
-        command.downgrade(config, "-1")
+        command.downgrade(config, BEFORE_WORDS)
         with engine.connect() as conn:
             raw = conn.execute(text("SELECT body FROM event_search")).scalars().all()
         assert any("Zelensky" in body for body in raw)
