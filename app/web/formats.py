@@ -97,6 +97,25 @@ def negotiate(request: Request, explicit: Format | None, allowed: frozenset[Form
     raise NotAcceptable(f"Accept: {accept} matches none of {offered}", param="accept")
 
 
+def preferred(accept: str, offered: Sequence[str]) -> str | None:
+    """The offered media type (`type/subtype`) an Accept header ranks first; the first
+    offered when there is no header; None when it takes none of them. XHTML counts as HTML."""
+    if not accept.strip():
+        return offered[0] if offered else None
+    for _, media in _accepted(accept):
+        media = "text/html" if media == "application/xhtml+xml" else media
+        if media in offered:
+            return media
+        if media == "*/*":
+            return offered[0] if offered else None
+        if media.endswith("/*"):
+            kind = media.split("/", 1)[0]
+            match = next((o for o in offered if o.split("/", 1)[0] == kind), None)
+            if match is not None:
+                return match
+    return None
+
+
 def acceptable(media: str, accept: str) -> bool:
     """Whether an Accept header takes this media type (`type/subtype`, no parameters)."""
     kind = media.split("/", 1)[0]
