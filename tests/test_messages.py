@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from tests.curation.conftest import bearer, new_event
+from tests.curation.conftest import bearer, etag, new_event
 
 # What the validation library says, which no answer of ours may.
 FOREIGN = ("Input should", "Value should", "Field required", "Extra inputs", "JSON decode error")
@@ -207,3 +207,22 @@ def test_every_query_parameter_refuses_in_our_words(client: TestClient) -> None:
                         assert all(phrase not in m for m in messages), (path, value, body)
                 walked += 1
     assert walked > 100
+
+
+@pytest.mark.parametrize(
+    ("patch", "param"),
+    [
+        ({"end_date": "2026-01-01"}, "end_date"),  # before the stored start_date
+        ({"start_date": None}, "end_date"),  # an end without a start
+        ({"date_precision": "unknown"}, "date_precision"),
+        ({"start_date": "soon"}, "start_date"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+def test_a_bad_patch_is_refused_in_our_words(
+    client: TestClient, keys: dict[str, str], patch: dict[str, Any], param: str
+) -> None:
+    url = "/v1/events/putin-xi-video-summit"
+    headers = bearer(keys["write"]) | {"If-Match": etag(client, url)}
+    our_words(client.patch(url, json=patch, headers=headers), 422, param)
+    assert client.get(url).json()["end_date"] == "2026-02-04"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -309,16 +310,17 @@ async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     return app_error_response(exc, request.url.path)
 
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+def explained(raw: Iterable[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """Validation errors in our words: one {param, in, message} per mistake, the members of
+    a union merged into one sentence and a parameter read twice told once."""
     errors: list[dict[str, str]] = []
     branches: dict[tuple[str, str], list[str]] = {}  # the members of a union, tried in turn
-    for err in exc.errors():
+    for err in raw:
         loc = tuple(err.get("loc", ()))
         where, name = _location(loc)
-        param, message = _message(err, where, name)
+        param, message = _message(dict(err), where, name)
         union = where != "body" and len(loc) > 2 and isinstance(loc[2], str)
-        expected = _expected(err)
+        expected = _expected(dict(err))
         if union and expected is not None:
             branches.setdefault((where, param), []).append(expected)
             if len(branches[(where, param)]) > 1:
@@ -328,12 +330,30 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         entry = {"param": param, "in": where, "message": message}
         if entry not in errors:  # a parameter read twice (as_of) is one mistake
             errors.append(entry)
-    detail = " ".join(dict.fromkeys(e["message"] for e in errors)) or "The request is not valid."
+    return errors
+
+
+def _detail(errors: list[dict[str, str]]) -> str:
+    return " ".join(dict.fromkeys(e["message"] for e in errors)) or "The request is not valid."
+
+
+def invalid_input(raw: Iterable[Mapping[str, Any]], where: str = "body") -> InvalidParameter:
+    """The 422 of a document that failed validation after the request was read (a patch
+    merged into a record), in the same words as a request that fails."""
+    errors = explained({**err, "loc": (where, *err.get("loc", ()))} for err in raw)
+    return InvalidParameter(
+        _detail(errors), param=errors[0]["param"] if errors else where, errors=errors
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = explained(exc.errors())
     return problem(
         422,
         "/problems/invalid-parameter",
         "Invalid parameter",
-        detail,
+        _detail(errors),
         request.url.path,
         errors[0]["param"] if errors else None,
         errors=errors,
