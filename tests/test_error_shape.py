@@ -27,7 +27,9 @@ def assert_problem(response: object, status: int, param: str | None) -> dict[str
     assert body["status"] == status
     assert isinstance(body["detail"], str)
     assert body["detail"]
-    messages = [body["detail"], *(e["message"] for e in body.get("errors") or [])]
+    listed = body.get("errors") or []
+    assert isinstance(listed, list)
+    messages = [body["detail"], *(e["message"] for e in listed)]
     foreign = [m for m in messages if PYDANTIC_WORDING.search(m)]
     assert foreign == [], body  # refusals are in our words
     if param is not None:
