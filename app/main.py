@@ -25,6 +25,7 @@ from app.web.consistency import TOKEN_HEADER, ConsistencyMiddleware, Replica
 from app.web.docs import install_docs
 from app.web.formats import NegotiationMiddleware
 from app.web.http_cache import HTTPCacheMiddleware, ResponseCache
+from app.web.landing import install_landing
 from app.web.limits import (
     BodyDeadlineMiddleware,
     ConcurrencyLimitMiddleware,
@@ -180,6 +181,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     install_docs(app)
+    install_landing(app)
     routers = (
         events_router,
         actors_router,

@@ -172,34 +172,46 @@ FROM typed
 GROUP BY source, target
 ORDER BY weight DESC, source, target"""
 
-# geoevents' CSV columns: lists joined by ';', roles as actor=role, the first located place's
-# coordinates, quantities as label=value.
+# geoevents' CSV columns: lists joined by ';', each list's companion columns aligned with it
+# value for value (roles; every place's coordinates and their precision; every figure's
+# value, unit, qualifier and bounds), empty where unknown.
 Q8 = f"""SELECT e.id, e.title, e.summary, e.event_type, e.status, e.start_date, e.end_date,
   e.date_precision, e.date_note,
   (SELECT group_concat(tag, ';') FROM
     (SELECT tag FROM event_tags WHERE event_id = e.id ORDER BY tag)) AS tags,
   (SELECT group_concat(actor_id, ';') FROM
     (SELECT actor_id FROM event_actors WHERE event_id = e.id ORDER BY position)) AS actors,
-  (SELECT group_concat(actor_id || '=' || role, ';') FROM
-    (SELECT actor_id, role FROM event_actors WHERE event_id = e.id ORDER BY position))
-    AS actors_roles,
+  (SELECT group_concat(role, ';') FROM
+    (SELECT role FROM event_actors WHERE event_id = e.id ORDER BY position)) AS actors_role,
   (SELECT group_concat(location_id, ';') FROM
     (SELECT location_id FROM event_locations WHERE event_id = e.id ORDER BY position))
     AS locations,
-  (SELECT l.latitude FROM event_locations x JOIN locations l ON l.id = x.location_id
-    WHERE x.event_id = e.id AND l.latitude IS NOT NULL ORDER BY x.position LIMIT 1)
-    AS locations_latitude,
-  (SELECT l.longitude FROM event_locations x JOIN locations l ON l.id = x.location_id
-    WHERE x.event_id = e.id AND l.latitude IS NOT NULL ORDER BY x.position LIMIT 1)
-    AS locations_longitude,
-  (SELECT group_concat(label || '=' || value, ';') FROM
-    (SELECT q.label, CASE WHEN q.value = CAST(q.value AS INTEGER)
-                          THEN CAST(q.value AS INTEGER) ELSE q.value END AS value
-       FROM quantities q
-      WHERE q.event_id = e.id ORDER BY q.id)) AS quantities,
-  (SELECT group_concat(label || '=' || qualifier, ';') FROM
-    (SELECT q.label, q.qualifier FROM quantities q
-      WHERE q.event_id = e.id ORDER BY q.id)) AS quantities_qualifiers,
+  (SELECT group_concat(coalesce(latitude, ''), ';') FROM
+    (SELECT l.latitude FROM event_locations x JOIN locations l ON l.id = x.location_id
+      WHERE x.event_id = e.id ORDER BY x.position)) AS locations_latitude,
+  (SELECT group_concat(coalesce(longitude, ''), ';') FROM
+    (SELECT l.longitude FROM event_locations x JOIN locations l ON l.id = x.location_id
+      WHERE x.event_id = e.id ORDER BY x.position)) AS locations_longitude,
+  (SELECT group_concat(coalesce(precision, ''), ';') FROM
+    (SELECT l.precision FROM event_locations x JOIN locations l ON l.id = x.location_id
+      WHERE x.event_id = e.id ORDER BY x.position)) AS locations_precision,
+  (SELECT group_concat(label, ';') FROM
+    (SELECT q.label FROM quantities q WHERE q.event_id = e.id ORDER BY q.id)) AS quantities,
+  (SELECT group_concat(value, ';') FROM
+    (SELECT CASE WHEN q.value = CAST(q.value AS INTEGER)
+                 THEN CAST(q.value AS INTEGER) ELSE q.value END AS value
+       FROM quantities q WHERE q.event_id = e.id ORDER BY q.id)) AS quantities_value,
+  (SELECT group_concat(unit, ';') FROM
+    (SELECT q.unit FROM quantities q WHERE q.event_id = e.id ORDER BY q.id))
+    AS quantities_unit,
+  (SELECT group_concat(qualifier, ';') FROM
+    (SELECT q.qualifier FROM quantities q WHERE q.event_id = e.id ORDER BY q.id))
+    AS quantities_qualifier,
+  (SELECT group_concat(coalesce(low, ''), ';') FROM
+    (SELECT q.low FROM quantities q WHERE q.event_id = e.id ORDER BY q.id)) AS quantities_low,
+  (SELECT group_concat(coalesce(high, ''), ';') FROM
+    (SELECT q.high FROM quantities q WHERE q.event_id = e.id ORDER BY q.id))
+    AS quantities_high,
   strftime('%Y-%m-%dT%H:%M:%SZ', e.created_at) AS created_at,
   strftime('%Y-%m-%dT%H:%M:%SZ', e.updated_at) AS updated_at
 FROM events e

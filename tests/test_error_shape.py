@@ -10,6 +10,7 @@ from httpx import Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.core.errors import PYDANTIC_WORDING
 from app.models import Claim, Event
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
@@ -26,6 +27,11 @@ def assert_problem(response: object, status: int, param: str | None) -> dict[str
     assert body["status"] == status
     assert isinstance(body["detail"], str)
     assert body["detail"]
+    listed = body.get("errors") or []
+    assert isinstance(listed, list)
+    messages = [body["detail"], *(e["message"] for e in listed)]
+    foreign = [m for m in messages if PYDANTIC_WORDING.search(m)]
+    assert foreign == [], body  # refusals are in our words
     if param is not None:
         assert body["param"] == param
     return body

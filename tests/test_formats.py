@@ -7,6 +7,7 @@ import io
 import json
 from datetime import date
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,6 +19,7 @@ from app.core.pagination import EXPORT_BATCH
 from app.core.vocab import DatePrecision, EventStatus, EventType
 from app.curation import kinds
 from app.events.schemas import EventDoc
+from tests.factories import make_event
 
 
 def json_rows(client: TestClient, path: str, **params: Any) -> list[dict[str, Any]]:
@@ -58,22 +60,111 @@ def test_csv_has_the_same_rows_as_json(client: TestClient, path: str) -> None:
                 assert row[key] == as_cell(value), (key, record["id"])
 
 
-def test_event_csv_flattens_lists(client: TestClient) -> None:
+def split(cell: str, count: int) -> list[str]:
+    """A ';'-joined CSV cell back into its `count` elements (an empty cell holds none, or one
+    empty element)."""
+    if count == 0:
+        assert cell == ""
+        return []
+    parts = [unquote(part) for part in cell.split(";")]
+    assert len(parts) == count, (cell, count)
+    return parts
+
+
+# Each list of records in CSV: its key per record, then its companion columns.
+SPREAD = {
+    "actors": ("id", ["role"]),
+    "locations": ("id", ["latitude", "longitude", "precision"]),
+    "quantities": ("label", ["value", "unit", "qualifier", "low", "high"]),
+}
+
+
+@pytest.mark.parametrize("limit", ["1000", "all"])
+def test_event_csv_lists_line_up_value_for_value(client: TestClient, limit: str) -> None:
     records = {r["id"]: r for r in json_rows(client, "/v1/events")}
-    for row in csv_rows(client, "/v1/events"):
+    rows = csv_rows(client, "/v1/events", limit=limit)
+    assert len(rows) == len(records)
+    for row in rows:
         record = records[row["id"]]
-        assert row["actors"] == ";".join(a["id"] for a in record["actors"])
-        assert row["actors_roles"] == ";".join(f"{a['id']}={a['role']}" for a in record["actors"])
-        assert row["tags"] == ";".join(record["tags"])
-        assert row["quantities"] == ";".join(
-            f"{q['label']}={as_cell(q['value'])}" for q in record["quantities"]
-        )
-    strike = next(
-        r for r in csv_rows(client, "/v1/events") if r["id"] == "russian-strike-five-regions"
-    )
-    assert "drones used=450" in strike["quantities"].split(";")
+        assert split(row["tags"], len(record["tags"])) == record["tags"]
+        for name, (key, companions) in SPREAD.items():
+            elements = record[name]
+            assert split(row[name], len(elements)) == [e[key] for e in elements]
+            for companion in companions:
+                got = split(row[f"{name}_{companion}"], len(elements))
+                assert got == [as_cell(e[companion]) for e in elements], (name, companion)
+
+
+def test_event_csv_places_carry_their_own_point_and_precision(client: TestClient) -> None:
+    rows = {r["id"]: r for r in csv_rows(client, "/v1/events")}
+    strike = rows["russian-strike-five-regions"]
     assert strike["locations"] == "kyiv;ukraine"
-    assert strike["locations_latitude"] == "50.45466"
+    # Kyiv's point stays with Kyiv; the country without coordinates keeps its place empty.
+    assert strike["locations_latitude"] == "50.45466;"
+    assert strike["locations_longitude"] == "30.5238;"
+    assert strike["locations_precision"] == "city;"
+    warning = rows["hybrid-warfare-deployment-warning"]
+    assert warning["locations"].split(";")[0] == "europe"
+    assert warning["locations_precision"].split(";")[0] == "continent_centroid"
+    assert rows["putin-xi-video-summit"]["locations_precision"] == ""
+
+
+def test_csv_figures_keep_unit_qualifier_and_bounds(client: TestClient) -> None:
+    rows = {r["id"]: r for r in csv_rows(client, "/v1/events")}
+    strike = rows["russian-strike-five-regions"]
+    figures = dict(
+        zip(
+            strike["quantities"].split(";"),
+            zip(
+                strike["quantities_value"].split(";"),
+                strike["quantities_unit"].split(";"),
+                strike["quantities_qualifier"].split(";"),
+                strike["quantities_low"].split(";"),
+                strike["quantities_high"].split(";"),
+                strict=True,
+            ),
+            strict=True,
+        )
+    )
+    assert figures["drones used"] == ("450", "drones", "exact", "450", "450")
+    more = next(label for label, f in figures.items() if f[2] == "more_than")
+    assert figures[more][4] == ""  # an open upper bound is empty, not zero
+    claims = {r["id"]: r for r in json_rows(client, "/v1/claims")}
+    for row in csv_rows(client, "/v1/claims"):
+        quantities = claims[row["id"]]["quantities"]
+        assert split(row["quantities_unit"], len(quantities)) == [q["unit"] for q in quantities]
+
+
+def test_actor_affiliations_line_up(client: TestClient) -> None:
+    records = {r["id"]: r for r in json_rows(client, "/v1/actors")}
+    rows = csv_rows(client, "/v1/actors")
+    assert any(row["affiliations"] for row in rows)
+    for row in rows:
+        affiliations = records[row["id"]]["affiliations"]
+        ids = [a["organization"]["id"] for a in affiliations]
+        assert split(row["affiliations"], len(affiliations)) == ids
+        for companion in ("role", "start_date", "end_date", "current"):
+            got = split(row[f"affiliations_{companion}"], len(affiliations))
+            assert got == [as_cell(a[companion]) for a in affiliations]
+
+
+def test_a_separator_inside_a_list_value_is_encoded(client: TestClient, session: Session) -> None:
+    make_event(
+        session,
+        "csv-separators",
+        date(2041, 3, 1),
+        tags=("a;b", "50%"),
+        quantities=(
+            ("cost; estimated", 5.0, "USD", "exact"),
+            ("troops", 2.5, "troops", "approximately"),
+        ),
+    )
+    rows = csv_rows(client, "/v1/events", start="2041-03-01", end="2041-03-01")
+    (row,) = [row for row in rows if row["id"] == "csv-separators"]
+    assert row["tags"] == "50%25;a%3Bb"
+    assert split(row["tags"], 2) == ["50%", "a;b"]
+    assert split(row["quantities"], 2) == ["cost; estimated", "troops"]
+    assert split(row["quantities_value"], 2) == ["5", "2.5"]
 
 
 def test_csv_quotes_per_rfc_4180(client: TestClient) -> None:
@@ -159,11 +250,50 @@ def test_fields_select_in_every_format(client: TestClient) -> None:
     header = client.get("/v1/events", params=params | {"format": "csv"}).text.splitlines()[0]
     assert header == "id,title,start_date"
     header = client.get("/v1/events", params={"fields": "id,actors", "format": "csv"}).text
-    assert header.splitlines()[0] == "id,actors,actors_roles"
+    assert header.splitlines()[0] == "id,actors,actors_role"
     bad = client.get("/v1/events", params={"fields": "id,nope"})
     assert bad.status_code == 422
     assert bad.json()["param"] == "fields"
     assert "nope" in bad.json()["detail"]
+
+
+@pytest.mark.parametrize("path", ["/v1/events", "/v1/actors", "/v1/claims", "/v1/sources"])
+def test_fields_takes_every_csv_column(client: TestClient, path: str) -> None:
+    every = client.get(path, params={"format": "csv", "limit": 1000}).text.splitlines()[0]
+    full = {row["id"]: row for row in csv_rows(client, path)}
+    records = json_rows(client, path)
+    for column in every.split(","):
+        # A field's name brings all its columns (`actors` brings `actors_role`); any other
+        # column comes alone.
+        spread = any(isinstance(r.get(column), list | dict) for r in records)
+        family = [
+            c for c in every.split(",") if c == column or (spread and c.startswith(f"{column}_"))
+        ]
+        for limit in ("1000", "all"):
+            picked = csv_rows(client, path, fields=f"id,{column}", limit=limit)
+            assert len(picked) == len(full)
+            for row in picked:
+                assert list(row) == list(dict.fromkeys(["id", *family]))
+                assert row[column] == full[row["id"]][column], (column, row["id"])
+
+
+def test_fields_names_csv_columns_only_in_csv(client: TestClient) -> None:
+    params = {"fields": "id,locations_latitude,start_date"}
+    header = client.get("/v1/events", params=params | {"format": "csv"}).text.splitlines()[0]
+    assert header == "id,locations_latitude,start_date"
+    for fmt in ("json", "ndjson", "geojson"):
+        refused = client.get("/v1/events", params=params | {"format": fmt})
+        assert refused.status_code == 422
+        assert refused.json()["param"] == "fields"
+        assert "locations" in refused.json()["detail"]
+        assert "format=csv" in refused.json()["detail"]
+    unknown = client.get("/v1/events", params={"fields": "id,locations_altitude", "format": "csv"})
+    assert unknown.status_code == 422
+    assert unknown.json()["param"] == "fields"
+    assert "'locations_altitude'" in unknown.json()["detail"]
+    empty = client.get("/v1/events", params={"fields": ",", "format": "csv"})
+    assert empty.status_code == 422
+    assert empty.json()["param"] == "fields"
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv", "ndjson", "geojson"])

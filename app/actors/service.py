@@ -48,11 +48,16 @@ def resolve(session: Session, refs: list[str], param: str = "actor") -> list[str
             if key is not None:
                 by_key.setdefault(key, set()).add(actor_id)
     resolved: list[str] = []
+    unknown = [
+        ref
+        for ref in dict.fromkeys(refs)
+        if not (ref in by_key and ref in by_key[ref]) and not by_key.get(normalise(ref))
+    ]
+    if unknown:
+        raise unknown_actors(unknown, param)
     for ref in refs:
         exact = ref if ref in by_key and ref in by_key[ref] else None
         matches = {exact} if exact else by_key.get(normalise(ref), set())
-        if not matches:
-            raise InvalidParameter(f"unknown actor {ref!r}", param=param, value=ref)
         if len(matches) > 1:
             raise InvalidParameter(
                 f"{ref!r} names more than one actor ({', '.join(sorted(matches))}); use an id",
@@ -61,6 +66,25 @@ def resolve(session: Session, refs: list[str], param: str = "actor") -> list[str
             )
         resolved.append(next(iter(matches)))
     return list(dict.fromkeys(resolved))
+
+
+def unknown_actors(refs: list[str], param: str) -> InvalidParameter:
+    """The 422 of actor references that match nothing, naming every one of them."""
+    hint = "GET /v1/actors?q= finds actors"
+    if len(refs) == 1:
+        return InvalidParameter(
+            f"{param} names {refs[0]!r}, which matches no actor's id, name or alias; {hint}",
+            param=param,
+            value=refs[0],
+        )
+    listed = ", ".join(repr(ref) for ref in refs[:-1]) + f" and {refs[-1]!r}"
+    return InvalidParameter(
+        f"{param} names {listed}, which match no actor's id, name or alias; {hint}",
+        param=param,
+        errors=[
+            {"param": param, "in": "query", "message": f"{ref!r} matches no actor"} for ref in refs
+        ],
+    )
 
 
 def _conditions(filters: ActorQuery) -> list[ColumnElement[bool]]:

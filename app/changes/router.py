@@ -1,5 +1,6 @@
 """HTTP routes of the change feed and of an event's history."""
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -9,7 +10,7 @@ from app.changes import service
 from app.changes.schemas import ChangesMeta, ChangesPage, HistoryPage
 from app.core.errors import InvalidParameter, NotFound, problem_responses
 from app.core.kinds import Kind
-from app.core.pagination import decode_cursor, encode_cursor
+from app.core.pagination import decode_cursor
 from app.core.schemas import Text
 from app.events.models import Event
 from app.web.deps import SessionDep
@@ -33,8 +34,12 @@ def list_changes(
     since: Annotated[
         str | None,
         Query(
-            description="`meta.next_cursor` of the previous call; omit to start at the beginning.",
+            description="Changes after this one: a `seq`, as the feed and an event's history "
+            "show it, or `meta.next_cursor` of the previous call (the last `seq` that call "
+            "saw; the opaque cursors of earlier versions are still taken). Omit to start at "
+            "the beginning.",
             max_length=200,
+            examples=["133"],
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Changes per page.")] = 100,
@@ -46,23 +51,36 @@ def list_changes(
     tombstones (`op: deleted`, `after: null`). Replaying `after` documents in order
     rebuilds every record as it stands."""
     check_page_size(request, limit)
-    position = 0
-    if since is not None:
-        try:
-            (raw,) = decode_cursor(since, "changes", 1)
-        except InvalidParameter as exc:
-            raise InvalidParameter(exc.detail, param="since") from exc
-        if raw is None or not raw.isdigit():
-            raise InvalidParameter("cursor is malformed", param="since")
-        position = int(raw)
+    position = 0 if since is None else _position(since)
     rows, more = service.feed(session, position, limit, [k.value for k in kind])
     last = rows[-1].seq if rows else position
     return ChangesPage(
         data=[service.revision_read(r) for r in rows],
-        meta=ChangesMeta(
-            next_cursor=encode_cursor("changes", [str(last)]), has_more=more, limit=limit
-        ),
+        meta=ChangesMeta(next_cursor=str(last), has_more=more, limit=limit),
     )
+
+
+# A seq as written, and the largest one a BIGINT holds.
+SEQ = re.compile(r"[0-9]{1,19}")
+MAX_SEQ = 2**63 - 1
+
+
+def _position(since: str) -> int:
+    """The seq the feed continues after: `since` itself, or the seq in a cursor of old."""
+    text = since.strip()
+    raw: str | None = text
+    if not SEQ.fullmatch(text):
+        try:
+            (raw,) = decode_cursor(text, "changes", 1)
+        except InvalidParameter:
+            raw = None
+    if raw is None or not SEQ.fullmatch(raw) or int(raw) > MAX_SEQ:
+        raise InvalidParameter(
+            f"since must be a seq (a whole number from 0, as /v1/changes and an event's "
+            f"history show it) or meta.next_cursor, not {since[:40]!r}",
+            param="since",
+        )
+    return int(raw)
 
 
 @router.get(

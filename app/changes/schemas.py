@@ -32,8 +32,10 @@ class ChangesMeta(Schema):
     """Where the feed stands."""
 
     next_cursor: str = Field(
-        description="Pass as `since` to continue: it marks the last change of this page (or "
-        "the same position when there was nothing new)."
+        description="Pass as `since` to continue: the `seq` of the last change of this page "
+        "(or the same position when there was nothing new), the numbering `seq` has in the "
+        "feed and in every history.",
+        examples=["133"],
     )
     has_more: bool = Field(description="Whether more changes follow right away.")
     limit: int = Field(description="The page size applied.")

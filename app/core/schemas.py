@@ -1,5 +1,6 @@
 """The base every request and response schema shares, and validators used across domains."""
 
+import calendar
 import re
 from datetime import date, datetime
 from enum import StrEnum
@@ -9,11 +10,15 @@ import pycountry
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     model_validator,
 )
+
+from app.core.errors import FieldError
 
 
 class Format(StrEnum):
@@ -74,7 +79,8 @@ _CONTROL = re.compile(PRINTABLE.replace("^[^", "[").removesuffix("]*$") + "]")
 def _check_strings(value: Any, where: str) -> None:
     if isinstance(value, str):
         if _CONTROL.search(value):
-            raise ValueError(f"{where or 'a string'}: control characters are not allowed")
+            message = "control characters (other than tab and line breaks) are not allowed"
+            raise FieldError(where, message) if where else ValueError(message)
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_strings(item, f"{where}.{key}" if where else str(key))
@@ -109,6 +115,55 @@ Text = Annotated[str, AfterValidator(no_control_characters)]
 # that a period or a date bound computed from them never leaves the calendar.
 FIRST_DAY, LAST_DAY = date(1000, 1, 1), date(8999, 12, 31)
 Day = Annotated[date, Field(ge=FIRST_DAY, le=LAST_DAY)]
+
+# A day as people write it in a filter: a whole date, a month or a year.
+CALENDAR_FORM = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+CALENDAR_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+CALENDAR_WORDS = "a date as YYYY-MM-DD, a month as YYYY-MM or a year as YYYY"
+
+
+def calendar_day(value: object, *, last: bool) -> object:
+    """The day a filter bound names: a date is itself; a month or a year is its first day
+    (`last=False`, for where a period starts) or its last (`last=True`, where it ends)."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    form = CALENDAR_FORM.fullmatch(text)
+    if form is None:
+        raise ValueError(
+            f"must be {CALENDAR_WORDS}, e.g. 2026-02-05, 2026-02 or 2026; not {text[:40]!r}"
+        )
+    year, month, day = (int(part) if part else None for part in form.groups())
+    assert year is not None
+    try:
+        if day is not None and month is not None:
+            return date(year, month, day)
+        if month is not None:
+            return date(year, month, calendar.monthrange(year, month)[1] if last else 1)
+        return date(year, 12, 31) if last else date(year, 1, 1)
+    except ValueError:
+        raise ValueError(f"must be a day of the calendar; {text!r} is not") from None
+
+
+def _from(value: object) -> object:
+    return calendar_day(value, last=False)
+
+
+def _through(value: object) -> object:
+    return calendar_day(value, last=True)
+
+
+_CALENDAR_SCHEMA = WithJsonSchema(
+    {"type": "string", "pattern": CALENDAR_PATTERN, "examples": ["2026-02-05", "2026-02", "2026"]}
+)
+# The lower bound of a date filter: 2026-02 and 2026 are from their first day on.
+FromDay = Annotated[
+    date, BeforeValidator(_from), Field(ge=FIRST_DAY, le=LAST_DAY), _CALENDAR_SCHEMA
+]
+# The upper bound of a date filter, inclusive: 2026-02 and 2026 run through their last day.
+ThroughDay = Annotated[
+    date, BeforeValidator(_through), Field(ge=FIRST_DAY, le=LAST_DAY), _CALENDAR_SCHEMA
+]
 
 CountryCode = Annotated[
     str,

@@ -24,6 +24,7 @@ from app.core.errors import (
     NotFound,
     PreconditionFailed,
     PreconditionRequired,
+    invalid_input,
 )
 from app.curation import evidence
 from app.curation.kinds import REGISTRY, documents, put, remove
@@ -197,14 +198,8 @@ def delete_record(
 
 
 def invalid_body(exc: ValidationError) -> InvalidParameter:
-    """A 422 naming the first field a validation error points at."""
-    errors = exc.errors()
-    first = errors[0] if errors else {"loc": (), "msg": "invalid"}
-    field = ".".join(str(part) for part in first.get("loc", ())) or "body"
-    detail = "; ".join(
-        f"{'.'.join(str(p) for p in e.get('loc', ())) or 'body'}: {e.get('msg')}" for e in errors
-    )
-    return InvalidParameter(detail, param=field)
+    """A 422 naming the fields a validation error points at, in the API's words."""
+    return invalid_input(exc.errors())
 
 
 def remembered(session: Session, author: str, key: str, fingerprint: str) -> tuple[int, str] | None:

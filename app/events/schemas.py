@@ -7,8 +7,20 @@ from enum import StrEnum
 from pydantic import Field, field_validator, model_validator
 
 from app.claims.schemas import ClaimCreate, ClaimRead, QuantityRead
+from app.core.errors import FieldError
 from app.core.pagination import PageMeta, Projection
-from app.core.schemas import AsOfQuery, CountryCode, Day, PageQuery, Schema, Slug, Tag, Text
+from app.core.schemas import (
+    AsOfQuery,
+    CountryCode,
+    Day,
+    FromDay,
+    PageQuery,
+    Schema,
+    Slug,
+    Tag,
+    Text,
+    ThroughDay,
+)
 from app.core.vocab import ActorRole, DatePrecision, EventStatus, EventType, RelationType
 from app.locations.schemas import LocationRead
 
@@ -58,15 +70,22 @@ class EventCreate(EventDoc):
 
 
 def check_dates(start: date | None, end: date | None, precision: DatePrecision) -> None:
-    """Raise ValueError unless an event's dates and their precision agree."""
+    """Raise a FieldError naming the field at fault unless an event's dates and their
+    precision agree."""
     if end is not None and start is None:
-        raise ValueError("end_date given without start_date")
+        raise FieldError("end_date", "end_date is given without a start_date; give both")
     if start and end and end < start:
-        raise ValueError("end_date is before start_date")
+        raise FieldError(
+            "end_date", f"end_date ({end}) is before start_date ({start}); it must not be"
+        )
     if start is None and precision is not DatePrecision.unknown:
-        raise ValueError("an undated event must have date_precision 'unknown'")
+        raise FieldError(
+            "date_precision", "date_precision must be 'unknown' for an event without start_date"
+        )
     if start is not None and precision is DatePrecision.unknown:
-        raise ValueError("a dated event needs a date_precision other than 'unknown'")
+        raise FieldError(
+            "date_precision", "date_precision must say how precise start_date is, not 'unknown'"
+        )
 
 
 class EventActorRead(Schema):
@@ -205,15 +224,19 @@ class EventFilters(AsOfQuery):
     actor_match: ActorMatch = Field(
         default=ActorMatch.all, description="How repeated `actor` values combine: all or any."
     )
-    start: Day | None = Field(
+    start: FromDay | None = Field(
         default=None,
-        description="ISO date. Events whose [start_date, end_date] interval overlaps "
-        "[start, end] match; a missing end_date is a one-day event, or open-ended when the "
-        "status is `ongoing`. Undated events never match a date filter.",
+        description="A day (2026-02-05), a month (2026-02: from 1 February) or a year (2026: "
+        "from 1 January). Events whose [start_date, end_date] interval overlaps [start, end] "
+        "match; a missing end_date is a one-day event, or open-ended when the status is "
+        "`ongoing`. Undated events never match a date filter.",
         examples=["2026-01-23"],
     )
-    end: Day | None = Field(
-        default=None, description="ISO date, inclusive; see `start`.", examples=["2026-02-05"]
+    end: ThroughDay | None = Field(
+        default=None,
+        description="Inclusive: a day (2026-02-05), a month (2026-02: through its last day, "
+        "28 February) or a year (2026: through 31 December); see `start`.",
+        examples=["2026-02-05"],
     )
     type: list[EventType] = Field(
         default_factory=list, description="PLOVER event type (repeatable, any-of)."

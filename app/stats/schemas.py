@@ -80,7 +80,11 @@ class Count(Schema):
     """A key and how many events have it."""
 
     key: str = Field(description="The value counted (a type, status, country or actor id).")
-    name: str | None = Field(default=None, description="Display name, for actors.")
+    name: str | None = Field(
+        default=None,
+        description="Display name: an actor's name, or a country's English short name "
+        "(ISO 3166-1); null for types and statuses.",
+    )
     count: int = Field(description="Matching events with it.")
 
 
@@ -91,8 +95,16 @@ class Summary(Schema):
     undated: int = Field(description="Matching events without a date.")
     first_date: date | None = Field(description="Earliest start_date among them.")
     last_date: date | None = Field(description="Latest end (or start) date among them.")
-    claims: int = Field(description="Claims about them.")
-    sources: int = Field(description="Distinct sources of those claims.")
+    claims: int = Field(
+        description="Claims about the matching events (a claim counts once, under its event). "
+        "Claims about no event (a source's general statements) are not among them: see "
+        "`claims_without_event`."
+    )
+    claims_without_event: int = Field(
+        description="Claims that are about no event, which no event filter matches; with no "
+        "filter, `claims` plus this is every claim."
+    )
+    sources: int = Field(description="Distinct sources of the claims counted in `claims`.")
     by_type: list[Count] = Field(description="Counts per PLOVER type, largest first.")
     by_status: list[Count] = Field(description="Counts per status, largest first.")
     by_country: list[Count] = Field(description="Counts per country of their places.")
@@ -208,6 +220,12 @@ class NetworkMeta(Schema):
     mode: NetworkMode = Field(description="Which edges.")
     total_events: int = Field(description="Events matching the filters.")
     nodes_omitted: int = Field(description="Actors left out by `node_limit`.")
+    isolated_omitted: int = Field(
+        default=0,
+        description="Actors within `node_limit` left out because no edge of at least "
+        "`min_weight` reaches them; always 0 when `min_weight` is 1, where an actor without "
+        "a co-actor is kept.",
+    )
 
 
 class Network(Schema):

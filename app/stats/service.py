@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from itertools import accumulate
 from typing import Any
 
+import pycountry
 from sqlalchemy import (
     ColumnElement,
     Date,
@@ -358,6 +359,15 @@ def _counts(session: Session, stmt: Any) -> list[Count]:
     return [Count(key=str(k), count=n) for k, n in session.execute(stmt)]
 
 
+def country_name(code: str) -> str | None:
+    """The English short name of an ISO 3166-1 alpha-3 code (the common one where ISO gives
+    one, e.g. 'Bolivia'), or None for a code it does not know."""
+    country = pycountry.countries.get(alpha_3=code)
+    if country is None:
+        return None
+    return str(getattr(country, "common_name", None) or country.name)
+
+
 def summary(session: Session, f: SummaryQuery) -> Summary:
     """Totals, the date span, and counts by type, status, country and top actors."""
     conds = events.conditions(session, f)
@@ -377,6 +387,9 @@ def summary(session: Session, f: SummaryQuery) -> Summary:
             Claim.event_id.in_(matching)
         )
     ).one()
+    without_event = session.scalar(
+        select(func.count()).select_from(Claim).where(Claim.event_id.is_(None))
+    )
     by = [
         select(Event.event_type, counted).where(*conds).group_by(Event.event_type),
         select(Event.status, counted).where(*conds).group_by(Event.status),
@@ -405,10 +418,11 @@ def summary(session: Session, f: SummaryQuery) -> Summary:
         first_date=first,
         last_date=max(known_last) if known_last else None,
         claims=claims,
+        claims_without_event=without_event or 0,
         sources=sources,
         by_type=by_type,
         by_status=by_status,
-        by_country=by_country,
+        by_country=[c.model_copy(update={"name": country_name(c.key)}) for c in by_country],
         top_actors=[Count(key=i, name=name, count=n) for i, name, n in top],
     )
 
@@ -555,8 +569,13 @@ def network(session: Session, f: NetworkQuery) -> Network:
         ((k, v) for k, v in edges.items() if v["weight"] >= f.min_weight),
         key=lambda item: (-item[1]["weight"], item[0]),
     )
+    # Asking for heavier edges asks for the actors they join: one left without any is noise
+    # beside them, and is counted instead. With every edge kept (min_weight 1), an actor
+    # without a co-actor still shows it took part in matching events.
+    linked = {end for (source, target), _ in ordered for end in (source, target)}
+    shown = kept if f.min_weight <= 1 else [row for row in kept if row[0] in linked]
     return Network(
-        nodes=[NetworkNode(id=i, name=name, kind=kind, events=n) for i, name, kind, n in kept],
+        nodes=[NetworkNode(id=i, name=name, kind=kind, events=n) for i, name, kind, n in shown],
         edges=[
             NetworkEdge(
                 source=source,
@@ -569,7 +588,12 @@ def network(session: Session, f: NetworkQuery) -> Network:
             )
             for (source, target), edge in ordered
         ],
-        meta=NetworkMeta(mode=f.mode, total_events=total or 0, nodes_omitted=ranked - len(kept)),
+        meta=NetworkMeta(
+            mode=f.mode,
+            total_events=total or 0,
+            nodes_omitted=ranked - len(kept),
+            isolated_omitted=len(kept) - len(shown),
+        ),
     )
 
 

@@ -10,6 +10,7 @@ import csv
 import functools
 import io
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from types import UnionType
 from typing import Any, Union, get_args, get_origin
@@ -96,6 +97,25 @@ def negotiate(request: Request, explicit: Format | None, allowed: frozenset[Form
     raise NotAcceptable(f"Accept: {accept} matches none of {offered}", param="accept")
 
 
+def preferred(accept: str, offered: Sequence[str]) -> str | None:
+    """The offered media type (`type/subtype`) an Accept header ranks first; the first
+    offered when there is no header; None when it takes none of them. XHTML counts as HTML."""
+    if not accept.strip():
+        return offered[0] if offered else None
+    for _, media in _accepted(accept):
+        media = "text/html" if media == "application/xhtml+xml" else media
+        if media in offered:
+            return media
+        if media == "*/*":
+            return offered[0] if offered else None
+        if media.endswith("/*"):
+            kind = media.split("/", 1)[0]
+            match = next((o for o in offered if o.split("/", 1)[0] == kind), None)
+            if match is not None:
+                return match
+    return None
+
+
 def acceptable(media: str, accept: str) -> bool:
     """Whether an Accept header takes this media type (`type/subtype`, no parameters)."""
     kind = media.split("/", 1)[0]
@@ -156,16 +176,63 @@ def parse_fields(fields: str | None, allowed: Iterable[str]) -> list[str] | None
     """The selected top-level fields, in the order given, or None for all; 422 if unknown."""
     if fields is None:
         return None
-    names = [name.strip() for name in fields.split(",") if name.strip()]
+    names = _field_names(fields)
     known = set(allowed)
     unknown = [name for name in names if name not in known]
     if unknown or not names:
         raise InvalidParameter(
-            f"unknown field(s) {', '.join(unknown) or '(none given)'}; "
-            f"choose from {', '.join(sorted(known))}",
-            param="fields",
+            f"{_unknown(unknown)}; choose from {', '.join(sorted(known))}", param="fields"
         )
     return list(dict.fromkeys(names))
+
+
+def _field_names(fields: str) -> list[str]:
+    return [name.strip() for name in fields.split(",") if name.strip()]
+
+
+def _unknown(names: list[str]) -> str:
+    if not names:
+        return "fields names nothing; give at least one name"
+    if len(names) == 1:
+        return f"fields names {names[0]!r}, which is not a field here"
+    return f"fields names {', '.join(repr(n) for n in names)}, which are not fields here"
+
+
+def select_fields(
+    fields: str | None, model: type[BaseModel], fmt: Format
+) -> tuple[list[str] | None, list[str]]:
+    """What `fields=` selects: the top-level fields to keep (None for all) and the CSV columns.
+
+    In CSV a name is a field (all its columns: `locations` brings `locations_latitude` and
+    the rest) or any one column; in the other formats it is a top-level field. Unknown names
+    are a 422 naming `fields`."""
+    if fields is None:
+        return None, csv_columns(model, None)
+    layout = csv_layout(model, None)
+    names = _field_names(fields)
+    if fmt is not Format.csv:
+        columns_only = [n for n in names if n in layout.field_of and n not in model.model_fields]
+        if columns_only:
+            name = columns_only[0]
+            raise InvalidParameter(
+                f"fields names {name!r}, a column of the CSV format only; in {fmt.value} ask "
+                f"for the field {layout.field_of[name]!r}, or use format=csv",
+                param="fields",
+            )
+        selected = parse_fields(fields, model.model_fields)
+        return selected, csv_columns(model, selected)
+    unknown = [n for n in names if n not in model.model_fields and n not in layout.field_of]
+    if unknown or not names:
+        raise InvalidParameter(
+            f"{_unknown(unknown)}; in CSV choose fields or columns among "
+            f"{', '.join(layout.columns)}",
+            param="fields",
+        )
+    columns: list[str] = []
+    for name in names:
+        columns += csv_columns(model, [name]) if name in model.model_fields else [name]
+    columns = list(dict.fromkeys(columns))
+    return list(dict.fromkeys(layout.field_of[column] for column in columns)), columns
 
 
 def project(item: Mapping[str, Any], fields: list[str] | None) -> dict[str, Any]:
@@ -183,37 +250,144 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
-def csv_columns(model: type[BaseModel], fields: list[str] | None, prefix: str = "") -> list[str]:
-    """The CSV header of a schema (its selected fields, in the order asked), following the
-    same rules as `flatten`, so that every row has the same columns whatever its lists hold."""
-    return list(_csv_columns(model, None if fields is None else tuple(fields), prefix))
+def _model_of(annotation: Any) -> type[BaseModel] | None:
+    annotation = _unwrap(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
+# The companions of a list of records in CSV: beside the column of the records' keys, one
+# column per field below, each holding that field of every record, in the same order.
+QUANTITY_COLUMNS = ("value", "unit", "qualifier", "low", "high")
+RECORD_COLUMNS = ("role", "latitude", "longitude", "precision")
+
+
+def _record_columns(item: type[BaseModel]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """How a list of `item` records spreads over CSV columns: the path of each record's key,
+    and the fields of its companion columns; None when it has no key (written as JSON).
+
+    Quantities are keyed by label, with their value, unit, qualifier and bounds; a record
+    pointing at another (an affiliation's organization) by that one's id, with its own
+    fields; any other record by its id, with its role or its coordinates and their
+    precision."""
+    names = list(item.model_fields)
+    if "label" in names and "value" in names:
+        return ("label",), tuple(c for c in QUANTITY_COLUMNS if c in names)
+    for name, info in item.model_fields.items():
+        ref = _model_of(info.annotation)
+        if ref is not None and "id" in ref.model_fields:
+            rest = tuple(
+                n
+                for n, i in item.model_fields.items()
+                if n != name and _model_of(i.annotation) is None
+            )
+            return (name, "id"), rest
+    if "id" in names:
+        return ("id",), tuple(c for c in RECORD_COLUMNS if c in names)
+    return None
+
+
+Cell = Callable[[Mapping[str, Any]], Any]
+
+
+def _dig(value: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _scalar_cell(path: tuple[str, ...]) -> Cell:
+    if len(path) == 1:
+        key = path[0]
+        return lambda item: _cell(item.get(key))
+    return lambda item: _cell(_dig(item, path))
+
+
+def _joined_cell(path: tuple[str, ...], sub: tuple[str, ...]) -> Cell:
+    """The list at `path` joined by ';', each element's `sub` field (the element itself when
+    `sub` is empty); an element without it leaves its place empty."""
+    if not sub:
+        return lambda item: ";".join([_part(v) for v in _dig(item, path) or ()])
+    if len(sub) == 1:
+        key = sub[0]
+        return lambda item: ";".join([_part(r.get(key)) for r in _dig(item, path) or ()])
+    return lambda item: ";".join([_part(_dig(r, sub)) for r in _dig(item, path) or ()])
+
+
+def _json_cell(path: tuple[str, ...]) -> Cell:
+    return lambda item: dumps(value) if (value := _dig(item, path)) else ""
+
+
+@dataclass(frozen=True)
+class CsvLayout:
+    """The CSV columns of a schema, the top-level field each comes from, and how each cell is
+    made from a record in the schema's JSON shape."""
+
+    columns: tuple[str, ...]
+    field_of: Mapping[str, str]
+    cells: tuple[Cell, ...]
+
+    def row(self, item: Mapping[str, Any]) -> list[Any]:
+        """One CSV row, in the layout's column order."""
+        return [cell(item) for cell in self.cells]
+
+
+def _field_layout(
+    key: str, annotation: Any, prefix: str, path: tuple[str, ...]
+) -> list[tuple[str, Cell]]:
+    """The columns one field spreads over, named `prefix + key...`, with their cells."""
+    name, where = f"{prefix}{key}", (*path, key)
+    annotation = _unwrap(annotation)
+    nested = _model_of(annotation)
+    if nested is not None:
+        return [
+            column
+            for sub, info in nested.model_fields.items()
+            for column in _field_layout(sub, info.annotation, f"{name}_", where)
+        ]
+    if get_origin(annotation) is not list:
+        return [(name, _scalar_cell(where))]
+    item = _model_of(get_args(annotation)[0])
+    if item is None:
+        return [(name, _joined_cell(where, ()))]
+    spread = _record_columns(item)
+    if spread is None:
+        return [(name, _json_cell(where))]
+    key_path, companions = spread
+    return [(name, _joined_cell(where, key_path))] + [
+        (f"{name}_{c}", _joined_cell(where, (c,))) for c in companions
+    ]
 
 
 @functools.lru_cache(maxsize=256)
-def _csv_columns(
-    model: type[BaseModel], fields: tuple[str, ...] | None, prefix: str
-) -> tuple[str, ...]:
-    columns: list[str] = []
-    for key in fields if fields is not None else list(model.model_fields):
-        name = f"{prefix}{key}"
-        annotation = _unwrap(model.model_fields[key].annotation)
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            columns += csv_columns(annotation, None, f"{name}_")
-            continue
-        item = _unwrap(get_args(annotation)[0]) if get_origin(annotation) is list else None
-        if isinstance(item, type) and issubclass(item, BaseModel):
-            sub = item.model_fields
-            if "label" in sub and "value" in sub:
-                columns += [name, f"{name}_qualifiers"]
-            elif "id" in sub:
-                columns.append(name)
-                columns += [f"{name}_roles"] if "role" in sub else []
-                columns += [f"{name}_latitude", f"{name}_longitude"] if "latitude" in sub else []
-            else:
-                columns.append(name)
-        else:
-            columns.append(name)
-    return tuple(columns)
+def csv_layout(model: type[BaseModel], columns: tuple[str, ...] | None) -> CsvLayout:
+    """The CSV layout of a schema: every column, or those named, in the order named."""
+    field_of: dict[str, str] = {}
+    cells: dict[str, Cell] = {}
+    for field, info in model.model_fields.items():
+        for column, cell in _field_layout(field, info.annotation, "", ()):
+            field_of[column] = field
+            cells[column] = cell
+    chosen = tuple(cells) if columns is None else columns
+    return CsvLayout(chosen, field_of, tuple(cells[name] for name in chosen))
+
+
+def csv_columns(model: type[BaseModel], fields: list[str] | None) -> list[str]:
+    """The CSV header of a schema: the columns of its selected fields, in the order asked
+    (every field when None), whatever the lists of a row hold."""
+    layout = csv_layout(model, None)
+    if fields is None:
+        return list(layout.columns)
+    wanted = set(fields)
+    by_field: dict[str, list[str]] = {}
+    for column in layout.columns:
+        field = layout.field_of[column]
+        if field in wanted:
+            by_field.setdefault(field, []).append(column)
+    return [column for field in fields for column in by_field.get(field, [])]
 
 
 def _cell(value: Any) -> Any:
@@ -226,49 +400,30 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def flatten(item: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """One flat CSV row from a JSON record.
+def _part(value: Any) -> str:
+    """One element of a ';'-joined list: `%` and `;` inside it are percent-encoded, so the
+    list splits back into exactly its elements."""
+    text = str(_cell(value))
+    if "%" in text or ";" in text:
+        text = text.replace("%", "%25").replace(";", "%3B")
+    return text
 
-    Objects become `key_sub` columns; lists of scalars are joined by ';'; lists of records are
-    joined by ';' as ids (with `key_roles` as id=role pairs), as other_id=role pairs for
-    memberships, or, for quantities, as label=value pairs (with `key_qualifiers` as
-    label=qualifier); located places add `key_latitude` and `key_longitude` of the first
-    located one.
-    """
+
+def flatten(item: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """One flat CSV row from a record without a schema (a statistics row): objects become
+    `key_sub` columns, lists of scalars are joined by ';', other lists are JSON."""
     row: dict[str, Any] = {}
     for key, value in item.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
             row |= flatten(value, f"{name}_")
         elif isinstance(value, list) and value and isinstance(value[0], dict):
-            row |= _flatten_records(name, value)
+            row[name] = dumps(value)
         elif isinstance(value, list):
-            row[name] = ";".join(str(_cell(v)) for v in value)
+            row[name] = ";".join(_part(v) for v in value)
         else:
             row[name] = _cell(value)
     return row
-
-
-def _flatten_records(name: str, records: list[Mapping[str, Any]]) -> dict[str, Any]:
-    first = records[0]
-    if "label" in first and "value" in first:
-        return {
-            name: ";".join(f"{r['label']}={_cell(r['value'])}" for r in records),
-            f"{name}_qualifiers": ";".join(f"{r['label']}={r['qualifier']}" for r in records),
-        }
-    nested = next((k for k, v in first.items() if isinstance(v, dict) and "id" in v), None)
-    if nested is not None and "role" in first:
-        return {name: ";".join(f"{r[nested]['id']}={_cell(r['role'])}" for r in records)}
-    if "id" in first:
-        row = {name: ";".join(str(r["id"]) for r in records)}
-        if "role" in first:
-            row[f"{name}_roles"] = ";".join(f"{r['id']}={r['role']}" for r in records)
-        if "latitude" in first:
-            located = next((r for r in records if r.get("latitude") is not None), None)
-            row[f"{name}_latitude"] = _cell(located["latitude"]) if located else ""
-            row[f"{name}_longitude"] = _cell(located["longitude"]) if located else ""
-        return row
-    return {name: dumps(records)}
 
 
 def geometry(item: Mapping[str, Any], allowed_precisions: set[str] | None) -> dict[str, Any] | None:
@@ -327,9 +482,11 @@ def render(
     headers: dict[str, str],
     columns: list[str] | None,
     geo: GeoFilter | None = None,
+    model: type[BaseModel] | None = None,
 ) -> Response:
     """Render one page (or one buffered answer) in the chosen format; CSV columns come from
-    the schema, or from the rows themselves when `columns` is None."""
+    the schema `model` (the `columns` of it), or from the rows themselves when there is
+    none."""
     headers = dict(headers)
     if meta.get("total", len(items)) is not None:
         headers["X-Total-Count"] = str(meta.get("total", len(items)))
@@ -359,14 +516,20 @@ def render(
             "meta": meta | {"excluded_without_coordinates": excluded},
         }
         return Response(dumps(body), media_type=MEDIA_TYPES[fmt], headers=headers)
-    projected = [project(item, fields) for item in records]
     if fmt is Format.csv:
-        rows = [flatten(row) for row in projected]
         buffer = io.StringIO()
-        writer = _csv_writer(buffer, columns or list(dict.fromkeys(k for r in rows for k in r)))
-        writer.writeheader()
-        writer.writerows(rows)
+        if model is not None and columns is not None:
+            layout = csv_layout(model, tuple(columns))
+            plain = csv.writer(buffer, lineterminator="\r\n")
+            plain.writerow(layout.columns)
+            plain.writerows(layout.row(item) for item in records)
+        else:
+            rows = [flatten(project(item, fields)) for item in records]
+            writer = _csv_writer(buffer, columns or list(dict.fromkeys(k for r in rows for k in r)))
+            writer.writeheader()
+            writer.writerows(rows)
         return Response(buffer.getvalue(), media_type=MEDIA_TYPES[fmt], headers=headers)
+    projected = [project(item, fields) for item in records]
     if fmt is Format.ndjson:
         text = "".join(dumps(row) + "\n" for row in projected)
         return Response(text, media_type=MEDIA_TYPES[fmt], headers=headers)
@@ -383,13 +546,15 @@ def stream(
     headers: dict[str, str],
     columns: list[str],
     geo: GeoFilter | None = None,
+    model: type[BaseModel] | None = None,
 ) -> StreamingResponse:
-    """Stream a whole result set row by row; memory stays bounded by the batch size."""
+    """Stream a whole result set row by row; memory stays bounded by the batch size. CSV
+    rows follow the layout of `model` when given, else they are flattened as they come."""
     headers = dict(headers) | {"X-Total-Count": str(meta.get("total", ""))}
     if "excluded_without_coordinates" in meta:
         headers["X-Excluded-Without-Coordinates"] = str(meta["excluded_without_coordinates"])
     return StreamingResponse(
-        _chunks(fmt, items, meta, fields, columns, geo),
+        _chunks(fmt, items, meta, fields, columns, geo, model),
         media_type=MEDIA_TYPES[fmt],
         headers=headers,
     )
@@ -405,11 +570,24 @@ def _chunks(
     fields: list[str] | None,
     columns: list[str],
     geo: GeoFilter | None,
+    model: type[BaseModel] | None = None,
 ) -> Iterator[str]:
     """The body in pieces of CHUNK_ROWS records: each piece is one hop to the worker thread
     that reads the database and one write to the socket, so pieces are few and large."""
     if fmt is Format.csv:
         buffer = io.StringIO()
+        if model is not None:
+            layout = csv_layout(model, tuple(columns))
+            plain = csv.writer(buffer, lineterminator="\r\n")
+            plain.writerow(layout.columns)
+            for batch in _batched(items):
+                plain.writerows([layout.row(loaded(item)) for item in batch])
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+            if buffer.tell():
+                yield buffer.getvalue()
+            return
         writer = _csv_writer(buffer, columns)
         writer.writeheader()
         for n, item in enumerate(items, start=1):
@@ -508,8 +686,7 @@ def list_response(
 
     check_page_size(request, query.limit)
     fmt = negotiate(request, query.format, allowed)
-    fields = parse_fields(query.fields, model.model_fields)
-    columns = csv_columns(model, fields)
+    fields, columns = select_fields(query.fields, model, fmt)
     if query.limit == "all":
         if query.cursor is not None:
             raise InvalidParameter("limit=all returns everything; drop the cursor", param="cursor")
@@ -525,7 +702,7 @@ def list_response(
         stream_items = (
             row.model_dump(mode="json") if isinstance(row, BaseModel) else row for row in rows
         )
-        return stream(fmt, stream_items, meta, fields, validators, columns, geo)
+        return stream(fmt, stream_items, meta, fields, validators, columns, geo, model)
     records, matches, next_cursor, extra = page(query.limit)
     headers = {}
     if next_cursor is not None:
@@ -533,4 +710,4 @@ def list_response(
         headers["Link"] = f'<{url}>; rel="next"'
     meta = {"next_cursor": next_cursor, "total": matches, "limit": query.limit} | dict(extra)
     items = [r.model_dump(mode="json") if isinstance(r, BaseModel) else r for r in records]
-    return render(fmt, items, meta, fields, headers, columns, geo)
+    return render(fmt, items, meta, fields, headers, columns, geo, model)

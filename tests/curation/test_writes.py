@@ -79,7 +79,7 @@ def test_if_match_race_one_writer_wins(client: TestClient, keys: dict[str, str])
 def test_writes_are_validated(client: TestClient, keys: dict[str, str]) -> None:
     writer = bearer(keys["write"])
     cases = [
-        (new_event(end_date="2026-02-01"), "body"),
+        (new_event(end_date="2026-02-01"), "end_date"),
         (new_event(actors=[{"actor": "nobody", "role": "initiator"}]), "actors.0.actor"),
         (new_event(locations=["atlantis"]), "locations.0"),
         (new_event(related=[{"event": "nothing", "relation": "follows"}]), "related.0.event"),

@@ -52,3 +52,27 @@ def test_directed_edges_run_from_initiator_to_target(client: TestClient) -> None
     assert edges[("russia", "ukraine")] >= 1
     assert ("ukraine", "russia") not in edges
     assert all(e["directed"] for e in body["edges"])
+
+
+def test_heavier_edges_drop_the_actors_they_leave_alone(client: TestClient) -> None:
+    every = client.get("/v1/network").json()
+    assert every["meta"]["isolated_omitted"] == 0
+    lonely = {n["id"] for n in every["nodes"]} - {
+        end for e in every["edges"] for end in (e["source"], e["target"])
+    }
+    assert lonely  # min_weight=1 keeps actors without a co-actor
+    for weight in (2, 3, 4):
+        heavy = client.get("/v1/network", params={"min_weight": weight}).json()
+        linked = {end for e in heavy["edges"] for end in (e["source"], e["target"])}
+        shown = {n["id"] for n in heavy["nodes"]}
+        assert shown == linked, weight
+        assert heavy["meta"]["isolated_omitted"] == len(every["nodes"]) - len(shown)
+    nothing = client.get("/v1/network", params={"min_weight": 1000}).json()
+    assert nothing["nodes"] == nothing["edges"] == []
+    assert nothing["meta"]["isolated_omitted"] == len(every["nodes"])
+
+
+def test_node_limit_comes_before_the_isolated_are_dropped(client: TestClient) -> None:
+    small = client.get("/v1/network", params={"node_limit": 5, "min_weight": 2}).json()
+    assert len(small["nodes"]) + small["meta"]["isolated_omitted"] == 5
+    assert small["meta"]["nodes_omitted"] > 0
