@@ -102,6 +102,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         openapi_tags=TAGS,
+        # Relative: the server that serves this document (behind a proxy's prefix too).
+        servers=[{"url": "/", "description": "The server this document is served from."}],
+        contact={"name": "The geoevents maintainers"},
+        # The repository holds no LICENSE file and states no licence: say so (SPDX's
+        # NOASSERTION) rather than name one.
+        license_info={
+            "name": "No licence chosen yet: the repository states none",
+            "identifier": "NOASSERTION",
+        },
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
