@@ -20,6 +20,7 @@ from app.events.router import router as events_router
 from app.health.router import router as health_router
 from app.sources.router import router as sources_router
 from app.stats.router import router as stats_router
+from app.vocabulary.router import router as vocabulary_router
 from app.web.consistency import TOKEN_HEADER, ConsistencyMiddleware, Replica
 from app.web.docs import install_docs
 from app.web.formats import NegotiationMiddleware
@@ -64,6 +65,10 @@ TAGS = [
         "description": "Ingest new reporting; every write needs an API key with scope write.",
     },
     {"name": "changes", "description": "Every change, in order: history and the change feed."},
+    {
+        "name": "vocabulary",
+        "description": "What each value of the controlled vocabularies means.",
+    },
     {"name": "health", "description": "Probes for orchestrators and load balancers."},
 ]
 
@@ -196,6 +201,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stats_router,
         changes_router,
         curation_router,
+        vocabulary_router,
         health_router,
     )
     for router in routers:

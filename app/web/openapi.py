@@ -30,7 +30,7 @@ RETRY_AFTER = {
     }
 }
 # Routes that never touch the database.
-NO_DATABASE = {"/healthz", "/metrics"}
+NO_DATABASE = {"/healthz", "/metrics", "/v1/vocabulary"}
 
 # What app.web.http_cache sends with every /v1/ answer to a GET, and answers conditionally.
 VALIDATORS = {
@@ -296,6 +296,37 @@ def _formats(spec: dict[str, Any]) -> None:
         paths[export.base]["get"]["responses"]["200"]["content"][media] = content
 
 
+def _component_names(spec: dict[str, Any]) -> None:
+    """Schemas named by their module (`app__stats__schemas__Count`, which the framework
+    writes when two models share a name) get a plain name, the package's then the
+    model's (`StatsCount`): generated clients cannot resolve the qualified ones."""
+    schemas = spec.get("components", {}).get("schemas", {})
+    renames = {}
+    for name in list(schemas):
+        parts = name.split("__")
+        if len(parts) > 2 and parts[0] == "app":
+            renames[name] = parts[1].capitalize() + parts[-1]
+    if not renames:
+        return
+    assert not set(renames.values()) & set(schemas), renames
+    for old, new in renames.items():
+        schemas[new] = schemas.pop(old)
+        schemas[new]["title"] = new  # what a generator names the class after
+    refs = {f"#/components/schemas/{o}": f"#/components/schemas/{n}" for o, n in renames.items()}
+
+    def follow(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("$ref") in refs:
+                node["$ref"] = refs[node["$ref"]]
+            for value in node.values():
+                follow(value)
+        elif isinstance(node, list):
+            for item in node:
+                follow(item)
+
+    follow(spec)
+
+
 def _integer_bounds(node: Any) -> None:
     """Bounds of integers as integers (the framework's models make every bound a float),
     and one lower and one upper bound each (`exclusiveMinimum: 0` beside `minimum: 0` is
@@ -371,6 +402,7 @@ def install_openapi(app: FastAPI, settings: Settings) -> None:
                     _describe(path, method, operation, settings)
             _link(spec)
             _integer_bounds(spec)
+            _component_names(spec)
             app.openapi_schema = spec
         return app.openapi_schema
 
