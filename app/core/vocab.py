@@ -305,8 +305,9 @@ MEANINGS: dict[type[Vocabulary], dict[str, str]] = {
         ActorRole.initiator: "Does or starts it (PLOVER's source actor).",
         ActorRole.target: "It is done to them (PLOVER's recipient).",
         ActorRole.participant: "Takes part on an equal footing, as the parties of a meeting do.",
-        ActorRole.mediator: "Brokers or hosts it between others.",
-        ActorRole.speaker: "Only speaks about it.",
+        ActorRole.mediator: "Mediates or brokers it between others.",
+        ActorRole.speaker: "Announces, states or warns of it (the same actor may have another "
+        "role in the event too, such as initiator).",
         ActorRole.beneficiary: "Gains from it without taking part.",
     },
     RelationType: {

@@ -81,6 +81,13 @@ TOTAL_COUNT = {
         "schema": {"type": "string", "examples": ["22"]},
     }
 }
+PREFERENCE_APPLIED = {
+    "Preference-Applied": {
+        "description": "`count=…` when a `Prefer: count=…` header asked how to count "
+        "`meta.total` (RFC 7240), saying what was done.",
+        "schema": {"type": "string", "examples": ["count=planned"]},
+    }
+}
 NEXT_LINK = {
     "Link": {
         "description": 'The next page, as `<url>; rel="next"` (RFC 8288), when there is one: '
@@ -227,7 +234,7 @@ def _conditional(path: str, operation: dict[str, Any]) -> None:
     if listed is not None:  # rendered by app.web.formats, which counts and links
         headers |= TOTAL_COUNT
         if listed.paged:
-            headers |= NEXT_LINK
+            headers |= NEXT_LINK | PREFERENCE_APPLIED
         if path in EXPORTS and listed.fmt is Format.geojson:
             headers |= EXCLUDED
     for status, answer in operation["responses"].items():
