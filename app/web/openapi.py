@@ -3,9 +3,12 @@
 Routes declare what they answer themselves. Around them, the middleware and the database can
 answer too (a body too large, a query string too long, a rate limit, an outage), reads need
 a key only when REQUIRE_READ_KEY is set, page sizes are what the deployment allows, and every
-error is one problem+json shape. This module writes those facts into the document for the
-settings the app runs with, and links each creation to the operations that read, change and
-delete what it created, so that a client (or a stateful fuzzer) can follow them.
+error is one problem+json shape; reads under /v1/ answer conditionally (app.web.http_cache),
+and each export operation answers one format (app.web.exports). This module writes those
+facts into the document for the settings the app runs with, and links each creation to the
+operations that read, change and delete what it created, so that a client (or a stateful
+fuzzer) can follow them. The result is what Redocly and Spectral (`make lint`) and a
+generated client (tests/test_openapi_contract.py) read without complaint.
 """
 
 from copy import deepcopy
