@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The OpenAPI linters (node packages pinned in tools/openapi/package-lock.json).
+LINTERS := tools/openapi
+LINTERS_STAMP := $(LINTERS)/node_modules/.installed
+OPENAPI_DOC := $(VENV)/openapi.json
 
-.PHONY: run test lint format migrate seed ci clean bench bench-full loadtest faulttest hardeningtest replicatest cachetest
+.PHONY: run test lint openapi-lint format migrate seed ci clean bench bench-full loadtest faulttest hardeningtest replicatest cachetest
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "geoevents needs Python 3.11 or newer")'
@@ -19,11 +23,19 @@ run: $(STAMP)  ## migrate, seed an empty database, serve on http://127.0.0.1:800
 test: $(STAMP)  ## the whole suite; TEST_DATABASE_URL selects PostgreSQL
 	$(BIN)/python -m pytest
 
-lint: $(STAMP)
+$(LINTERS_STAMP): $(LINTERS)/package.json $(LINTERS)/package-lock.json
+	cd $(LINTERS) && npm ci --ignore-scripts --no-audit --no-fund
+	@touch $(LINTERS_STAMP)
+
+lint: $(STAMP) openapi-lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy app tests
 	$(BIN)/lint-imports
+
+openapi-lint: $(STAMP) $(LINTERS_STAMP)  ## the document the app serves, by Redocly and Spectral
+	DATABASE_URL=sqlite:// $(BIN)/geoevents openapi $(OPENAPI_DOC)
+	$(LINTERS)/lint.sh $(OPENAPI_DOC)
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -28,6 +29,7 @@ from app.curation import backups
 from app.curation import ingest as ingesting
 from app.curation.schemas import IngestBundle
 from app.curation.seed import service as seeding
+from app.main import create_app
 from app.web.metrics import MULTIPROC_ENV
 from app.web.protocol import ProblemHttpToolsProtocol
 
@@ -228,6 +230,15 @@ def cmd_import(args: argparse.Namespace) -> None:
     print("imported " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
+def cmd_openapi(args: argparse.Namespace) -> None:
+    """Write the OpenAPI document the app serves at /openapi.json, for these settings."""
+    text = json.dumps(create_app().openapi(), indent=2, ensure_ascii=False) + "\n"
+    if args.file == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.file).write_text(text, encoding="utf-8")
+
+
 def cmd_bench_generate(args: argparse.Namespace) -> None:
     """Fill an empty database with the synthetic benchmark corpus."""
 
@@ -281,6 +292,10 @@ def build_parser() -> argparse.ArgumentParser:
     importing = sub.add_parser("import", help="load an export into an empty database")
     importing.add_argument("file")
     importing.set_defaults(func=cmd_import)
+
+    openapi = sub.add_parser("openapi", help="write the OpenAPI document (/openapi.json)")
+    openapi.add_argument("file", nargs="?", default="-", help="where to write (- for stdout)")
+    openapi.set_defaults(func=cmd_openapi)
 
     bench = sub.add_parser("bench", help="benchmark tools").add_subparsers(
         dest="bench_command", required=True

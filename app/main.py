@@ -21,6 +21,7 @@ from app.health.router import router as health_router
 from app.quantities.router import router as quantities_router
 from app.sources.router import router as sources_router
 from app.stats.router import router as stats_router
+from app.vocabulary.router import router as vocabulary_router
 from app.web.consistency import TOKEN_HEADER, ConsistencyMiddleware, Replica
 from app.web.docs import install_docs
 from app.web.formats import NegotiationMiddleware
@@ -57,6 +58,10 @@ TAGS = [
     {"name": "claims", "description": "Statements of sources, with evidence spans."},
     {"name": "sources", "description": "The documents claims come from."},
     {
+        "name": "quantities",
+        "description": "Every reported figure, with its qualifier, bounds, claim and source.",
+    },
+    {
         "name": "analytics",
         "description": "Timelines, summaries, quantity sums and the actor network, computed in "
         "SQL with every event filter.",
@@ -66,6 +71,10 @@ TAGS = [
         "description": "Ingest new reporting; every write needs an API key with scope write.",
     },
     {"name": "changes", "description": "Every change, in order: history and the change feed."},
+    {
+        "name": "vocabulary",
+        "description": "What each value of the controlled vocabularies means.",
+    },
     {"name": "health", "description": "Probes for orchestrators and load balancers."},
 ]
 
@@ -104,6 +113,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         openapi_tags=TAGS,
+        # Relative: the server that serves this document (behind a proxy's prefix too).
+        servers=[{"url": "/", "description": "The server this document is served from."}],
+        contact={"name": "The geoevents maintainers"},
+        # The repository holds no LICENSE file and states no licence: say so (SPDX's
+        # NOASSERTION) rather than name one.
+        license_info={
+            "name": "No licence chosen yet: the repository states none",
+            "identifier": "NOASSERTION",
+        },
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
@@ -191,6 +209,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         quantities_router,
         changes_router,
         curation_router,
+        vocabulary_router,
         health_router,
     )
     for router in routers:

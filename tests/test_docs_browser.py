@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -97,3 +98,17 @@ def test_redoc_renders_offline(server_url: str, tmp_path: Path) -> None:
     assert "List events" in dom
     assert "Get one event with its evidence" in dom
     assert "Something went wrong" not in dom
+
+
+def test_swagger_ui_locks_only_what_needs_a_key(server_url: str, tmp_path: Path) -> None:
+    """A padlock (the operation needs a key) on every write and on no read."""
+    dom = render(f"{server_url}/docs", tmp_path)
+    blocks = re.findall(
+        r'<div class="opblock opblock-(\w+)[ "](.*?)(?=<div class="opblock |\Z)', dom, re.S
+    )
+    locked = {method for method, block in blocks if "authorization__btn" in block}
+    assert len(blocks) > 40
+    assert locked == {"post", "patch", "delete"}
+    reads = [block for method, block in blocks if method == "get"]
+    assert reads
+    assert not any("authorization__btn" in block for block in reads)

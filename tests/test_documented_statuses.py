@@ -156,6 +156,9 @@ class Provoker:
         match status:
             case 200 | 201 | 204:
                 return self.valid(method, path)
+            case 304:  # the same read again, sending back the ETag it answered with
+                etag = self.valid(method, path).headers["etag"]
+                return request(method, self.url(path), headers={"If-None-Match": etag})
             case 401:  # a write with an unknown key
                 return request(method, self.url(path), json=body, headers=bearer("gek_unknown"))
             case 403:

@@ -11,9 +11,10 @@ from app.auth.deps import check_reader
 from app.core.errors import NotFound, problem_responses
 from app.core.schemas import Text
 from app.events.router import event_list
-from app.events.schemas import EventPage, EventQuery
+from app.events.schemas import EventFeatureCollection, EventPage, EventQuery, EventRead
 from app.web import formats
 from app.web.deps import ReadSessionDep
+from app.web.exports import add_exports
 from app.web.http_cache import record_data_version, record_response
 
 router = APIRouter(
@@ -58,6 +59,17 @@ def list_actors(
     )
 
 
+add_exports(
+    router,
+    "",
+    list_actors,
+    formats=formats.LIST_FORMATS,
+    item=ActorRead,
+    summary="List actors",
+    responses=problem_responses(422),
+)
+
+
 @router.get(
     "/{actor_id}",
     summary="Get one actor",
@@ -89,3 +101,15 @@ def list_actor_events(
         raise NotFound(f"no actor with id {actor_id!r}", param="actor_id")
     scoped = query.model_copy(update={"actor": [actor_id, *query.actor]})
     return event_list(session, request, scoped)
+
+
+add_exports(
+    router,
+    "/{actor_id}/events",
+    list_actor_events,
+    formats=formats.EVENT_FORMATS,
+    item=EventRead,
+    summary="List an actor's events",
+    responses=problem_responses(404, 422),
+    geojson_model=EventFeatureCollection,
+)

@@ -12,6 +12,7 @@ from app.core.errors import problem_responses
 from app.core.schemas import Text
 from app.web import formats
 from app.web.deps import ReadSessionDep
+from app.web.exports import add_exports
 from app.web.http_cache import record_data_version, record_response
 
 ClaimId = Annotated[
@@ -55,6 +56,17 @@ def list_claims(
         page=page,
         export=export,
     )
+
+
+add_exports(
+    router,
+    "",
+    list_claims,
+    formats=formats.LIST_FORMATS,
+    item=ClaimRead,
+    summary="List claims",
+    responses=problem_responses(422),
+)
 
 
 @router.get(

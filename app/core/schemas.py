@@ -223,7 +223,9 @@ class PageQuery(AsOfQuery):
     format: Format | None = Field(
         default=None,
         description="Output format: json, csv, ndjson (and geojson for events). Overrides the "
-        "Accept header, for links pasted into a browser.",
+        "Accept header, for links pasted into a browser. Each format is also an operation of "
+        "its own at the list's path with the format's extension (`/v1/events.csv`), which a "
+        "generated client reads as that format.",
     )
     fields: Text | None = Field(
         default=None,

@@ -60,7 +60,12 @@ IfMatch = Annotated[
         description="The ETag of the record as you read it (`*`: whatever its version).",
     ),
 ]
-RecordId = Annotated[Text, Path(description="The record's id.", max_length=180)]
+# The same path parameter names as the reads of the same URLs, so that each URL is one path
+# of the document.
+EventId = Annotated[Text, Path(description="Event id.", max_length=160)]
+ActorId = Annotated[Text, Path(description="Actor id.", max_length=120)]
+ClaimId = Annotated[Text, Path(description="Claim id.", max_length=160)]
+SourceId = Annotated[Text, Path(description="Source id.", max_length=120)]
 
 CREATE_ERRORS = problem_responses(401, 403, 409, 422)
 WRITE_ERRORS = problem_responses(401, 403, 404, 412, 422, 428)
@@ -159,7 +164,7 @@ def create_event(
 
 
 @router.patch(
-    "/v1/events/{record_id}",
+    "/v1/events/{event_id}",
     tags=["events"],
     summary="Change an event",
     response_model=EventDetail,
@@ -168,29 +173,29 @@ def create_event(
 def patch_event(
     session: SessionDep,
     writer: WriterDep,
-    record_id: RecordId,
+    event_id: EventId,
     body: EventPatch,
     if_match: IfMatch = None,
 ) -> Response:
     """Change the fields given (null clears one); lists given replace the whole list. Needs
     If-Match: 412 when the event changed since you read it, 428 without the header."""
-    writes.update_record(session, writer.name, Kind.event, record_id, if_match, body, current_etag)
-    return _answer(session, Kind.event, record_id, 200)
+    writes.update_record(session, writer.name, Kind.event, event_id, if_match, body, current_etag)
+    return _answer(session, Kind.event, event_id, 200)
 
 
 @router.delete(
-    "/v1/events/{record_id}",
+    "/v1/events/{event_id}",
     tags=["events"],
     summary="Delete an event",
     status_code=204,
     responses=WRITE_ERRORS,
 )
 def delete_event(
-    session: SessionDep, writer: WriterDep, record_id: RecordId, if_match: IfMatch = None
+    session: SessionDep, writer: WriterDep, event_id: EventId, if_match: IfMatch = None
 ) -> Response:
     """Remove the event and its claims from reads; they stay in its history and the change
     feed (as tombstones). Needs If-Match."""
-    writes.delete_record(session, writer.name, Kind.event, record_id, if_match, current_etag)
+    writes.delete_record(session, writer.name, Kind.event, event_id, if_match, current_etag)
     return Response(status_code=204)
 
 
@@ -222,7 +227,7 @@ def create_claim(
 
 
 @router.patch(
-    "/v1/claims/{record_id}",
+    "/v1/claims/{claim_id}",
     tags=["claims"],
     summary="Change a claim",
     response_model=ClaimRead,
@@ -231,27 +236,27 @@ def create_claim(
 def patch_claim(
     session: SessionDep,
     writer: WriterDep,
-    record_id: RecordId,
+    claim_id: ClaimId,
     body: ClaimPatch,
     if_match: IfMatch = None,
 ) -> Response:
     """Change the fields given; needs If-Match."""
-    writes.update_record(session, writer.name, Kind.claim, record_id, if_match, body, current_etag)
-    return _answer(session, Kind.claim, record_id, 200)
+    writes.update_record(session, writer.name, Kind.claim, claim_id, if_match, body, current_etag)
+    return _answer(session, Kind.claim, claim_id, 200)
 
 
 @router.delete(
-    "/v1/claims/{record_id}",
+    "/v1/claims/{claim_id}",
     tags=["claims"],
     summary="Delete a claim",
     status_code=204,
     responses=WRITE_ERRORS,
 )
 def delete_claim(
-    session: SessionDep, writer: WriterDep, record_id: RecordId, if_match: IfMatch = None
+    session: SessionDep, writer: WriterDep, claim_id: ClaimId, if_match: IfMatch = None
 ) -> Response:
     """Remove the claim from reads (it stays in history); needs If-Match."""
-    writes.delete_record(session, writer.name, Kind.claim, record_id, if_match, current_etag)
+    writes.delete_record(session, writer.name, Kind.claim, claim_id, if_match, current_etag)
     return Response(status_code=204)
 
 
@@ -280,7 +285,7 @@ def create_actor(
 
 
 @router.patch(
-    "/v1/actors/{record_id}",
+    "/v1/actors/{actor_id}",
     tags=["actors"],
     summary="Change an actor",
     response_model=ActorDetail,
@@ -289,27 +294,27 @@ def create_actor(
 def patch_actor(
     session: SessionDep,
     writer: WriterDep,
-    record_id: RecordId,
+    actor_id: ActorId,
     body: ActorPatch,
     if_match: IfMatch = None,
 ) -> Response:
     """Change the fields given; needs If-Match."""
-    writes.update_record(session, writer.name, Kind.actor, record_id, if_match, body, current_etag)
-    return _answer(session, Kind.actor, record_id, 200)
+    writes.update_record(session, writer.name, Kind.actor, actor_id, if_match, body, current_etag)
+    return _answer(session, Kind.actor, actor_id, 200)
 
 
 @router.delete(
-    "/v1/actors/{record_id}",
+    "/v1/actors/{actor_id}",
     tags=["actors"],
     summary="Delete an actor",
     status_code=204,
     responses=GUARDED_DELETE_ERRORS,
 )
 def delete_actor(
-    session: SessionDep, writer: WriterDep, record_id: RecordId, if_match: IfMatch = None
+    session: SessionDep, writer: WriterDep, actor_id: ActorId, if_match: IfMatch = None
 ) -> Response:
     """Remove an actor no event, claim or affiliation names (409 otherwise); needs If-Match."""
-    writes.delete_record(session, writer.name, Kind.actor, record_id, if_match, current_etag)
+    writes.delete_record(session, writer.name, Kind.actor, actor_id, if_match, current_etag)
     return Response(status_code=204)
 
 
@@ -340,7 +345,7 @@ def create_source(
 
 
 @router.patch(
-    "/v1/sources/{record_id}",
+    "/v1/sources/{source_id}",
     tags=["sources"],
     summary="Change a source",
     response_model=SourceRead,
@@ -349,7 +354,7 @@ def create_source(
 def patch_source(
     session: SessionDep,
     writer: WriterDep,
-    record_id: RecordId,
+    source_id: SourceId,
     body: SourcePatch,
     if_match: IfMatch = None,
 ) -> Response:
@@ -357,22 +362,22 @@ def patch_source(
     stored without one: it must be the text its sha256 and length describe, and every claim
     already citing the source must quote it exactly (422 otherwise). A stored text is never
     replaced or removed (422): evidence points into it."""
-    writes.update_record(session, writer.name, Kind.source, record_id, if_match, body, current_etag)
-    return _answer(session, Kind.source, record_id, 200)
+    writes.update_record(session, writer.name, Kind.source, source_id, if_match, body, current_etag)
+    return _answer(session, Kind.source, source_id, 200)
 
 
 @router.delete(
-    "/v1/sources/{record_id}",
+    "/v1/sources/{source_id}",
     tags=["sources"],
     summary="Delete a source",
     status_code=204,
     responses=GUARDED_DELETE_ERRORS,
 )
 def delete_source(
-    session: SessionDep, writer: WriterDep, record_id: RecordId, if_match: IfMatch = None
+    session: SessionDep, writer: WriterDep, source_id: SourceId, if_match: IfMatch = None
 ) -> Response:
     """Remove a source no claim cites (409 otherwise); needs If-Match."""
-    writes.delete_record(session, writer.name, Kind.source, record_id, if_match, current_etag)
+    writes.delete_record(session, writer.name, Kind.source, source_id, if_match, current_etag)
     return Response(status_code=204)
 
 

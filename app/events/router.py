@@ -11,9 +11,16 @@ from app.auth.deps import check_reader
 from app.core.errors import problem_responses
 from app.core.schemas import Text
 from app.events import service
-from app.events.schemas import EventDetail, EventPage, EventQuery, EventRead
+from app.events.schemas import (
+    EventDetail,
+    EventFeatureCollection,
+    EventPage,
+    EventQuery,
+    EventRead,
+)
 from app.web import formats
 from app.web.deps import ReadSessionDep, in_session
+from app.web.exports import add_exports
 from app.web.http_cache import record_data_version, record_response
 
 router = APIRouter(
@@ -80,6 +87,18 @@ def list_events(
     `meta.count` say what was done.
     """
     return event_list(session, request, query)
+
+
+add_exports(
+    router,
+    "",
+    list_events,
+    formats=formats.EVENT_FORMATS,
+    item=EventRead,
+    summary="List events",
+    responses=problem_responses(422),
+    geojson_model=EventFeatureCollection,
+)
 
 
 @router.get(

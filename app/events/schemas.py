@@ -3,6 +3,7 @@
 import math
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -334,3 +335,51 @@ class EventQuery(PageQuery, EventFilters):
         description="`-date` newest first (default) or `date` oldest first, by start_date; "
         "undated events come last, then ties break on id.",
     )
+
+
+class Point(Schema):
+    """A GeoJSON Point (RFC 7946): one located place."""
+
+    type: Literal["Point"] = Field(description="Always `Point`.")
+    coordinates: list[float] = Field(
+        min_length=2, max_length=2, description="Longitude and latitude (WGS 84), in that order."
+    )
+
+
+class MultiPoint(Schema):
+    """A GeoJSON MultiPoint (RFC 7946): every located place of an event."""
+
+    type: Literal["MultiPoint"] = Field(description="Always `MultiPoint`.")
+    coordinates: list[list[float]] = Field(
+        description="Longitude and latitude (WGS 84) of each place, in the event's order."
+    )
+
+
+class EventFeature(Schema):
+    """An event as a GeoJSON Feature: its located places, and the event as properties."""
+
+    type: Literal["Feature"] = Field(description="Always `Feature`.")
+    id: str = Field(description="The event's id.", examples=["putin-xi-video-summit"])
+    geometry: Point | MultiPoint = Field(
+        description="A Point for one located place, a MultiPoint for several."
+    )
+    properties: EventRead | Projection = Field(
+        description="The event as the JSON list shows it (with `fields`, just those fields)."
+    )
+
+
+class EventGeoMeta(EventPageMeta):
+    """Paging information of a GeoJSON event list, and the events it could not place."""
+
+    excluded_without_coordinates: int = Field(
+        description="Matching events (of this page, or of the whole export) left out because "
+        "none of their places has coordinates (or, with `exclude_centroids`, only centroids)."
+    )
+
+
+class EventFeatureCollection(Schema):
+    """Events as a GeoJSON FeatureCollection (RFC 7946), with the list's paging information."""
+
+    type: Literal["FeatureCollection"] = Field(description="Always `FeatureCollection`.")
+    features: list[EventFeature] = Field(description="The events that have coordinates.")
+    meta: EventGeoMeta = Field(description="Paging information (a foreign member of GeoJSON).")

@@ -9,9 +9,15 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from app.auth.deps import check_reader
 from app.core.errors import problem_responses
 from app.quantities import service
-from app.quantities.schemas import QuantityItem, QuantityListQuery, QuantityPage
+from app.quantities.schemas import (
+    QuantityFeatureCollection,
+    QuantityItem,
+    QuantityListQuery,
+    QuantityPage,
+)
 from app.web import formats
 from app.web.deps import ReadSessionDep
+from app.web.exports import add_exports
 from app.web.http_cache import record_data_version
 
 router = APIRouter(
@@ -65,3 +71,15 @@ def list_quantities(
         export=export,
         geo=partial(formats.geometry, allowed_precisions=precisions),
     )
+
+
+add_exports(
+    router,
+    "",
+    list_quantities,
+    formats=formats.EVENT_FORMATS,
+    item=QuantityItem,
+    summary="List reported figures",
+    responses=problem_responses(422),
+    geojson_model=QuantityFeatureCollection,
+)

@@ -1,6 +1,7 @@
 """Pydantic schemas of the reported-figures list."""
 
 from datetime import date
+from typing import Literal
 
 from pydantic import Field
 
@@ -8,7 +9,7 @@ from app.claims.schemas import QuantityRead
 from app.core.pagination import PageMeta, Projection
 from app.core.schemas import Format, PageQuery, Schema, Text
 from app.core.vocab import DatePrecision, Hedging, Qualifier
-from app.events.schemas import EventFilters
+from app.events.schemas import EventFilters, MultiPoint, Point
 from app.locations.schemas import LocationRead
 
 
@@ -74,3 +75,34 @@ class QuantityListQuery(PageQuery, EventFilters):
         description="Output format: json, csv, ndjson or geojson (a Feature per figure at its "
         "event's places). Overrides the Accept header, for links pasted into a browser.",
     )
+
+
+class QuantityFeature(Schema):
+    """A figure as a GeoJSON Feature: its event's located places, the figure as properties."""
+
+    type: Literal["Feature"] = Field(description="Always `Feature`.")
+    id: str = Field(description="The figure's id.")
+    geometry: Point | MultiPoint = Field(
+        description="A Point for one located place of its event, a MultiPoint for several."
+    )
+    properties: QuantityItem | Projection = Field(
+        description="The figure as the JSON list shows it (with `fields`, just those fields)."
+    )
+
+
+class QuantityGeoMeta(QuantityPageMeta):
+    """Paging information of a GeoJSON figures list, and the figures it could not place."""
+
+    excluded_without_coordinates: int = Field(
+        description="Matching figures (of this page, or of the whole export) left out because "
+        "none of their event's places has coordinates (or, with `exclude_centroids`, only "
+        "centroids), or they have no event."
+    )
+
+
+class QuantityFeatureCollection(Schema):
+    """Figures as a GeoJSON FeatureCollection (RFC 7946), with the list's paging information."""
+
+    type: Literal["FeatureCollection"] = Field(description="Always `FeatureCollection`.")
+    features: list[QuantityFeature] = Field(description="The figures that have coordinates.")
+    meta: QuantityGeoMeta = Field(description="Paging information (a foreign member of GeoJSON).")

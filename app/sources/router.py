@@ -13,6 +13,7 @@ from app.sources import service
 from app.sources.schemas import SourcePage, SourceRead
 from app.web import formats
 from app.web.deps import ReadSessionDep
+from app.web.exports import add_exports
 from app.web.http_cache import record_data_version, record_response
 
 router = APIRouter(
@@ -51,6 +52,17 @@ def list_sources(
         page=page,
         export=export,
     )
+
+
+add_exports(
+    router,
+    "",
+    list_sources,
+    formats=formats.LIST_FORMATS,
+    item=SourceRead,
+    summary="List sources",
+    responses=problem_responses(422),
+)
 
 
 SourceId = Annotated[

@@ -11,14 +11,17 @@ from app.stats.schemas import (
     Network,
     NetworkQuery,
     QuantityQuery,
+    QuantityRow,
     QuantitySums,
     Summary,
     SummaryQuery,
     Timeline,
     TimelineQuery,
+    TimelineRow,
 )
 from app.web import formats
 from app.web.deps import ReadSessionDep
+from app.web.exports import add_exports
 from app.web.http_cache import record_data_version
 
 router = APIRouter(
@@ -62,6 +65,18 @@ def timeline(
     return _table(request, query.format, rows, result.meta.model_dump(mode="json"))
 
 
+add_exports(
+    router,
+    "/v1/stats/timeline",
+    timeline,
+    formats=TABLE_FORMATS,
+    item=TimelineRow,
+    summary="Event counts per period",
+    paged=False,
+    responses=problem_responses(422),
+)
+
+
 @router.get(
     "/v1/stats/summary",
     summary="Header numbers of the filtered events",
@@ -88,6 +103,18 @@ def quantities(
     result = service.quantities(session, query)
     rows = [row.model_dump(mode="json") for row in result.data]
     return _table(request, query.format, rows, result.meta.model_dump(mode="json"))
+
+
+add_exports(
+    router,
+    "/v1/stats/quantities",
+    quantities,
+    formats=TABLE_FORMATS,
+    item=QuantityRow,
+    summary="Reported quantities summed per period",
+    paged=False,
+    responses=problem_responses(422),
+)
 
 
 @router.get(

@@ -1,0 +1,1 @@
+"""The controlled vocabularies and what each value means."""
