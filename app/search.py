@@ -79,7 +79,7 @@ SEARCH_HISTORY = Table(
     Column("valid_to", UTCDateTime(), nullable=True),
 )
 # The twin as the 2026-12-01 migration first made it (that migration runs these); the
-# 2026-12-02 migration gives both stores' search tables the word-for-word indexes.
+# 2026-12-01 search words migration gives both stores' search tables the word-for-word indexes.
 SQLITE_HISTORY_DDL = [
     # An INTEGER PRIMARY KEY: the full-text index refers to rows by it, and VACUUM keeps it.
     "CREATE TABLE event_search_history (id INTEGER PRIMARY KEY, event_id VARCHAR(160) NOT NULL,"

@@ -27,7 +27,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from app import search
+from app import (
+    models,  # noqa: F401  (declares the versioned tables whose REGISTRY this reads)
+    search,
+)
 from app.core.db import Base, UTCDateTime
 from app.core.temporal import REGISTRY, Versioned
 

@@ -679,8 +679,8 @@ def _scanned_pairs(session: Session, matching: Any, ids: list[str], directed: bo
 
 def _network_rollups_apply(f: NetworkQuery) -> bool:
     """Whether network_pairs and actor_periods answer these filters exactly: co-occurrence,
-    and no filter but dates."""
-    if f.mode is not NetworkMode.cooccurrence or f.actor:
+    no filter but dates, not expanded to members."""
+    if f.mode is not NetworkMode.cooccurrence or f.actor or f.expand is Expand.members:
         return False
     others = (f.type, f.status, f.country, f.location, f.source, f.tag)
     if any(others) or f.q is not None or f.bbox is not None or f.precision is not None:

@@ -6,6 +6,7 @@ from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 from starlette.concurrency import run_in_threadpool
 
 from app.core.config import Settings
@@ -41,8 +42,23 @@ T = TypeVar("T")
 def on_loop(session: Session) -> bool:
     """Whether this session's statements may run on the event loop: SQLite's are in-process
     and take microseconds (a data version read, a commit of a read), where a thread hop
-    costs more than the work; a PostgreSQL round trip is left to a worker thread."""
-    return session.get_bind().dialect.name == "sqlite"
+    costs more than the work; a PostgreSQL round trip is left to a worker thread.
+
+    Only while they need not wait for a connection, though: the session holds one, or the
+    pool has one to give. With every connection taken (long exports streaming, say), a wait
+    on the loop would stop the very answers whose end gives a connection back."""
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        return False
+    return session.in_transaction() or _can_connect_at_once(getattr(bind, "pool", None))
+
+
+def _can_connect_at_once(pool: Any) -> bool:
+    """Whether a checkout from this pool gets a connection without waiting for one."""
+    if not isinstance(pool, QueuePool):
+        return True  # no limit to wait on
+    limit = pool._max_overflow  # the pool's own setting; it has no public reader
+    return pool.checkedin() > 0 or limit < 0 or pool.checkedout() < pool.size() + limit
 
 
 async def in_session(session: Session, work: Callable[..., T], *args: Any) -> T:

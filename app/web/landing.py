@@ -10,7 +10,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from app.core.errors import problem
-from app.web.formats import preferred
+from app.web.exports import EXPORTS
+from app.web.formats import MEDIA_TYPES, preferred
 
 OFFERED = ("application/json", "text/html")
 # Pages beside the API that the landing links to when the app serves them.
@@ -36,7 +37,9 @@ def _links(app: FastAPI) -> list[dict[str, str]]:
         if operation is None or not path.startswith("/v1/") or "{" in path:
             continue
         title = str(operation.get("summary") or path)
-        links.append({"rel": "item", "href": path, "title": title, "type": "application/json"})
+        export = EXPORTS.get(path)
+        media = MEDIA_TYPES[export.fmt].split(";")[0] if export else "application/json"
+        links.append({"rel": "item", "href": path, "title": title, "type": media})
     return links
 
 
@@ -58,8 +61,9 @@ def _html(app: FastAPI, links: list[dict[str, str]]) -> str:
 <body>
   <h1>{escape(app.title)} <small>{escape(app.version)}</small></h1>
   <p>Structured, evidence-backed events from news reporting about world politics. Every
-  resource below answers JSON; lists also answer CSV, NDJSON and (events) GeoJSON with
-  <code>format=</code>.</p>
+  list below answers JSON, and also, with <code>format=</code> or at the operations ending in
+  <code>.csv</code>, <code>.ndjson</code> and <code>.geojson</code>, CSV, NDJSON and (events
+  and figures) GeoJSON.</p>
   <ul>
 {items}
   </ul>

@@ -32,7 +32,7 @@ RETRY_AFTER = {
         "schema": {"type": "string"},
     }
 }
-# Routes that never touch the database.
+# Routes that never touch the database (but to check a read key, when reads need one).
 NO_DATABASE = {"/healthz", "/metrics", "/v1/vocabulary"}
 
 # What app.web.http_cache sends with every /v1/ answer to a GET, and answers conditionally.
@@ -221,7 +221,7 @@ def _describe(path: str, method: str, operation: dict[str, Any], settings: Setti
         responses.setdefault("408", _problem(408))  # see app.web.limits.BodyDeadlineMiddleware
     if rate_limit(settings) > 0 and path not in RateLimitMiddleware.EXEMPT:
         responses.setdefault("429", _problem(429, RETRY_AFTER))
-    if path not in NO_DATABASE:
+    if path not in NO_DATABASE or (path.startswith("/v1/") and settings.require_read_key):
         responses["503"] = _problem(503, RETRY_AFTER)
     if path.startswith(ConsistencyMiddleware.PREFIX):
         _consistency_token(method, operation)

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from app.core.temporal import PAST_SCHEMA, REGISTRY, postgresql_views
-from app.curation import projections, versions
+from app.curation import versions
 from app.models import HISTORY  # noqa: F401  (declares the twins)
 
 revision: str = "7e3a9c51d2b4"
@@ -26,6 +26,19 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TABLES = ("network_pairs", "actor_periods")
+# The rollups as this revision fills them from the events (app.curation.projections keeps
+# them from then on).
+PAIRS = """
+INSERT INTO network_pairs (source, target, start_date, last_date, event_type, events)
+SELECT a.actor_id, b.actor_id, e.start_date, COALESCE(e.last_date, e.start_date), e.event_type,
+       count(*)
+  FROM actor_events AS a
+  JOIN actor_events AS b ON b.event_id = a.event_id AND a.actor_id < b.actor_id
+  JOIN events AS e ON e.id = a.event_id
+ WHERE e.start_date IS NOT NULL
+ GROUP BY a.actor_id, b.actor_id, e.start_date, COALESCE(e.last_date, e.start_date), e.event_type
+"""
+GRAINS = (("day", "start of day"), ("month", "start of month"), ("year", "start of year"))
 
 
 def upgrade() -> None:
@@ -63,7 +76,18 @@ def upgrade() -> None:
     if bind.dialect.name == "postgresql":
         for statement in postgresql_views(TABLES):
             op.execute(statement)
-    projections.rebuild_network_rollups(bind)
+    op.execute(PAIRS)
+    for grain, sqlite_start in GRAINS:
+        first = (
+            f"CAST(date_trunc('{grain}', start_date) AS DATE)"
+            if bind.dialect.name == "postgresql"
+            else f"date(start_date, '{sqlite_start}')"
+        )
+        op.execute(
+            f"INSERT INTO actor_periods (actor_id, grain, period, starts) "
+            f"SELECT actor_id, '{grain}', {first}, count(*) FROM actor_events "
+            f"WHERE start_date IS NOT NULL GROUP BY actor_id, {first}"
+        )
     versions.copy_all(bind, TABLES)
 
 

@@ -185,7 +185,7 @@ def upgrade() -> None:
         _vector("event_search", "ix_event_search_tsv", "geoevents_search_vector(body)")
         _vector("event_search_history", "hx_event_search_tsv", "geoevents_search_vector(body)")
         _fill_search(bind)
-        for statement in postgresql_views():
+        for statement in postgresql_views(DOCUMENTS):
             op.execute(statement)
     else:
         _sqlite_tables(SQLITE_TOKENIZER)

@@ -32,7 +32,9 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 NEW_DOCUMENTS = ("claim", "actor", "source")
-# The tables versioned by this revision; later revisions version their own.
+# The tables versioned by this revision; later revisions version their own. (Named here
+# after it landed: it read every versioned table of the current code, which a later table
+# broke; databases already past it are unaffected.)
 TWINS = (
     "sources",
     "source_documents",

@@ -31,6 +31,8 @@ CASES: list[dict[str, Any]] = [
     {"start": "2031-01-01", "end": "2031-12-31"},
     {"node_limit": 3},
     {"min_weight": 2, "start": "2026-01-01"},
+    {"expand": "members"},
+    {"expand": "members", "start": "2026-01-01"},
 ]
 
 
