@@ -798,6 +798,9 @@ def ensure_tool(procs: Processes, venv: Path, requirement: str, exe_name: str) -
         pip = [str(python), "-m", "pip", "install", "--quiet", requirement]
         if procs.run(venv.name, pip, 900):
             raise RuntimeError(procs.log_tail(venv.name))
+    ignore = venv / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# made by bench/run.py: a tool venv, kept out of git\n*\n")
     return str(exe), str(python)
 
 
