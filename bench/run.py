@@ -591,6 +591,11 @@ def prepare_dataset(
             )
             log(f"{store}: reusing {ds.path or name} ({held} events)")
             return ds
+        if args.profile_only:
+            raise SystemExit(
+                f"{store}: {ds.path or name} holds {held} events (seed ok: {seed_ok}), not "
+                f"{args.events}; --profile-only profiles an existing database and generates none"
+            )
         log(f"{store}: {name} holds {held} events (seed ok: {seed_ok}); generating anew")
     if store == "sqlite":
         for suffix in ("", "-journal", "-wal", "-shm"):
@@ -1903,6 +1908,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--profile-generate needs a positive number of events")
     if args.profile_only and not (args.profile or args.profile_generate):
         parser.error("--profile-only needs --profile or --profile-generate")
+    if args.profile_only and args.profile and not args.reuse:
+        parser.error("--profile-only --profile needs --reuse: it profiles an existing database")
     if not args.workers or not args.connections or min(args.workers + args.connections) < 1:
         parser.error("--workers and --connections need positive integers")
     if args.events < 1 or args.duration < 1:
