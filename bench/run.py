@@ -923,6 +923,8 @@ PROFILE_SECONDS = 12
 PROFILE_CONNECTIONS = 32
 PROFILE_TOP = 12
 PROFILE_HEADING = "## Where the time goes"
+GENERATE_ROOT = "app.bench.generate.generate"
+PHASE_FLOOR = 0.01
 APP = "geoevents (app.*)"
 SQLALCHEMY = "SQLAlchemy"
 WEB = "FastAPI, Starlette, pydantic, anyio"
@@ -1016,6 +1018,7 @@ class Folded:
     last_app: dict[str, int] = field(default_factory=dict)
     frames: dict[str, int] = field(default_factory=dict)
     pool: int = 0
+    phases: dict[str, int] = field(default_factory=dict)
 
 
 def _frame(text: str) -> tuple[str, str]:
@@ -1058,13 +1061,36 @@ def _add(table: dict[str, int], key: str, n: int) -> None:
     table[key] = table.get(key, 0) + n
 
 
-def fold(raw: Path, app_root: str, drop_waits: bool = False) -> Folded:
+def _phases(parsed: list[tuple[str, str]], app_root: str, root: str, depth: int) -> list[str]:
+    """Below the frame `root` (an app.* function), the chain of calls down to `depth`: app.*
+    functions, ended by the first frame of another package (the standard library skipped)."""
+    chain: list[str] = []
+    below = False
+    for name, path in parsed:
+        if not below:
+            below = path.startswith(app_root) and _dotted(name, path, app_root) == root
+            continue
+        found = _package(path, app_root)
+        if found is None or name.startswith("0x"):
+            if path.endswith("contextlib.py") and not chain:
+                chain.append(_short(name, path))  # the end of a with block: say what it ran
+            continue
+        chain.append(_dotted(name, path, app_root) if found == APP else _short(name, path))
+        if found != APP or len(chain) == depth:
+            break
+    return chain
+
+
+def fold(
+    raw: Path, app_root: str, drop_waits: bool = False, phase_root: str | None = None
+) -> Folded:
     """Fold py-spy's raw output (a line per stack, `outermost;...;innermost count`). Every
     sample is charged to the innermost frame whose file belongs to a package (the interpreter,
     libc and the standard library count for the frame that called them; the garbage collector
     counts for itself), counted by the innermost frame's package alone, counted once for every
-    app.* function on its stack (inclusive) and for the innermost app.* frame. `drop_waits`
-    leaves out the samples of threads waiting on a lock, the GIL or a poll."""
+    app.* function on its stack (inclusive) and for the innermost app.* frame, and by the
+    chain of calls below `phase_root`. `drop_waits` leaves out the samples of threads waiting
+    on a lock, the GIL or a poll."""
     out = Folded()
     for line in raw.read_text(errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
@@ -1097,6 +1123,10 @@ def fold(raw: Path, app_root: str, drop_waits: bool = False) -> Folded:
             _add(out.last_app, mine[-1], n)
         if "WorkerThread.run" in named:
             out.pool += n
+        if phase_root:
+            chain = _phases(parsed, app_root, phase_root, 3)
+            for depth in range(1, len(chain) + 1):
+                _add(out.phases, " > ".join(chain[:depth]), n)
     return out
 
 
@@ -1127,6 +1157,7 @@ def record(
     seconds: float | None,
     root: str,
     shown_target: list[str] | None = None,
+    phase_root: str | None = None,
 ) -> Recording:
     """py-spy record into raw, then fold it. `gil` samples the thread holding the GIL, `cpu`
     every thread running on a CPU, `wall` every thread, running or waiting."""
@@ -1154,7 +1185,7 @@ def record(
     if status != 0 or not raw.exists():
         rec.error = f"py-spy exited with {status}: {procs.log_tail(name, 3)}"
         return rec
-    rec.folded = fold(raw, root, drop_waits=mode == "cpu")
+    rec.folded = fold(raw, root, drop_waits=mode == "cpu", phase_root=phase_root)
     return rec
 
 
@@ -1239,7 +1270,8 @@ def profile_generate(procs: Processes, geoevents: str, args: argparse.Namespace)
     log(f"profiling generation of {n} events into {path}")
     raw = procs.log_dir / f"profile-generate-{n}.raw"
     try:
-        rec = record(procs, pyspy, "wall", raw, ["--", *cmd], None, app_root(geoevents))
+        root = app_root(geoevents)
+        rec = record(procs, pyspy, "wall", raw, ["--", *cmd], None, root, None, GENERATE_ROOT)
     finally:
         for suffix in suffixes:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -1291,6 +1323,20 @@ def render_profile(prof: Profile) -> list[str]:
         cells = " | ".join(_pct(r.share("charged", package)) for r in recs)
         lines.append(f"| {package} | {cells} | {_pct(first.share('innermost', package))} |")
     assert first.folded is not None
+    if first.folded.phases:
+        phases = first.folded.phases
+        shown = [k for k in phases if phases[k] >= PHASE_FLOOR * first.samples]
+        shown.sort(key=lambda k: [-phases[" > ".join(k.split(" > ")[:d])] for d in (1, 2, 3)])
+        lines += [
+            "",
+            f"What `{GENERATE_ROOT.rsplit('.', 1)[1]}` spends it on (inclusive shares of the "
+            "calls below it, three levels down, those of 1 % and more; a call into another "
+            "package ends a line):",
+            "",
+            f"| call | {kinds[0]} |",
+            "| --- | ---: |",
+            *(f"| `{k}` | {_pct(first.share('phases', k))} |" for k in shown),
+        ]
     callers, last = first.folded.callers, first.folded.last_app
     inclusive = [f for f in sorted(callers, key=lambda k: -callers[k]) if ".cli." not in f]
     innermost = [f for f in sorted(last, key=lambda k: -last[k]) if ".cli." not in f]
