@@ -1019,6 +1019,7 @@ class Folded:
     frames: dict[str, int] = field(default_factory=dict)
     pool: int = 0
     phases: dict[str, int] = field(default_factory=dict)
+    waits: dict[str, int] = field(default_factory=dict)
 
 
 def _frame(text: str) -> tuple[str, str]:
@@ -1101,6 +1102,16 @@ def fold(
         named = [name for name, _ in parsed if not name.startswith("0x")]
         if drop_waits and named and named[-1] in WAIT_FRAMES:
             out.waiting += n
+            where = next(
+                (
+                    _dotted(name, path, app_root) if found == APP else _short(name, path)
+                    for name, path in reversed(parsed)
+                    if (found := _package(path, app_root)) is not None
+                ),
+                "no package frame (an idle thread of the standard library)",
+            )
+            loop = "WorkerThread.run" not in named and any("run_forever" in x for x in named)
+            _add(out.waits, where + (" (the event loop's thread)" if loop else ""), n)
             continue
         out.samples += n
         _add(out.innermost, _package(parsed[-1][1], app_root) or OTHER, n)
@@ -1376,7 +1387,33 @@ def render_profile(prof: Profile) -> list[str]:
     for label in frames:
         cells = " | ".join(_pct(r.share("frames", label)) for r in recs)
         lines.append(f"| `{label}` | {cells} |")
-    return [*lines, ""]
+    return [*lines, *render_waits(prof), ""]
+
+
+def render_waits(prof: Profile) -> list[str]:
+    """Where the threads left out of the `cpu` recording waited (their innermost frame that
+    belongs to a package), as shares of every thread sample of that recording."""
+    lines: list[str] = []
+    for r in prof.recordings:
+        if r.mode != "cpu" or not r.folded or not r.folded.waiting:
+            continue
+        waits, every = r.folded.waits, r.folded.waiting + r.folded.samples
+        lines += [
+            "",
+            f"Where the waiting threads of the {MODES['cpu'][2]} recording waited, by their "
+            "innermost frame that belongs to a package, as shares of all its thread samples "
+            "(anyio's idle worker threads wait in `WorkerThread.run`; a thread waiting for "
+            "the GIL shows under the frame that released it, e.g. the sqlite3 module after a "
+            "statement):",
+            "",
+            "| waiting in | share |",
+            "| --- | ---: |",
+            *(
+                f"| `{k}` | {_pct(waits[k] / every)} |"
+                for k in sorted(waits, key=lambda k: -waits[k])[:5]
+            ),
+        ]
+    return lines
 
 
 def render_profiles(report: Report, written: bool = False) -> list[str]:
