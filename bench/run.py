@@ -922,6 +922,7 @@ PYSPY_REQUIREMENT = "py-spy>=0.4,<0.5"
 PROFILE_SECONDS = 12
 PROFILE_CONNECTIONS = 32
 PROFILE_TOP = 12
+PROFILE_MIN_SAMPLES = 100
 PROFILE_HEADING = "## Where the time goes"
 GENERATE_ROOT = "app.bench.generate.generate"
 PHASE_FLOOR = 0.01
@@ -980,6 +981,15 @@ class Recording:
     load: Load | None = None
     behind: float = 0.0
     error: str | None = None
+    connections: int = 0
+
+    @property
+    def label(self) -> str:
+        """What its samples are, and under how many connections."""
+        kind = MODES[self.mode][2]
+        if not self.connections:
+            return kind
+        return f"{kind}, {self.connections} connection{'s' if self.connections > 1 else ''}"
 
     @property
     def samples(self) -> int:
@@ -1208,27 +1218,34 @@ def profile_query(
     prof = Profile(q.name, q.title, q.path)
     length = PROFILE_SECONDS + 3
     prof.load_command = _shown(driver.command(server.base + q.path, PROFILE_CONNECTIONS, length))
-    for mode in ("gil", "cpu"):
+    plan = [("gil", PROFILE_CONNECTIONS), ("cpu", PROFILE_CONNECTIONS)]
+    while plan:
+        mode, conns = plan.pop(0)
         settled = settle(server.pgid)
         if not settled:
             log(f"{server.name} still busy after {SETTLE_LIMIT:.0f} s; restarting it")
             server.stop()
             server.start()
-        name = f"load-profile-{q.name}-{mode}"
-        load = procs.start(name, driver.command(server.base + q.path, PROFILE_CONNECTIONS, length))
+        name = f"load-profile-{q.name}-{mode}-c{conns}"
+        load = procs.start(name, driver.command(server.base + q.path, conns, length))
         time.sleep(1.5)
-        raw = procs.log_dir / f"profile-{q.name}-{mode}.raw"
+        raw = procs.log_dir / f"profile-{q.name}-{mode}-c{conns}.raw"
         pid = ["--pid", str(server.pgid)]
         rec = record(procs, pyspy, mode, raw, pid, PROFILE_SECONDS, root, ["--pid", "<pid>"])
         with contextlib.suppress(subprocess.TimeoutExpired):
             load.wait(timeout=length + driver.timeout + 30)
         procs.stop(load)
         rec.load = read_load(procs, name, None, None, settled)
+        rec.connections = conns
         prof.recordings.append(rec)
         log(
-            f"profile {q.name} {mode}: {rec.samples} samples, {rec.load.rps:.1f} req/s"
+            f"profile {q.name} {mode} c{conns}: {rec.samples} samples, {rec.load.rps:.1f} req/s"
             + (f"; {rec.error}" if rec.error else "")
         )
+        if mode == "gil" and conns > 1 and rec.samples < PROFILE_MIN_SAMPLES:
+            # The server hardly ran under this load (it stalled, waiting): also profile the
+            # work of one request at a time.
+            plan += [("gil", 1), ("cpu", 1)]
     return prof
 
 
@@ -1256,6 +1273,10 @@ def profile_queries(
     ).running() as server:
         shown = shown.replace("--port 0", f"--port {server.base.rsplit(':', 1)[1]}")
         for q in qs:
+            if not settle(server.pgid):
+                log(f"{server.name} still busy after {SETTLE_LIMIT:.0f} s; restarting it")
+                server.stop()
+                server.start()
             found, _ = probe(server.base + q.path)
             log(f"profile {q.name}: warm-up answered {found.status} in {_secs(found.seconds)}")
             prof = profile_query(procs, pyspy, driver, server, q, root)
@@ -1303,8 +1324,8 @@ def render_profile(prof: Profile) -> list[str]:
     recs = [r for r in prof.recordings if r.samples]
     lines = [f"### {prof.name}: {prof.title}", "", f"`{prof.target}` ({prof.outcome}).", ""]
     for r in prof.recordings:
-        _, rate, kind = MODES[r.mode]
-        what = f"- {kind}: {r.samples:,} samples in {r.seconds:.0f} s at {rate} Hz"
+        rate = MODES[r.mode][1]
+        what = f"- {r.label}: {r.samples:,} samples in {r.seconds:.0f} s at {rate} Hz"
         if r.behind:
             what += f" (py-spy fell up to {r.behind:.1f} s behind: fewer samples than instants)"
         elif r.mode == "gil" and r.seconds:
@@ -1323,7 +1344,7 @@ def render_profile(prof: Profile) -> list[str]:
     if not recs:
         return [*lines, ""]
     first = recs[0]
-    kinds = [MODES[r.mode][2] for r in recs]
+    kinds = [r.label for r in recs]
     lines += [
         "",
         f"| package (the innermost frame that belongs to one) | {' | '.join(kinds)} | "
@@ -1400,7 +1421,7 @@ def render_waits(prof: Profile) -> list[str]:
         waits, every = r.folded.waits, r.folded.waiting + r.folded.samples
         lines += [
             "",
-            f"Where the waiting threads of the {MODES['cpu'][2]} recording waited, by their "
+            f"Where the waiting threads of the recording of {r.label} waited, by their "
             "innermost frame that belongs to a package, as shares of all its thread samples "
             "(anyio's idle worker threads wait in `WorkerThread.run`; a thread waiting for "
             "the GIL shows under the frame that released it, e.g. the sqlite3 module after a "
