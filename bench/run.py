@@ -1221,6 +1221,11 @@ def profile_query(
     plan = [("gil", PROFILE_CONNECTIONS), ("cpu", PROFILE_CONNECTIONS)]
     while plan:
         mode, conns = plan.pop(0)
+        if mode == "gil" and conns == 1 and prof.recordings:
+            # A stalled server uses no CPU, so settling cannot tell it from an idle one.
+            log(f"restarting {server.name}: it may be stalled on the last run's requests")
+            server.stop()
+            server.start()
         settled = settle(server.pgid)
         if not settled:
             log(f"{server.name} still busy after {SETTLE_LIMIT:.0f} s; restarting it")
@@ -1342,7 +1347,7 @@ def render_profile(prof: Profile) -> list[str]:
             what += f"; **{r.error}**"
         lines.append(what + ".")
     if not recs:
-        return [*lines, ""]
+        return [*lines, *render_waits(prof), ""]
     first = recs[0]
     kinds = [r.label for r in recs]
     lines += [
