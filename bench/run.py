@@ -982,6 +982,7 @@ class Recording:
     behind: float = 0.0
     error: str | None = None
     connections: int = 0
+    load_average: float | None = None
 
     @property
     def label(self) -> str:
@@ -1206,6 +1207,8 @@ def record(
     if status != 0 or not raw.exists():
         rec.error = f"py-spy exited with {status}: {procs.log_tail(name, 3)}"
         return rec
+    with contextlib.suppress(OSError):
+        rec.load_average = os.getloadavg()[0]
     rec.folded = fold(raw, root, drop_waits=mode == "cpu", phase_root=phase_root)
     return rec
 
@@ -1343,6 +1346,8 @@ def render_profile(prof: Profile) -> list[str]:
         if r.load is not None:
             what += f"; wrk meanwhile: {r.load.requests:,} requests, {r.load.rps:,.1f} req/s"
             what += f", p50 {_num(r.load.p50_ms)} ms, errors {r.load.errors()}"
+        if r.load_average is not None:
+            what += f"; the machine's load average {r.load_average:.1f} at its end"
         if r.error:
             what += f"; **{r.error}**"
         lines.append(what + ".")
@@ -1464,9 +1469,9 @@ def render_profiles(report: Report, written: bool = False) -> list[str]:
         "bench/.venv-pyspy) with native frames (`--native`, so that C code shows: SQLite, "
         "the sqlite3 module, uvloop, pydantic-core, orjson), in its default blocking mode: "
         "it stops the process for each sample, so the rates below, taken under the "
-        "profiler, are lower than the tables'. The machine is shared with other work (a "
-        "load average above its two CPUs while these ran), so absolute rates are low and "
-        "vary from run to run: the shares are what to read.",
+        "profiler, are lower than the tables'. On a machine shared with other work (each "
+        "recording gives the load average at its end) absolute rates are low and vary from "
+        "run to run: the shares are what to read.",
         "",
     ]
     if queries_done:
