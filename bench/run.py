@@ -457,14 +457,21 @@ def drive(
     finally:
         procs.stop(proc)
         sampler.finish()
+    mib = 1024.0
+    before = sampler.first_kib / mib if sampler.first_kib else None
+    peak = sampler.peak_kib / mib if sampler.peak_kib else None
+    return read_load(procs, name, before, peak, settled)
+
+
+def read_load(
+    procs: Processes, name: str, before: float | None, peak: float | None, settled: bool
+) -> Load:
+    """The figures of a load run from the GEOBENCH line its generator wrote to LOG_DIR/name.log."""
     summary = None
     for line in reversed(procs.log_tail(name, 50).splitlines()):
         if line.startswith("GEOBENCH "):
             summary = json.loads(line.removeprefix("GEOBENCH "))
             break
-    mib = 1024.0
-    before = sampler.first_kib / mib if sampler.first_kib else None
-    peak = sampler.peak_kib / mib if sampler.peak_kib else None
     if summary is None:
         tail = procs.log_tail(name, 5).replace("\n", " | ")
         return Load(0, 0.0, 0.0, None, None, 0, {}, 0, before, peak, settled, tail)
@@ -584,6 +591,11 @@ def prepare_dataset(
             )
             log(f"{store}: reusing {ds.path or name} ({held} events)")
             return ds
+        if args.profile_only:
+            raise SystemExit(
+                f"{store}: {ds.path or name} holds {held} events (seed ok: {seed_ok}), not "
+                f"{args.events}; --profile-only profiles an existing database and generates none"
+            )
         log(f"{store}: {name} holds {held} events (seed ok: {seed_ok}); generating anew")
     if store == "sqlite":
         for suffix in ("", "-journal", "-wal", "-shm"):
@@ -780,18 +792,26 @@ def serve_geoevents(
     return run, bodies
 
 
-def ensure_datasette(procs: Processes) -> tuple[str, str]:
-    """bench/.venv-datasette with Datasette 0.65.x in it (made when missing); its executables."""
-    exe = DATASETTE_VENV / "bin" / "datasette"
-    python = DATASETTE_VENV / "bin" / "python"
+def ensure_tool(procs: Processes, venv: Path, requirement: str, exe_name: str) -> tuple[str, str]:
+    """A venv of a benchmark tool's own (made from PyPI when missing): the tool, its python."""
+    exe = venv / "bin" / exe_name
+    python = venv / "bin" / "python"
     if not exe.exists():
-        log(f"creating {DATASETTE_VENV} and installing {DATASETTE_REQUIREMENT}")
-        if procs.run("venv-datasette", [sys.executable, "-m", "venv", str(DATASETTE_VENV)], 300):
-            raise RuntimeError(procs.log_tail("venv-datasette"))
-        pip = [str(python), "-m", "pip", "install", "--quiet", DATASETTE_REQUIREMENT]
-        if procs.run("venv-datasette", pip, 900):
-            raise RuntimeError(procs.log_tail("venv-datasette"))
+        log(f"creating {venv} and installing {requirement}")
+        if procs.run(venv.name, [sys.executable, "-m", "venv", str(venv)], 300):
+            raise RuntimeError(procs.log_tail(venv.name))
+        pip = [str(python), "-m", "pip", "install", "--quiet", requirement]
+        if procs.run(venv.name, pip, 900):
+            raise RuntimeError(procs.log_tail(venv.name))
+    ignore = venv / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# made by bench/run.py: a tool venv, kept out of git\n*\n")
     return str(exe), str(python)
+
+
+def ensure_datasette(procs: Processes) -> tuple[str, str]:
+    """bench/.venv-datasette with Datasette 0.65.x in it; its executables."""
+    return ensure_tool(procs, DATASETTE_VENV, DATASETTE_REQUIREMENT, "datasette")
 
 
 def serve_datasette(
@@ -893,6 +913,622 @@ def time_sql(ds: Dataset, qs: list[Query]) -> dict[str, SqlTiming]:
     finally:
         con.close()
     return timings
+
+
+# --- profiles ------------------------------------------------------------------------------
+
+PYSPY_VENV = BENCH / ".venv-pyspy"
+PYSPY_REQUIREMENT = "py-spy>=0.4,<0.5"
+PROFILE_SECONDS = 12
+PROFILE_CONNECTIONS = 32
+PROFILE_TOP = 12
+PROFILE_MIN_SAMPLES = 100
+PROFILE_HEADING = "## Where the time goes"
+GENERATE_ROOT = "app.bench.generate.generate"
+PHASE_FLOOR = 0.01
+APP = "geoevents (app.*)"
+SQLALCHEMY = "SQLAlchemy"
+WEB = "FastAPI, Starlette, pydantic, anyio"
+SERVER = "uvicorn, uvloop, asyncio"
+DRIVER = "sqlite3 and the SQLite library, psycopg and libpq"
+ORJSON = "orjson"
+OTHER = "other: the interpreter, the standard library, other packages"
+PACKAGES = [APP, SQLALCHEMY, WEB, SERVER, DRIVER, ORJSON, OTHER]
+# Which package a frame's file belongs to. py-spy --native names a C frame by its source file
+# (uvloop/loop.c, Modules/_sqlite/cursor.c, SQLAlchemy's compiled _result_cy.c) or by its
+# shared library (libsqlite3.so).
+PACKAGE_MARKERS: list[tuple[str, tuple[str, ...]]] = [
+    (SQLALCHEMY, ("/sqlalchemy/",)),
+    (WEB, ("/fastapi/", "/starlette/", "/pydantic/", "/pydantic_core/", "/anyio/")),
+    (SERVER, ("/uvicorn/", "/uvloop/", "/httptools/", "/h11/", "/asyncio/", "_asynciomodule")),
+    (DRIVER, ("/_sqlite/", "/sqlite3/", "libsqlite3", "/psycopg", "libpq")),
+    (ORJSON, ("orjson",)),
+]
+# The innermost named frame of a thread that waits (a lock, the GIL, the event loop's poll):
+# py-spy --native counts such threads as active, so the `cpu` recording leaves them out.
+WAIT_FRAMES = {
+    "PyThread_acquire_lock_timed",
+    "pthread_cond_timedwait",
+    "pthread_cond_wait",
+    "take_gil",
+    "epoll_wait",
+    "epoll_pwait",
+    "sem_wait",
+    "sem_timedwait",
+    "sem_clockwait",
+    "poll",
+    "select",
+}
+GC_FRAMES = {"gc_collect_main", "gc_collect_with_callback", "gc_collect_generations"}
+# mode: (py-spy options, rate, what its samples are). Without --gil py-spy unwinds every
+# thread (a worker has up to 40 in anyio's pool) at each instant, hence a lower rate.
+MODES = {
+    "gil": (["--gil"], 200, "GIL held"),
+    "cpu": ([], 50, "threads on a CPU"),
+    "wall": (["--idle"], 200, "wall clock"),
+}
+
+
+@dataclass
+class Recording:
+    """One py-spy recording, folded (see fold)."""
+
+    mode: str
+    command: str
+    raw: str
+    seconds: float
+    folded: Folded | None = None
+    load: Load | None = None
+    behind: float = 0.0
+    error: str | None = None
+    connections: int = 0
+    load_average: float | None = None
+
+    @property
+    def label(self) -> str:
+        """What its samples are, and under how many connections."""
+        kind = MODES[self.mode][2]
+        if not self.connections:
+            return kind
+        return f"{kind}, {self.connections} connection{'s' if self.connections > 1 else ''}"
+
+    @property
+    def samples(self) -> int:
+        """Samples folded (waiting threads left out)."""
+        return self.folded.samples if self.folded else 0
+
+    def share(self, table: str, key: str) -> float:
+        """A key's share of the samples in one of the folded tables."""
+        if not self.folded or not self.folded.samples:
+            return 0.0
+        found: dict[str, int] = getattr(self.folded, table)
+        return found.get(key, 0) / self.folded.samples
+
+
+@dataclass
+class Profile:
+    """A query (or the generator) under py-spy."""
+
+    name: str
+    title: str
+    target: str
+    recordings: list[Recording] = field(default_factory=list)
+    load_command: str = ""
+    outcome: str = ""
+
+
+@dataclass
+class Folded:
+    """Samples of a raw recording, counted five ways."""
+
+    samples: int = 0
+    waiting: int = 0
+    charged: dict[str, int] = field(default_factory=dict)
+    innermost: dict[str, int] = field(default_factory=dict)
+    callers: dict[str, int] = field(default_factory=dict)
+    last_app: dict[str, int] = field(default_factory=dict)
+    frames: dict[str, int] = field(default_factory=dict)
+    pool: int = 0
+    phases: dict[str, int] = field(default_factory=dict)
+    waits: dict[str, int] = field(default_factory=dict)
+
+
+def _frame(text: str) -> tuple[str, str]:
+    """A raw frame, 'name (file:line)' or 'name (file)', as (name, file)."""
+    name, sep, rest = text.rpartition(" (")
+    if not sep:
+        return text, ""
+    where = rest.removesuffix(")")
+    head, colon, tail = where.rpartition(":")
+    return name, head if colon and tail.isdigit() else where
+
+
+def _package(path: str, app_root: str) -> str | None:
+    """The package a frame's file belongs to; None for the interpreter, libc and the standard
+    library outside asyncio and sqlite3, whose time counts for the frame that called them."""
+    if path.startswith(app_root):
+        return APP
+    for category, markers in PACKAGE_MARKERS:
+        if any(marker in path for marker in markers):
+            return category
+    return OTHER if "/site-packages/" in path else None
+
+
+def _dotted(name: str, path: str, app_root: str) -> str:
+    """app/events/service.py's list_page as app.events.service.list_page."""
+    return "app." + path[len(app_root) :].removesuffix(".py").replace("/", ".") + "." + name
+
+
+def _short(name: str, path: str) -> str:
+    """A frame named by its file inside its package: `sqlalchemy/engine/base.py: execute`."""
+    for marker in ("/site-packages/", "/project/lib/", "/project/", "/Modules/"):
+        if marker in path:
+            return f"{path.split(marker)[-1]}: {name}"
+    if "/lib/python3." in path:
+        return f"{path.split('/lib/python3.')[-1].split('/', 1)[-1]}: {name}"
+    return f"{path.rsplit('/', 1)[-1]}: {name}" if path else name
+
+
+def _add(table: dict[str, int], key: str, n: int) -> None:
+    table[key] = table.get(key, 0) + n
+
+
+def _phases(parsed: list[tuple[str, str]], app_root: str, root: str, depth: int) -> list[str]:
+    """Below the frame `root` (an app.* function), the chain of calls down to `depth`: app.*
+    functions, ended by the first frame of another package (the standard library skipped)."""
+    chain: list[str] = []
+    below = False
+    for name, path in parsed:
+        if not below:
+            below = path.startswith(app_root) and _dotted(name, path, app_root) == root
+            continue
+        found = _package(path, app_root)
+        if found is None or name.startswith("0x"):
+            if path.endswith("contextlib.py") and not chain:
+                chain.append(_short(name, path))  # the end of a with block: say what it ran
+            continue
+        chain.append(_dotted(name, path, app_root) if found == APP else _short(name, path))
+        if found != APP or len(chain) == depth:
+            break
+    return chain
+
+
+def fold(
+    raw: Path, app_root: str, drop_waits: bool = False, phase_root: str | None = None
+) -> Folded:
+    """Fold py-spy's raw output (a line per stack, `outermost;...;innermost count`). Every
+    sample is charged to the innermost frame whose file belongs to a package (the interpreter,
+    libc and the standard library count for the frame that called them; the garbage collector
+    counts for itself), counted by the innermost frame's package alone, counted once for every
+    app.* function on its stack (inclusive) and for the innermost app.* frame, and by the
+    chain of calls below `phase_root`. `drop_waits` leaves out the samples of threads waiting
+    on a lock, the GIL or a poll."""
+    out = Folded()
+    for line in raw.read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        parsed = [_frame(text) for text in stack.split(";")]
+        named = [name for name, _ in parsed if not name.startswith("0x")]
+        if drop_waits and named and named[-1] in WAIT_FRAMES:
+            out.waiting += n
+            where = next(
+                (
+                    _dotted(name, path, app_root) if found == APP else _short(name, path)
+                    for name, path in reversed(parsed)
+                    if (found := _package(path, app_root)) is not None
+                ),
+                "no package frame (an idle thread of the standard library)",
+            )
+            loop = "WorkerThread.run" not in named and any("run_forever" in x for x in named)
+            _add(out.waits, where + (" (the event loop's thread)" if loop else ""), n)
+            continue
+        out.samples += n
+        _add(out.innermost, _package(parsed[-1][1], app_root) or OTHER, n)
+        owner, label = OTHER, _short(*parsed[-1])
+        for name, path in reversed(parsed):
+            if name in GC_FRAMES:
+                owner, label = OTHER, f"the garbage collector ({name})"
+                break
+            found = _package(path, app_root)
+            if found is not None:
+                owner = found
+                label = _dotted(name, path, app_root) if found == APP else _short(name, path)
+                break
+        _add(out.charged, owner, n)
+        _add(out.frames, label, n)
+        mine = [_dotted(name, path, app_root) for name, path in parsed if path.startswith(app_root)]
+        for function in set(mine):
+            _add(out.callers, function, n)
+        if mine:
+            _add(out.last_app, mine[-1], n)
+        if "WorkerThread.run" in named:
+            out.pool += n
+        if phase_root:
+            chain = _phases(parsed, app_root, phase_root, 3)
+            for depth in range(1, len(chain) + 1):
+                _add(out.phases, " > ".join(chain[:depth]), n)
+    return out
+
+
+def app_root(geoevents: str) -> str:
+    """The folder of the app package the geoevents console script imports."""
+    code = "import app, os; print(os.path.dirname(os.path.abspath(app.__file__)))"
+    out = subprocess.run(
+        [geoevents_python(geoevents), "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd="/",
+    )
+    return (out.stdout.strip() or str(ROOT / "app")) + "/"
+
+
+def _shown(cmd: list[str]) -> str:
+    """A command line as RESULTS.md shows it: paths inside the checkout made relative."""
+    return shlex.join(cmd).replace(str(ROOT) + "/", "")
+
+
+def record(
+    procs: Processes,
+    pyspy: str,
+    mode: str,
+    raw: Path,
+    target: list[str],
+    seconds: float | None,
+    root: str,
+    shown_target: list[str] | None = None,
+    phase_root: str | None = None,
+) -> Recording:
+    """py-spy record into raw, then fold it. `gil` samples the thread holding the GIL, `cpu`
+    every thread running on a CPU, `wall` every thread, running or waiting."""
+    options, rate, _ = MODES[mode]
+    cmd = [pyspy, "record", "--rate", str(rate), "--format", "raw", "--native"]
+    cmd += ["--function", "--full-filenames", *options, "-o", str(raw)]
+    if seconds is not None:
+        cmd += ["--duration", f"{seconds:g}"]
+    cmd += target
+    shown = [raw.name if part == str(raw) else part for part in cmd[: len(cmd) - len(target)]]
+    rec = Recording(mode, _shown(shown + (shown_target or target)), str(raw), seconds or 0.0)
+    raw.unlink(missing_ok=True)
+    name = f"py-spy-{raw.stem}"
+    started = time.perf_counter()
+    status = procs.run(name, cmd, (seconds or GENERATE_TIMEOUT) + 120)
+    if seconds is None:
+        rec.seconds = time.perf_counter() - started
+    behind = [
+        float(line.split("py-spy>")[1].split("s behind")[0])
+        for line in procs.log_tail(name, 10_000).splitlines()
+        if "s behind in sampling" in line
+    ]
+    if behind:
+        rec.behind = max(behind)
+    if status != 0 or not raw.exists():
+        rec.error = f"py-spy exited with {status}: {procs.log_tail(name, 3)}"
+        return rec
+    with contextlib.suppress(OSError):
+        rec.load_average = os.getloadavg()[0]
+    rec.folded = fold(raw, root, drop_waits=mode == "cpu", phase_root=phase_root)
+    return rec
+
+
+def profile_query(
+    procs: Processes, pyspy: str, driver: Driver, server: Server, q: Query, root: str
+) -> Profile:
+    """wrk at PROFILE_CONNECTIONS on one URL while py-spy samples the server, twice: the
+    thread holding the GIL, then every thread on a CPU (where SQLite's own work shows)."""
+    prof = Profile(q.name, q.title, q.path)
+    length = PROFILE_SECONDS + 3
+    prof.load_command = _shown(driver.command(server.base + q.path, PROFILE_CONNECTIONS, length))
+    plan = [("gil", PROFILE_CONNECTIONS), ("cpu", PROFILE_CONNECTIONS)]
+    while plan:
+        mode, conns = plan.pop(0)
+        if mode == "gil" and conns == 1 and prof.recordings:
+            # A stalled server uses no CPU, so settling cannot tell it from an idle one.
+            log(f"restarting {server.name}: it may be stalled on the last run's requests")
+            server.stop()
+            server.start()
+        settled = settle(server.pgid)
+        if not settled:
+            log(f"{server.name} still busy after {SETTLE_LIMIT:.0f} s; restarting it")
+            server.stop()
+            server.start()
+        name = f"load-profile-{q.name}-{mode}-c{conns}"
+        load = procs.start(name, driver.command(server.base + q.path, conns, length))
+        time.sleep(1.5)
+        raw = procs.log_dir / f"profile-{q.name}-{mode}-c{conns}.raw"
+        pid = ["--pid", str(server.pgid)]
+        rec = record(procs, pyspy, mode, raw, pid, PROFILE_SECONDS, root, ["--pid", "<pid>"])
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            load.wait(timeout=length + driver.timeout + 30)
+        procs.stop(load)
+        rec.load = read_load(procs, name, None, None, settled)
+        rec.connections = conns
+        prof.recordings.append(rec)
+        log(
+            f"profile {q.name} {mode} c{conns}: {rec.samples} samples, {rec.load.rps:.1f} req/s"
+            + (f"; {rec.error}" if rec.error else "")
+        )
+        if mode == "gil" and conns > 1 and rec.samples < PROFILE_MIN_SAMPLES:
+            # The server hardly ran under this load (it stalled, waiting): also profile the
+            # work of one request at a time.
+            plan += [("gil", 1), ("cpu", 1)]
+    return prof
+
+
+def profile_queries(
+    procs: Processes,
+    geoevents: str,
+    ds: Dataset,
+    qs: list[Query],
+    driver: Driver,
+) -> tuple[list[Profile], str]:
+    """Serve the dataset with one geoevents worker (response cache off) and profile each
+    query; also the server's command line."""
+    pyspy = str(PYSPY_VENV / "bin" / "py-spy")
+    root = app_root(geoevents)
+    env = {**os.environ, "DATABASE_URL": ds.url, CACHE_SETTING.upper(): "0"}
+
+    def command(port: int) -> list[str]:
+        cmd = [geoevents, "serve", "--host", HOST, "--port", str(port)]
+        return [*cmd, "--workers", "1", "--log-level", "warning"]
+
+    shown = f"{CACHE_SETTING.upper()}=0 DATABASE_URL={ds.url} " + _shown(command(0))
+    profiles = []
+    with Server(
+        procs, f"geoevents-{ds.store}-profile", command, "/readyz", env
+    ).running() as server:
+        shown = shown.replace("--port 0", f"--port {server.base.rsplit(':', 1)[1]}")
+        for q in qs:
+            if not settle(server.pgid):
+                log(f"{server.name} still busy after {SETTLE_LIMIT:.0f} s; restarting it")
+                server.stop()
+                server.start()
+            found, _ = probe(server.base + q.path)
+            log(f"profile {q.name}: warm-up answered {found.status} in {_secs(found.seconds)}")
+            prof = profile_query(procs, pyspy, driver, server, q, root)
+            prof.outcome = f"warm-up answered {found.status}" + (
+                f", {found.rows:,} rows" if found.rows is not None else ""
+            )
+            profiles.append(prof)
+    return profiles, shown
+
+
+def profile_generate(procs: Processes, geoevents: str, args: argparse.Namespace) -> Profile:
+    """`geoevents bench generate --events N` into a new SQLite file under py-spy (every thread,
+    running or waiting: wall-clock shares), the file removed afterwards."""
+    pyspy = str(PYSPY_VENV / "bin" / "py-spy")
+    n = args.profile_generate
+    path = args.work_dir / f"profile-generate-{n}.db"
+    suffixes = ("", "-journal", "-wal", "-shm")
+    for suffix in suffixes:
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    cmd = [geoevents, "bench", "generate", "--events", str(n), "--seed", str(args.seed)]
+    cmd += ["--database-url", f"sqlite:///{path}"]
+    prof = Profile("generate", f"Generating {n:,} events with their history", _shown(cmd))
+    log(f"profiling generation of {n} events into {path}")
+    raw = procs.log_dir / f"profile-generate-{n}.raw"
+    try:
+        root = app_root(geoevents)
+        rec = record(procs, pyspy, "wall", raw, ["--", *cmd], None, root, None, GENERATE_ROOT)
+    finally:
+        for suffix in suffixes:
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    prof.recordings.append(rec)
+    tail = procs.log_tail(f"py-spy-{raw.stem}", 30)
+    said = [line for line in tail.splitlines() if line.startswith("generated in")]
+    prof.outcome = said[-1].split(":")[0] if said else "the generator's summary line is missing"
+    log(f"profile generate: {rec.samples} samples in {rec.seconds:.0f} s; {prof.outcome}")
+    return prof
+
+
+def _pct(share: float) -> str:
+    return f"{share * 100:.1f} %"
+
+
+def render_profile(prof: Profile) -> list[str]:
+    """One profile: the load it ran under, the shares by package, by app.* function, by frame."""
+    recs = [r for r in prof.recordings if r.samples]
+    lines = [f"### {prof.name}: {prof.title}", "", f"`{prof.target}` ({prof.outcome}).", ""]
+    for r in prof.recordings:
+        rate = MODES[r.mode][1]
+        what = f"- {r.label}: {r.samples:,} samples in {r.seconds:.0f} s at {rate} Hz"
+        if r.behind:
+            what += f" (py-spy fell up to {r.behind:.1f} s behind: fewer samples than instants)"
+        elif r.mode == "gil" and r.seconds:
+            held = min(r.samples / (r.seconds * rate), 1.0)
+            what += f" (the GIL held at {_pct(held)} of the instants)"
+        if r.mode == "cpu" and r.folded:
+            what += f"; {r.folded.waiting:,} samples of waiting threads left out"
+        if r.folded and r.samples and r.mode != "wall":
+            what += f"; in anyio's worker threads {_pct(r.folded.pool / r.samples)}"
+        if r.load is not None:
+            what += f"; wrk meanwhile: {r.load.requests:,} requests, {r.load.rps:,.1f} req/s"
+            what += f", p50 {_num(r.load.p50_ms)} ms, errors {r.load.errors()}"
+        if r.load_average is not None:
+            what += f"; the machine's load average {r.load_average:.1f} at its end"
+        if r.error:
+            what += f"; **{r.error}**"
+        lines.append(what + ".")
+    if not recs:
+        return [*lines, *render_waits(prof), ""]
+    first = recs[0]
+    kinds = [r.label for r in recs]
+    lines += [
+        "",
+        f"| package (the innermost frame that belongs to one) | {' | '.join(kinds)} | "
+        f"{kinds[0]}, innermost frame alone |",
+        "| --- |" + " ---: |" * (len(recs) + 1),
+    ]
+    for package in PACKAGES:
+        cells = " | ".join(_pct(r.share("charged", package)) for r in recs)
+        lines.append(f"| {package} | {cells} | {_pct(first.share('innermost', package))} |")
+    assert first.folded is not None
+    if first.folded.phases:
+        phases = first.folded.phases
+        shown = [k for k in phases if phases[k] >= PHASE_FLOOR * first.samples]
+        shown.sort(key=lambda k: [-phases[" > ".join(k.split(" > ")[:d])] for d in (1, 2, 3)])
+        lines += [
+            "",
+            f"What `{GENERATE_ROOT.rsplit('.', 1)[1]}` spends it on (inclusive shares of the "
+            "calls below it, three levels down, those of 1 % and more; a call into another "
+            "package ends a line):",
+            "",
+            f"| call | {kinds[0]} |",
+            "| --- | ---: |",
+            *(f"| `{k}` | {_pct(first.share('phases', k))} |" for k in shown),
+        ]
+    callers, last = first.folded.callers, first.folded.last_app
+    inclusive = [f for f in sorted(callers, key=lambda k: -callers[k]) if ".cli." not in f]
+    innermost = [f for f in sorted(last, key=lambda k: -last[k]) if ".cli." not in f]
+    chosen = inclusive[:PROFILE_TOP]
+    chosen += [f for f in innermost[: PROFILE_TOP // 2] if f not in chosen]
+    chosen.sort(key=lambda k: -callers[k])
+    lines += [
+        "",
+        f"geoevents' own functions (app.*, the entry point app.cli left out): the top "
+        f"{PROFILE_TOP} by inclusive share (the function on the stack, whatever it called), "
+        "with those most often the innermost app.* frame (the function itself and the "
+        "library code it called directly):",
+        "",
+        f"| app.* function | {kinds[0]}, inclusive | {kinds[0]}, as the innermost app.* frame |"
+        + "".join(f" {k}, inclusive |" for k in kinds[1:]),
+        "| --- | ---: | ---: |" + " ---: |" * (len(recs) - 1),
+    ]
+    for function in chosen:
+        shares = [first.share("callers", function), first.share("last_app", function)]
+        shares += [r.share("callers", function) for r in recs[1:]]
+        lines.append(f"| `{function}` | {' | '.join(_pct(x) for x in shares)} |")
+    frames: list[str] = []
+    for r in recs:
+        assert r.folded is not None
+        table = r.folded.frames
+        for label in sorted(table, key=lambda k: -table[k])[: PROFILE_TOP // len(recs) + 2]:
+            if label not in frames:
+                frames.append(label)
+    lines += [
+        "",
+        "Top frames by self share (each sample charged to its innermost frame that belongs to "
+        "a package):",
+        "",
+        f"| frame | {' | '.join(kinds)} |",
+        "| --- |" + " ---: |" * len(recs),
+    ]
+    for label in frames:
+        cells = " | ".join(_pct(r.share("frames", label)) for r in recs)
+        lines.append(f"| `{label}` | {cells} |")
+    return [*lines, *render_waits(prof), ""]
+
+
+def render_waits(prof: Profile) -> list[str]:
+    """Where the threads left out of the `cpu` recording waited (their innermost frame that
+    belongs to a package), as shares of every thread sample of that recording."""
+    lines: list[str] = []
+    for r in prof.recordings:
+        if r.mode != "cpu" or not r.folded or not r.folded.waiting:
+            continue
+        waits, every = r.folded.waits, r.folded.waiting + r.folded.samples
+        lines += [
+            "",
+            f"Where the waiting threads of the recording of {r.label} waited, by their "
+            "innermost frame that belongs to a package, as shares of all its thread samples "
+            "(anyio's idle worker threads wait in `WorkerThread.run`; a thread waiting for "
+            "the GIL shows under the frame that released it, e.g. the sqlite3 module after a "
+            "statement):",
+            "",
+            "| waiting in | share |",
+            "| --- | ---: |",
+            *(
+                f"| `{k}` | {_pct(waits[k] / every)} |"
+                for k in sorted(waits, key=lambda k: -waits[k])[:5]
+            ),
+        ]
+    return lines
+
+
+def render_profiles(report: Report, written: bool = False) -> list[str]:
+    """The "Where the time goes" section: how the profiles were taken, then each of them;
+    `written` adds the command and the code (a section spliced into an existing report)."""
+    profiles, driver, events = report.profiles, report.driver, report.profile_events
+    if not profiles:
+        return []
+    queries_done = [p for p in profiles if p.name != "generate"]
+    lines = [f"{PROFILE_HEADING} (py-spy)", ""]
+    if written:
+        lines += [
+            f"Written by bench/run.py; started {report.started}, code {report.code}:",
+            "",
+            "```",
+            report.command,
+            "```",
+            "",
+        ]
+    lines += [
+        f"py-spy {report.versions.get('py-spy', '?')} (from PyPI, in a venv of its own: "
+        "bench/.venv-pyspy) with native frames (`--native`, so that C code shows: SQLite, "
+        "the sqlite3 module, uvloop, pydantic-core, orjson), in its default blocking mode: "
+        "it stops the process for each sample, so the rates below, taken under the "
+        "profiler, are lower than the tables'. On a machine shared with other work (each "
+        "recording gives the load average at its end) absolute rates are low and vary from "
+        "run to run: the shares are what to read.",
+        "",
+    ]
+    if queries_done:
+        gil, cpu = MODES["gil"][1], MODES["cpu"][1]
+        lines += [
+            f"Queries: {events:,} events on SQLite, one geoevents worker with the response "
+            f"cache off, {driver.version.split(' (')[0]} at {PROFILE_CONNECTIONS} connections "
+            f"on one URL while py-spy records the server for {PROFILE_SECONDS} s, twice. "
+            f"First only the thread holding the GIL (`--gil`, {gil} Hz): with one worker the "
+            "GIL serialises all Python work, so these shares say what bounds req/s. Then "
+            f"every thread ({cpu} Hz, as it unwinds each of anyio's worker threads at every "
+            "instant), leaving out the threads waiting on a lock, the GIL or a poll: SQLite "
+            "runs its statements with the GIL released, so its own work shows only there. "
+            "Commands, for the first query (the others alike):",
+            "",
+            "```sh",
+            report.profile_server + " &",
+            queries_done[0].load_command.replace(queries_done[0].target, "<URL>") + " &",
+            *(r.command for r in queries_done[0].recordings),
+            "```",
+            "",
+        ]
+    lines += [
+        "Folding: every sample is charged to the innermost frame whose file belongs to a "
+        "package (the interpreter, libc and the standard library outside asyncio and sqlite3 "
+        "count for the frame that called them, the garbage collector for itself); a column "
+        "counts the innermost frame alone, where those go to `other`. A geoevents function's "
+        "inclusive share counts the samples in which it is on the stack; as the innermost "
+        "app.* frame, those in which no other app.* function is below it. The raw files "
+        "(`py-spy record --format raw`) are kept beside the run's logs.",
+        "",
+    ]
+    for prof in profiles:
+        if prof.name == "generate":
+            lines += [
+                "Generation: every thread, running or waiting (`--idle`, wall-clock "
+                "shares: the generator is one thread, and its SQLite writes run with the GIL "
+                "released):",
+                "",
+                "```sh",
+                *(r.command for r in prof.recordings),
+                "```",
+                "",
+            ]
+        lines += render_profile(prof)
+    return lines
+
+
+def splice_section(text: str, section: list[str]) -> str:
+    """text with its "Where the time goes" section (up to the next ## heading) replaced by
+    section, or section appended when it has none."""
+    lines = text.rstrip("\n").splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith(PROFILE_HEADING)), None)
+    if start is None:
+        return "\n".join([*lines, "", *section]).rstrip() + "\n"
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    return "\n".join([*lines[:start], *section, *lines[end:]]).rstrip() + "\n"
 
 
 # --- environment ---------------------------------------------------------------------------
@@ -1015,6 +1651,9 @@ class Report:
     code: str = ""
     wall_seconds: float | None = None
     incomplete: str | None = None
+    profiles: list[Profile] = field(default_factory=list)
+    profile_server: str = ""
+    profile_events: int | None = None
 
 
 def _num(value: float | None, digits: int = 1) -> str:
@@ -1284,6 +1923,7 @@ def render(report: Report) -> str:
                         *render_run(other, sr.compare_connections, sr.queries, a["duration"]),
                         "",
                     ]
+    out += render_profiles(report)
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -1332,6 +1972,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--no-repeat", action="store_true", help="skip Q1 with the response cache on"
     )
+    parser.add_argument(
+        "--profile",
+        default="",
+        help="queries to profile with py-spy on SQLite, one worker (Q1,Q7 or all)",
+    )
+    parser.add_argument(
+        "--profile-generate",
+        type=int,
+        metavar="N",
+        help="profile `geoevents bench generate --events N` into a new SQLite file",
+    )
+    parser.add_argument(
+        "--profile-only",
+        action="store_true",
+        help="only the profiles: replace the 'Where the time goes' section of --out",
+    )
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        help="where logs, raw results and profiles go (default: --data-dir)",
+    )
     parser.add_argument("--driver", choices=["auto", "wrk", "httpx"], default="auto")
     parser.add_argument("--request-timeout", type=float, default=30.0, help="seconds")
     parser.add_argument(
@@ -1347,6 +2008,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.queries = [q.strip().upper() for q in args.queries.split(",") if q.strip()]
     if set(args.queries) - set(queries.SQL):
         parser.error("--queries takes names among Q1..Q8")
+    profile = args.profile.strip().upper()
+    args.profile = (
+        list(queries.SQL)
+        if profile == "ALL"
+        else [q.strip() for q in profile.split(",") if q.strip()]
+    )
+    if set(args.profile) - set(queries.SQL):
+        parser.error("--profile takes names among Q1..Q8, or all")
+    if args.profile and "sqlite" not in args.stores:
+        parser.error("--profile runs on SQLite: add sqlite to --stores")
+    if args.profile_generate is not None and args.profile_generate < 1:
+        parser.error("--profile-generate needs a positive number of events")
+    if args.profile_only and not (args.profile or args.profile_generate):
+        parser.error("--profile-only needs --profile or --profile-generate")
+    if args.profile_only and args.profile and not args.reuse:
+        parser.error("--profile-only --profile needs --reuse: it profiles an existing database")
     if not args.workers or not args.connections or min(args.workers + args.connections) < 1:
         parser.error("--workers and --connections need positive integers")
     if args.events < 1 or args.duration < 1:
@@ -1386,9 +2063,16 @@ def bench_store(
     ds.counts = count_tables(ds)
     params = pick_params(ds)
     qs = [q for q in build_queries(params) if q.name in args.queries]
+    log(f"{store}: parameters {params}")
+    if store == "sqlite" and args.profile:
+        profiled = [q for q in build_queries(params) if q.name in args.profile]
+        found, report.profile_server = profile_queries(procs, geoevents, ds, profiled, driver)
+        report.profiles[:0] = found
+        report.profile_events = ds.events
+    if args.profile_only:
+        return
     sr = StoreReport(ds, params, qs)
     report.stores.append(sr)
-    log(f"{store}: parameters {params}")
     kept: tuple[ServerRun, dict[str, bytes]] | None = None
     repeat = [q for q in qs if q.name == "Q1"]
     for workers in args.workers:
@@ -1415,10 +2099,10 @@ def collect_versions(args: argparse.Namespace, geoevents: str, procs: Processes)
     """Versions of everything measured."""
     names = ["fastapi", "starlette", "sqlalchemy", "uvicorn", "psycopg"]
     versions = interpreter_versions(geoevents_python(geoevents), names)
-    if "postgresql" in args.stores:
+    if "postgresql" in args.stores and not args.profile_only:
         admin = pg_url(args.pg_url, "postgres")
         versions["postgresql"] = psql(admin, "SHOW server_version")[0][0]
-    if args.datasette and "sqlite" in args.stores:
+    if args.datasette and "sqlite" in args.stores and not args.profile_only:
         _, python = ensure_datasette(procs)
         found = interpreter_versions(python, ["datasette"])
         versions["datasette"] = found.get("datasette", "?")
@@ -1434,9 +2118,11 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("bench/datasette-metadata.json is stale: run python bench/queries.py")
     args.data_dir = args.data_dir.absolute()
     args.data_dir.mkdir(parents=True, exist_ok=True)
+    args.work_dir = (args.work_dir or args.data_dir).absolute()
+    args.work_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    procs = Processes(args.data_dir / "logs" / stamp)
+    procs = Processes(args.work_dir / "logs" / stamp)
     geoevents = find_geoevents()
     driver = pick_driver(args.driver, args.request_timeout)
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -1454,8 +2140,15 @@ def main(argv: list[str] | None = None) -> None:
             code=code_version(),
         )
         log(f"load driver: {driver.version}; logs in {procs.log_dir}")
-        for store in args.stores:
+        if args.profile or args.profile_generate:
+            pyspy, _ = ensure_tool(procs, PYSPY_VENV, PYSPY_REQUIREMENT, "py-spy")
+            said = subprocess.run([pyspy, "--version"], capture_output=True, text=True, timeout=60)
+            report.versions["py-spy"] = said.stdout.strip().removeprefix("py-spy ") or "?"
+        stores = ["sqlite"] if args.profile_only and args.profile else args.stores
+        for store in [] if args.profile_only and not args.profile else stores:
             bench_store(store, args, procs, geoevents, driver, report)
+        if args.profile_generate:
+            report.profiles.append(profile_generate(procs, geoevents, args))
     except BaseException as exc:
         if report is not None:
             report.incomplete = f"{type(exc).__name__}: {exc}".strip()
@@ -1464,9 +2157,16 @@ def main(argv: list[str] | None = None) -> None:
         procs.stop_all()
         if report is not None:
             report.wall_seconds = time.perf_counter() - started
-            target = args.out if report.incomplete is None else args.data_dir / "RESULTS.partial.md"
-            target.write_text(render(report))
-            (args.data_dir / f"results-{stamp}.json").write_text(
+            done = report.incomplete is None
+            target = args.out if done else args.work_dir / "RESULTS.partial.md"
+            if not args.profile_only:
+                text = render(report)
+            elif done and args.out.exists():
+                text = splice_section(args.out.read_text(), render_profiles(report, True))
+            else:
+                text = "\n".join(["# geoevents profiles", "", *render_profiles(report, True)])
+            target.write_text(text)
+            (args.work_dir / f"results-{stamp}.json").write_text(
                 json.dumps(asdict(report), indent=1, default=str)
             )
             log(f"wrote {target} ({report.wall_seconds:.0f} s)")
