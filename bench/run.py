@@ -1015,6 +1015,7 @@ class Profile:
     recordings: list[Recording] = field(default_factory=list)
     load_command: str = ""
     outcome: str = ""
+    store: str = "sqlite"
 
 
 @dataclass
@@ -1288,6 +1289,7 @@ def profile_queries(
             found, _ = probe(server.base + q.path)
             log(f"profile {q.name}: warm-up answered {found.status} in {_secs(found.seconds)}")
             prof = profile_query(procs, pyspy, driver, server, q, root)
+            prof.store = ds.store
             prof.outcome = f"warm-up answered {found.status}" + (
                 f", {found.rows:,} rows" if found.rows is not None else ""
             )
@@ -1327,10 +1329,15 @@ def _pct(share: float) -> str:
     return f"{share * 100:.1f} %"
 
 
+STORE_NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+
+
 def render_profile(prof: Profile) -> list[str]:
     """One profile: the load it ran under, the shares by package, by app.* function, by frame."""
     recs = [r for r in prof.recordings if r.samples]
-    lines = [f"### {prof.name}: {prof.title}", "", f"`{prof.target}` ({prof.outcome}).", ""]
+    on = f" (on {STORE_NAMES.get(prof.store, prof.store)})" if prof.name != "generate" else ""
+    heading = f"### {prof.name}{on}: {prof.title}"
+    lines = [heading, "", f"`{prof.target}` ({prof.outcome}).", ""]
     for r in prof.recordings:
         rate = MODES[r.mode][1]
         what = f"- {r.label}: {r.samples:,} samples in {r.seconds:.0f} s at {rate} Hz"
@@ -1477,7 +1484,8 @@ def render_profiles(report: Report, written: bool = False) -> list[str]:
     if queries_done:
         gil, cpu = MODES["gil"][1], MODES["cpu"][1]
         lines += [
-            f"Queries: {events:,} events on SQLite, one geoevents worker with the response "
+            f"Queries: {events:,} events on each store named in the headings, one geoevents "
+            "worker with the response "
             f"cache off, {driver.version.split(' (')[0]} at {PROFILE_CONNECTIONS} connections "
             f"on one URL while py-spy records the server for {PROFILE_SECONDS} s, twice. "
             f"First only the thread holding the GIL (`--gil`, {gil} Hz): with one worker the "
@@ -2016,8 +2024,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     if set(args.profile) - set(queries.SQL):
         parser.error("--profile takes names among Q1..Q8, or all")
-    if args.profile and "sqlite" not in args.stores:
-        parser.error("--profile runs on SQLite: add sqlite to --stores")
     if args.profile_generate is not None and args.profile_generate < 1:
         parser.error("--profile-generate needs a positive number of events")
     if args.profile_only and not (args.profile or args.profile_generate):
@@ -2064,10 +2070,11 @@ def bench_store(
     params = pick_params(ds)
     qs = [q for q in build_queries(params) if q.name in args.queries]
     log(f"{store}: parameters {params}")
-    if store == "sqlite" and args.profile:
+    if args.profile:
         profiled = [q for q in build_queries(params) if q.name in args.profile]
-        found, report.profile_server = profile_queries(procs, geoevents, ds, profiled, driver)
-        report.profiles[:0] = found
+        found, server = profile_queries(procs, geoevents, ds, profiled, driver)
+        report.profiles.extend(found)
+        report.profile_server = report.profile_server or server
         report.profile_events = ds.events
     if args.profile_only:
         return
@@ -2144,7 +2151,7 @@ def main(argv: list[str] | None = None) -> None:
             pyspy, _ = ensure_tool(procs, PYSPY_VENV, PYSPY_REQUIREMENT, "py-spy")
             said = subprocess.run([pyspy, "--version"], capture_output=True, text=True, timeout=60)
             report.versions["py-spy"] = said.stdout.strip().removeprefix("py-spy ") or "?"
-        stores = ["sqlite"] if args.profile_only and args.profile else args.stores
+        stores = args.stores
         for store in [] if args.profile_only and not args.profile else stores:
             bench_store(store, args, procs, geoevents, driver, report)
         if args.profile_generate:
