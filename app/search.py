@@ -63,7 +63,7 @@ from sqlalchemy.orm import Session
 
 from app.actors.models import Actor, ActorAlias
 from app.claims.models import Claim
-from app.core.db import UTCDateTime
+from app.core.db import UTCDateTime, key_chunks
 from app.core.temporal import as_of, register
 from app.events.models import Event, EventActor
 
@@ -377,18 +377,11 @@ def refresh(bind: Bind, event_ids: Iterable[str]) -> None:
 def refresh_all(bind: Bind) -> int:
     """Rebuild every event's search row (after a bulk load or a migration); how many."""
     bind.execute(delete(SEARCH_TABLE))
-    done, last = 0, ""
-    while True:
-        chunk = list(
-            bind.execute(
-                select(Event.id).where(Event.id > last).order_by(Event.id).limit(BATCH)
-            ).scalars()
-        )
-        if not chunk:
-            return done
+    done = 0
+    for chunk in key_chunks(bind, Event.id, BATCH):
         bind.execute(insert(SEARCH_TABLE), event_rows(bind, chunk))
         done += len(chunk)
-        last = chunk[-1]
+    return done
 
 
 def is_search_table(name: str) -> bool:

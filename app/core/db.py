@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, select
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -139,3 +139,17 @@ def interrupt(session: Session) -> None:
     cancel = getattr(dbapi, "cancel_safe", None) or getattr(dbapi, "cancel", None)
     if cancel is not None and session.get_bind().dialect.name == "postgresql":
         cancel()
+
+
+def key_chunks(bind: Session | Connection, key: Any, size: int) -> Iterator[list[Any]]:
+    """Every value of a key column, in order, `size` at a time (a keyset scan: each chunk one
+    index range, however large the table). For rebuilds that go over a whole table."""
+    last = ""
+    while True:
+        chunk = list(
+            bind.execute(select(key).where(key > last).order_by(key).limit(size)).scalars()
+        )
+        if not chunk:
+            return
+        yield chunk
+        last = chunk[-1]

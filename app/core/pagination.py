@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterator
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
@@ -135,15 +134,3 @@ def keyset_after(columns: list[Any], values: list[Any], descending: bool) -> Any
 
 
 EXPORT_BATCH = 1000
-
-
-def stream_rows(session: Session, stmt: Select[Any]) -> Iterator[Any]:
-    """Iterate a statement's rows from a database cursor in batches, releasing each batch from
-    the session before fetching the next, so an export runs in bounded memory."""
-    for partition in session.scalars(stmt.execution_options(yield_per=EXPORT_BATCH)).partitions():
-        yield from partition
-        # Expunge object by object: expunge_all() would replace the identity map that the
-        # still-open result is loading into.
-        for obj in list(session.identity_map.values()):
-            if obj in session:  # an earlier expunge may have cascaded to it
-                session.expunge(obj)

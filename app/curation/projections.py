@@ -35,6 +35,7 @@ from app.actors.models import Actor, ActorAlias, ActorDocument, Affiliation
 from app.actors.schemas import ActorRead
 from app.claims.models import Claim, ClaimDocument, Quantity
 from app.claims.schemas import ClaimRead, QuantityRead
+from app.core.db import key_chunks
 from app.curation import versions
 from app.curation.documents import EVENT_FIELDS
 from app.events.models import (
@@ -445,18 +446,11 @@ def project_all(bind: Bind, kind: str = "event") -> int:
     """Rebuild every document of one kind (after a bulk load or a migration); how many."""
     stored = STORED[kind]
     bind.execute(delete(stored.table))
-    done, last = 0, ""
-    while True:
-        chunk = list(
-            bind.execute(
-                select(stored.ids).where(stored.ids > last).order_by(stored.ids).limit(BATCH)
-            ).scalars()
-        )
-        if not chunk:
-            return done
+    done = 0
+    for chunk in key_chunks(bind, stored.ids, BATCH):
         bind.execute(insert(stored.table), stored.build(bind, chunk))
         done += len(chunk)
-        last = chunk[-1]
+    return done
 
 
 def stale(session: Session, ids: Iterable[str | None], kind: str = "event") -> None:

@@ -26,7 +26,6 @@ from app.core.errors import (
     PreconditionRequired,
     invalid_input,
 )
-from app.curation import evidence
 from app.curation.kinds import REGISTRY, documents, put, remove
 from app.curation.revisions import Changes
 from app.curation.schemas import (
@@ -80,8 +79,8 @@ def lock(
 
 
 def check_references(session: Session, kind: Kind, doc: BaseModel) -> None:
-    """422 naming the field when a document points at records that do not exist, or when
-    its evidence does not match the source's text."""
+    """422 naming the field when a document points at records that do not exist (a claim's
+    evidence is checked where claims are written)."""
     needs: list[tuple[Any, str, str]] = []  # (model, id, field)
     if isinstance(doc, EventDoc):
         needs += [(Actor, a.actor, f"actors.{n}.actor") for n, a in enumerate(doc.actors)]
@@ -106,8 +105,8 @@ def check_references(session: Session, kind: Kind, doc: BaseModel) -> None:
     for model, record_id, field in needs:
         if record_id not in found[model]:
             raise InvalidParameter(f"{field}: no such record {record_id!r}", param=field)
-    if isinstance(doc, ClaimDoc):
-        check_evidence(session, doc)
+    # A claim's span is checked against its source's text where claims are written
+    # (app.curation.store.put_claims), for every path that writes one.
 
 
 def _grouped(needs: list[tuple[Any, str, str]]) -> dict[Any, list[str]]:
@@ -115,13 +114,6 @@ def _grouped(needs: list[tuple[Any, str, str]]) -> dict[Any, list[str]]:
     for model, record_id, _ in needs:
         ids[model].append(record_id)
     return ids
-
-
-def check_evidence(session: Session, claim: ClaimDoc) -> None:
-    """The span lies inside its source and, when the source's text is stored, is exactly that
-    text (`evidence.end`, `evidence.text`); the quote and reported numbers are inside the span
-    (checked by the schema)."""
-    evidence.check_claims(session, [claim])
 
 
 def create(
