@@ -5,13 +5,21 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from app.auth import service as auth
+from app.auth.schemas import Scope
+from app.core.config import Settings
+from app.core.db import make_engine, make_sessionmaker
+from app.main import create_app
+from tests.conftest import migrate_and_seed, scratch_database
+from tests.curation.conftest import bearer, new_event
 from tests.factories import make_event
 from tests.test_error_shape import assert_problem
 
@@ -141,6 +149,32 @@ def test_as_of_reads_the_places_as_they_stood(client: TestClient) -> None:
     assert places(client, as_of="1999-01-01T00:00:00Z")["meta"]["events"] == 0
     assert places(client, as_of="9999-01-01T00:00:00Z") == places(client)
     assert_problem(client.get("/v1/stats/places", params={"as_of": "yesterday"}), 422, "as_of")
+
+
+def test_as_of_before_a_committed_write(database_url: str, tmp_path: Path) -> None:
+    """Reads as of a moment may run on connections of their own, which see only what is
+    committed: this one writes through an app on a seeded database of its own."""
+    for url in scratch_database(database_url, tmp_path, "places"):
+        engine = make_engine(url)
+        try:
+            migrate_and_seed(engine, Settings(database_url=url))
+            with make_sessionmaker(engine)() as setup:
+                key = auth.create(setup, "test-write", Scope.write)
+                setup.commit()
+            with TestClient(create_app(Settings(database_url=url))) as client:
+                before = places(client)
+                moment = datetime.now(UTC).isoformat()
+                body = new_event("test-places-as-of", locations=["kyiv", "abu-dhabi"])
+                created = client.post("/v1/events", json=body, headers=bearer(key))
+                assert created.status_code == 201, created.text
+                after = places(client)
+                assert after["meta"]["events"] == before["meta"]["events"] + 1
+                assert places(client, as_of=moment) == before
+                at = {row["location_id"]: row["events"] for row in before["data"]}
+                now = {row["location_id"]: row["events"] for row in after["data"]}
+                assert now == at | {"kyiv": at["kyiv"] + 1, "abu-dhabi": at["abu-dhabi"] + 1}
+        finally:
+            engine.dispose()
 
 
 def test_csv_ndjson_and_geojson_carry_the_same_rows(client: TestClient) -> None:
