@@ -30,6 +30,7 @@ from urllib.parse import quote, urlencode
 
 import httpx
 import queries
+import targets
 from serving import free_port
 
 BENCH = Path(__file__).resolve().parent
@@ -1931,6 +1932,7 @@ def render(report: Report) -> str:
                         *render_run(other, sr.compare_connections, sr.queries, a["duration"]),
                         "",
                     ]
+    out += [*targets.render(asdict(report)), ""]
     out += render_profiles(report)
     return "\n".join(out).rstrip() + "\n"
 
