@@ -243,6 +243,12 @@ def test_usable_at_390_pixels(page: Explorer, server: Server) -> None:
         box = page.js(f"return document.querySelector('{selector}').getBoundingClientRect()")
         assert box["right"] <= width + 1
         assert box["width"] > width * 0.8
+    # The filters fold away on a phone; opened, they fit the screen too.
+    assert page.js("return document.getElementById('filters-box').open") is False
+    page.js("document.querySelector('#filters-box > summary').click()")
+    form = page.js("return document.getElementById('filters').getBoundingClientRect()")
+    assert 0 < form["width"] <= width
+    assert page.js("return document.documentElement.scrollWidth") <= width
     labels = page.js(
         "return [...document.querySelectorAll('input, select')].filter(e =>"
         " e.type !== 'hidden' && !e.closest('.leaflet-container') &&"

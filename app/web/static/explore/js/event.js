@@ -15,6 +15,10 @@ const HEDGING_WORDS = {
   opinion: "in the source's opinion",
 };
 
+// A relation read from this event (outgoing) or towards it (incoming).
+const OUTGOING = { part_of: "Part of", follows: "Follows", response_to: "In response to" };
+const INCOMING = { part_of: "Includes", follows: "Followed by", response_to: "Answered by" };
+
 const texts = new Map();
 let shown = null;
 
@@ -115,7 +119,7 @@ export async function renderEvent(box, state, ctx) {
 
   const related = event.related.length
     ? h("ul", {}, event.related.map((r) => h("li", {},
-        `${r.direction === "outgoing" ? `This event ${r.relation.replace("_", " ")}` : `${r.relation.replace("_", " ")} this event`}: `,
+        `${(r.direction === "outgoing" ? OUTGOING : INCOMING)[r.relation] || r.relation}: `,
         h("a", { href: ctx.linkTo({ event: r.id, claim: "" }), onclick: (e) => { e.preventDefault(); ctx.open(r.id); } }, r.title))))
     : h("p", {}, "None recorded.");
 
@@ -132,7 +136,7 @@ export async function renderEvent(box, state, ctx) {
   const evidenceBox = h("div", { id: "evidence", "aria-live": "polite" });
   const chosenItem = chosen ? claims.querySelector(`li[data-claim="${CSS.escape(chosen.id)}"]`) : null;
   if (chosenItem) chosenItem.append(evidenceBox);
-  box.replaceChildren(
+  box.replaceChildren(...[
     h("h3", { id: "event-title" }, event.title),
     h("p", { class: "meta" },
       h("span", { class: "tag", title: described.get(event.event_type) }, event.event_type),
@@ -151,7 +155,7 @@ export async function renderEvent(box, state, ctx) {
     h("h4", {}, "Figure conflicts"), conflicts,
     h("h4", {}, "Related events"), related,
     h("h4", {}, "History"), historyList,
-  );
+  ].filter((node) => node !== null && node !== undefined));
   const heading = document.getElementById("event-h");
   // A newly opened event takes the focus (and, on a narrow screen, the view); a claim does not.
   if (shown !== state.event) heading.focus();

@@ -64,6 +64,9 @@ async function setupFilters() {
     }
   }
   syncForm();
+  // On a phone the filters fold away unless some are set, so that the events come first.
+  const active = [...LISTS, ...SCALARS].some((k) => (Array.isArray(state[k]) ? state[k].length : state[k]));
+  if (window.matchMedia("(max-width: 600px)").matches && !active) $("filters-box").open = false;
   $("filters").addEventListener("submit", (e) => {
     e.preventDefault();
     const form = $("filters");

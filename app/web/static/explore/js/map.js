@@ -90,7 +90,6 @@ export function drawPlaces(result, list, onPlace) {
     const what = centroid ? "centre of the area only" : `coordinates of the ${place.precision}`;
     marker.bindTooltip(`${place.name}: ${place.events} event${place.events === 1 ? "" : "s"} (${what})`);
     marker.on("click", () => onPlace(place));
-    marker.getElement?.();
     marker.addTo(layer);
     const path = marker.getElement();
     if (path) {
@@ -99,7 +98,17 @@ export function drawPlaces(result, list, onPlace) {
       path.setAttribute("aria-label", `${place.name}, ${place.events} events`);
     }
     const item = document.createElement("li");
-    item.textContent = `${place.name}${place.country ? ` (${place.country})` : ""}: ${place.events} event${place.events === 1 ? "" : "s"}${centroid ? " — centre only" : ""}`;
+    const label = `${place.name}${place.country ? ` (${place.country})` : ""}: ${place.events} event${place.events === 1 ? "" : "s"}${centroid ? " — centre only" : ""}`;
+    if (place.location_id) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = label;
+      button.title = `Filter to the events at ${place.name}`;
+      button.addEventListener("click", () => onPlace(place));
+      item.append(button);
+    } else {
+      item.textContent = label;
+    }
     list.append(item);
   }
 }
