@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import time
 from datetime import UTC, datetime
 from urllib.parse import urlencode
@@ -263,3 +266,53 @@ def test_the_landing_page_links_the_explorer(server: Server) -> None:
     page = httpx.get(f"{server.base}/explore")
     assert page.status_code == 200
     assert "/static/explore/js/main.js" in page.text
+
+
+def test_network_sizes_actors_by_events_and_links_by_shared_events(
+    page: Explorer, server: Server
+) -> None:
+    page.open("?mode=directed")
+    network = api(server, "/v1/network", mode="directed", node_limit="30")
+    page.wait_for(lambda: page.js("return document.querySelectorAll('#network .node').length"))
+    nodes = page.js(
+        "return [...document.querySelectorAll('#network .node')].map(g =>"
+        "[g.dataset.actor, +g.querySelector('circle').getAttribute('r')])"
+    )
+    assert sorted(actor for actor, _ in nodes) == sorted(n["id"] for n in network["nodes"])
+    radius = dict(nodes)
+    events = {n["id"]: n["events"] for n in network["nodes"]}
+    ordered = sorted(events, key=lambda actor: events[actor])
+    assert [radius[a] for a in ordered] == sorted(radius[a] for a in ordered)
+    edges = page.js(
+        "return [...document.querySelectorAll('#network line.edge')].map(l =>"
+        "[+l.getAttribute('stroke-width'), l.getAttribute('marker-end')])"
+    )
+    assert len(edges) == len(network["edges"]) > 0
+    assert all(marker == "url(#arrow)" for _, marker in edges)
+    assert page.js("return document.getElementById('n-directed').checked") is True
+    # Undirected, from the checkbox: the API's undirected edges, without arrows.
+    page.act("document.getElementById('n-directed').click()")
+    undirected = api(server, "/v1/network", node_limit="30")
+    lines = page.all("#network line.edge", "none")
+    assert len(lines) == len(undirected["edges"])
+    assert page.js("return document.querySelectorAll('#network line[marker-end]').length") == 0
+    assert "mode=" not in page.driver.current_url
+
+
+def test_exports_are_of_the_current_selection(page: Explorer, server: Server) -> None:
+    page.open("?status=ongoing&group=status")
+    links = page.js(
+        "return Object.fromEntries(['csv', 'geojson', 'ndjson'].map(f =>"
+        "[f, document.getElementById('export-' + f).href]))"
+    )
+    ongoing = all_ids(server, status="ongoing")
+    assert ongoing
+    ndjson = httpx.get(links["ndjson"]).text.splitlines()
+    assert [json.loads(line)["id"] for line in ndjson] == ongoing
+    rows = list(csv.DictReader(io.StringIO(httpx.get(links["csv"]).text)))
+    assert [row["id"] for row in rows] == ongoing
+    geojson = httpx.get(links["geojson"]).json()
+    assert geojson["meta"]["total"] == len(ongoing)
+    assert page.js("return document.getElementById('api-link').href") == (
+        f"{server.base}/v1/events?status=ongoing"
+    )
