@@ -7,7 +7,7 @@ import io
 import json
 import time
 from datetime import UTC, datetime
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
@@ -316,3 +316,42 @@ def test_exports_are_of_the_current_selection(page: Explorer, server: Server) ->
     assert page.js("return document.getElementById('api-link').href") == (
         f"{server.base}/v1/events?status=ongoing"
     )
+
+
+def test_the_map_area_filters_and_a_shared_area_opens_on_it(page: Explorer, server: Server) -> None:
+    page.open("?bbox=20,40,40,60")  # Kyiv's part of Europe
+    expected = all_ids(server, bbox="20,40,40,60")
+    assert page.listed() == expected[:20]
+    assert 0 < len(expected) < len(all_ids(server))
+    page.wait_for(lambda: page.js("return document.getElementById('map').dataset.places"))
+    assert page.all("#map path.place", "place") == ["kyiv"]
+    assert page.js("return document.getElementById('f-bbox').textContent") == "box 20,40,40,60"
+    # The button takes the visible area as the filter; the list follows it.
+    page.act("document.getElementById('map-filter').click()")
+    bbox = parse_qs(urlsplit(page.driver.current_url).query)["bbox"][0]
+    west, south, east, north = (float(v) for v in bbox.split(","))
+    assert west <= 20
+    assert south <= 40
+    assert east >= 40
+    assert north >= 60
+    assert page.listed() == all_ids(server, bbox=bbox)[:20]
+    page.act("document.getElementById('clear-bbox').click()")
+    assert page.listed() == all_ids(server)[:20]
+
+    # Zooming filters too, once "filter as the map moves" is on.
+    page.act("document.getElementById('map-follow').click()")
+    wide = parse_qs(urlsplit(page.driver.current_url).query)["bbox"][0]
+    page.act("document.querySelector('#map .leaflet-control-zoom-in').click()")
+    query = parse_qs(urlsplit(page.driver.current_url).query)
+    narrow = query["bbox"][0]
+    assert query["follow"] == ["1"]
+    span = [
+        float(b) - float(a) for a, b in zip(wide.split(",")[:2], wide.split(",")[2:], strict=True)
+    ]
+    zoomed = [
+        float(b) - float(a)
+        for a, b in zip(narrow.split(",")[:2], narrow.split(",")[2:], strict=True)
+    ]
+    assert zoomed[0] < span[0]
+    assert zoomed[1] < span[1]
+    assert page.listed() == all_ids(server, bbox=narrow)[:20]

@@ -29,9 +29,9 @@ export class ApiError extends Error {
 }
 
 /** GET a JSON resource of the API; `params` is a URLSearchParams or a plain object. */
-export async function getJSON(path, params) {
+export async function getJSON(path, params, headers = {}) {
   const query = params ? `?${new URLSearchParams(params)}` : "";
-  const answer = await fetch(path + query, { headers: { Accept: "application/json" } });
+  const answer = await fetch(path + query, { headers: { Accept: "application/json", ...headers } });
   if (!answer.ok) {
     let problem = {};
     try { problem = await answer.json(); } catch { /* a body that is not JSON */ }

@@ -1,10 +1,10 @@
 // The explorer: the URL holds the whole state; every view is drawn from the public API.
 import { ApiError, LISTS, SCALARS, cached, filterParams, getJSON } from "./api.js";
-import { drawPlaces, loadPlaces, setupMap, visibleArea } from "./map.js";
+import { drawPlaces, followMap, loadPlaces, setupMap, showArea, visibleArea } from "./map.js";
 import { drawNetwork } from "./network.js";
 import { renderEvent } from "./event.js";
 
-const VIEW = ["event", "claim", "group", "interval", "mode", "cursor"];
+const VIEW = ["event", "claim", "group", "interval", "mode", "follow", "cursor"];
 const PAGE_SIZE = 20;
 const SVG = "http://www.w3.org/2000/svg";
 const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
@@ -128,6 +128,8 @@ function syncForm() {
   $("t-group").value = state.group || "type";
   $("t-interval").value = state.interval;
   $("n-directed").checked = state.mode === "directed";
+  $("map-follow").checked = state.follow === "1";
+  followMap(state.follow === "1");
   const banner = $("as-of-banner");
   banner.hidden = !state.as_of;
   if (state.as_of) {
@@ -206,20 +208,14 @@ function intervalFor(first, last) {
   return "year";
 }
 
-async function loadTimeline(summary) {
-  const [first, last] = rangeOf(summary);
-  const interval = state.interval || intervalFor(first, last);
-  return getJSON("/v1/stats/timeline", filterParams(state, { interval, group_by: state.group || "type", series_limit: "20" }));
-}
-
-function rangeOf(summary) {
-  const day = (v, endOf) => {
-    if (!v) return null;
-    if (/^\d{4}$/.test(v)) return endOf ? `${v}-12-31` : `${v}-01-01`;
-    if (/^\d{4}-\d{2}$/.test(v)) return endOf ? `${v}-28` : `${v}-01`;
-    return v;
-  };
-  return [day(state.start, false) || summary.first_date, day(state.end, true) || summary.last_date];
+/** The timeline at the period chosen from its range: the years first (the range is in their
+ * meta), then a finer period if the range is short. */
+async function loadTimeline() {
+  const ask = (interval) => getJSON("/v1/stats/timeline", filterParams(state, { interval, group_by: state.group || "type", series_limit: "20" }));
+  if (state.interval) return ask(state.interval);
+  const years = await ask("year");
+  const interval = intervalFor(years.meta.start, years.meta.end);
+  return interval === "year" ? years : ask(interval);
 }
 
 function svgEl(name, attrs = {}) {
@@ -352,7 +348,8 @@ function drawList(page, vocabulary) {
     return li;
   }));
   const total = page.meta.total;
-  $("list-totals").textContent = `${total ?? "?"} event${total === 1 ? "" : "s"} match${state.cursor ? " (a later page)" : ""}.${page.meta.excluded_by_precision ? ` ${page.meta.excluded_by_precision} left out as dated less precisely.` : ""}`;
+  const about = page.meta.count && page.meta.count !== "exact" ? "about " : "";
+  $("list-totals").textContent = `${about}${total === null || total === undefined ? "?" : total.toLocaleString("en")} event${total === 1 ? "" : "s"} match${state.cursor ? " (a later page)" : ""}.${page.meta.excluded_by_precision ? ` ${page.meta.excluded_by_precision} left out as dated less precisely.` : ""}`;
   $("next-page").disabled = !page.meta.next_cursor;
   $("next-page").onclick = () => navigate({ cursor: page.meta.next_cursor }, { filter: false });
   $("first-page").disabled = !state.cursor;
@@ -392,12 +389,12 @@ async function render() {
   const jobs = [];
   try {
     const listJob = once("list", `${filters}|${state.cursor}|${state.event}`, async (current) => {
-      const page = await getJSON("/v1/events", filterParams(state, { limit: String(PAGE_SIZE), cursor: state.cursor }));
+      // Exact up to 10,000 matches, estimated beyond: a count must not hold up the page.
+      const page = await getJSON("/v1/events", filterParams(state, { limit: String(PAGE_SIZE), cursor: state.cursor }), { Prefer: "count=estimated" });
       if (current()) drawList(page, vocabulary);
     });
     const timelineJob = once("timeline", `${filters}|${state.group}|${state.interval}`, async (current) => {
-      const summary = await getJSON("/v1/stats/summary", filterParams(state, { top: "1" }));
-      const timeline = await loadTimeline(summary);
+      const timeline = await loadTimeline();
       if (current()) drawTimeline(timeline, vocabulary);
     });
     jobs.push(listJob, timelineJob);
@@ -438,7 +435,10 @@ async function showMap(current) {
   if (!mapReady) {
     setupMap($("map"), (bbox) => navigate({ bbox }));
     $("map-filter").addEventListener("click", () => navigate({ bbox: visibleArea() }));
+    showArea(state.bbox, true);
     mapReady = true;
+  } else {
+    showArea(state.bbox);
   }
   const result = await loadPlaces(state);
   if (!current()) return;
@@ -460,6 +460,7 @@ async function showNetwork(current) {
 $("close-event").addEventListener("click", () => navigate({ event: "", claim: "" }, { filter: false }));
 $("t-group").addEventListener("change", (e) => navigate({ group: e.target.value }, { filter: false }));
 $("t-interval").addEventListener("change", (e) => navigate({ interval: e.target.value }, { filter: false }));
+$("map-follow").addEventListener("change", (e) => navigate(e.target.checked ? { follow: "1", bbox: visibleArea() } : { follow: "" }, { filter: e.target.checked }));
 $("n-directed").addEventListener("change", (e) => navigate({ mode: e.target.checked ? "directed" : "" }, { filter: false }));
 
 setupFilters().then(render).catch(showError);

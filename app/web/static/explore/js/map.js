@@ -6,6 +6,26 @@ const CENTROIDS = new Set(["country_centroid", "continent_centroid"]);
 let map = null;
 let layer = null;
 let outline = null;
+let area = null;
+let follow = false;
+let skipMove = false;
+
+function boundsOf(bbox) {
+  const [west, south, east, north] = bbox.split(",").map(Number);
+  // A box across the antimeridian is drawn with its east edge one turn further.
+  return window.L.latLngBounds([south, west], [north, east < west ? east + 360 : east]);
+}
+
+/** Show the bbox filter on the map (none: remove it); `fit` moves the view onto it, as a
+ * shared link with an area opens on that area. */
+export function showArea(bbox, fit = false) {
+  map.invalidateSize();
+  if (area) area.remove();
+  area = null;
+  if (!bbox || bbox.split(",").length !== 4) return;
+  area = window.L.rectangle(boundsOf(bbox), { color: "#c25400", weight: 2, fill: false, dashArray: "6 4", interactive: false }).addTo(map);
+  if (fit) { skipMove = true; map.fitBounds(area.getBounds(), { padding: [6, 6] }); }
+}
 
 /** The places of the matching events and how many events have none with coordinates.
  * The one function that knows where the numbers come from. */
@@ -53,7 +73,12 @@ export function setupMap(element, onArea) {
   map.attributionControl.setPrefix(false);
   map.attributionControl.addAttribution("Outline: Natural Earth (public domain)");
   drawOutline();
-  map.on("boxzoomend", (e) => onArea(bboxOf(e.boxZoomBounds)));
+  map.on("boxzoomend", (e) => { skipMove = true; onArea(bboxOf(e.boxZoomBounds)); });
+  // With "filter as the map moves", every pan and zoom of the reader's is a filter.
+  map.on("moveend", () => {
+    if (skipMove) { skipMove = false; return; }
+    if (follow) onArea(visibleArea());
+  });
   return map;
 }
 
@@ -64,6 +89,11 @@ function bboxOf(bounds) {
   const west = e - w >= 360 ? -180 : ((w + 540) % 360) - 180;
   const east = e - w >= 360 ? 180 : ((e + 540) % 360) - 180;
   return [fix(west), fix(clamp(bounds.getSouth(), -90, 90)), fix(east), fix(clamp(bounds.getNorth(), -90, 90))].join(",");
+}
+
+/** Whether each move of the map filters to the visible area. */
+export function followMap(enabled) {
+  follow = enabled;
 }
 
 /** The visible area as a bbox filter value. */
