@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
 
 from tests.explore.conftest import Explorer
 from tests.fixtures.servers import Server
@@ -50,12 +52,19 @@ def test_timeline_bars_add_up_to_the_api(page: Explorer, server: Server) -> None
     assert f"{answer['meta']['undated']} undated" in totals
 
     # A period chosen from the keyboard filters to it: the list is the API's for that period.
+    # The chart is one tab stop; the arrow keys move between its periods.
     busiest = max(answer["data"], key=lambda row: row["count"])
-    page.act(
-        "const g = document.querySelector(`#timeline .bar[data-start='${arguments[0]}']`);"
-        "g.focus(); g.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter', bubbles: true}))",
-        busiest["period_start"],
-    )
+    page.js("document.querySelector('#timeline .bar').focus()")
+    keys = ActionChains(page.driver)
+    for _ in range(answer["data"].index(busiest)):
+        keys.send_keys(Keys.ARROW_RIGHT)
+    keys.perform()
+    focused = page.js("return document.activeElement.dataset.start")
+    assert focused == busiest["period_start"]
+    assert page.js("return document.querySelectorAll('#timeline .bar[tabindex=\"0\"]').length") == 1
+    before = page.settled()
+    ActionChains(page.driver).send_keys(Keys.ENTER).perform()
+    page.wait_for(lambda: page.settled() not in ("", before))
     expected = all_ids(server, start=busiest["period_start"], end=busiest["period_end"])
     assert page.listed() == expected[:20]
     assert len(expected) == busiest["count"]
@@ -355,3 +364,13 @@ def test_the_map_area_filters_and_a_shared_area_opens_on_it(page: Explorer, serv
     assert zoomed[0] < span[0]
     assert zoomed[1] < span[1]
     assert page.listed() == all_ids(server, bbox=narrow)[:20]
+
+
+def test_a_refused_filter_is_said_in_the_apis_words(page: Explorer, server: Server) -> None:
+    page.open("?start=2026-13")
+    problem = httpx.get(f"{server.base}/v1/events", params={"start": "2026-13"}).json()
+    assert page.js("return document.getElementById('error').hidden") is False
+    assert problem["detail"] in page.js("return document.getElementById('error').textContent")
+    assert page.js("return document.getElementById('f-start').getAttribute('aria-invalid')") == (
+        "true"
+    )

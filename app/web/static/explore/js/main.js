@@ -46,7 +46,12 @@ window.addEventListener("popstate", () => { state = readState(); render(); });
 
 function showError(error) {
   const box = $("error");
+  for (const field of document.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
   if (!error) { box.hidden = true; box.textContent = ""; return; }
+  // The API names the parameter it refused: mark that control.
+  const param = error instanceof ApiError ? error.problem.param : null;
+  const field = param ? ($("filters").elements[param] || (param === "actor" ? $("f-actor") : null)) : null;
+  if (field && field.setAttribute) field.setAttribute("aria-invalid", "true");
   box.hidden = false;
   box.textContent = error instanceof ApiError
     ? `The API refused the request (${error.status}): ${error.message}` : String(error.message || error);
@@ -247,7 +252,7 @@ function drawTimeline(timeline, vocabulary) {
   const labelEvery = Math.max(1, Math.ceil(data.length / Math.max(1, Math.floor(plotWidth / 70))));
   data.forEach((row, i) => {
     const x = left + i * step;
-    const g = svgEl("g", { class: "bar", tabindex: "0", role: "button", "data-count": row.count,
+    const g = svgEl("g", { class: "bar", tabindex: i === 0 ? "0" : "-1", role: "button", "data-count": row.count,
       "data-start": row.period_start, "data-end": row.period_end,
       "aria-label": `${periodLabel(row, meta.interval)}: ${row.count} event${row.count === 1 ? "" : "s"}; filter to this period` });
     let y = height - bottom;
@@ -270,7 +275,17 @@ function drawTimeline(timeline, vocabulary) {
     g.append(title);
     const pick = () => navigate({ start: row.period_start, end: row.period_end });
     g.addEventListener("click", pick);
-    g.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); pick(); } });
+    g.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" || e.key === " ") { e.preventDefault(); pick(); return; }
+      // One tab stop for the chart; the arrow keys, Home and End move between periods.
+      const bars = [...svg.querySelectorAll(".bar")];
+      const to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: bars.length - 1 }[e.key];
+      if (to === undefined || !bars[to]) return;
+      e.preventDefault();
+      g.setAttribute("tabindex", "-1");
+      bars[to].setAttribute("tabindex", "0");
+      bars[to].focus();
+    });
     svg.append(g);
     if (i % labelEvery === 0) {
       const text = svgEl("text", { x, y: height - 6, class: "axis" });
