@@ -132,6 +132,8 @@ def test_evidence_is_highlighted_inside_the_source_text(page: Explorer, server: 
         "return m.top >= b.top && m.top < b.bottom"
     )
     assert inside
+    # The corroborating sources are the event's.
+    assert page.all("#event .sources li", "source") == event["source_ids"]
     # The claim says who speaks, its hedging in words, and its figures with their bounds.
     texts = " ".join(page.texts("#event .claims > li"))
     assert "(states as fact)" in texts

@@ -88,7 +88,10 @@ export async function renderEvent(box, state, ctx) {
       ? `There is no event ${state.event}${state.as_of ? ` as of ${state.as_of}` : ""}.` : `The event could not be read: ${error.message}`));
     return;
   }
-  const history = await getJSON(`/v1/events/${id}/history`).catch(() => ({ data: [] }));
+  const [history, sources] = await Promise.all([
+    getJSON(`/v1/events/${id}/history`).catch(() => ({ data: [] })),
+    Promise.all(event.source_ids.map((s) => getJSON(`/v1/sources/${encodeURIComponent(s)}`, asOf).catch(() => ({ id: s })))),
+  ]);
   if (!ctx.current()) return;
   const { vocabulary } = ctx;
   const hedging = new Map(vocabulary.hedging.map((t) => [t.value, t.description]));
@@ -151,7 +154,12 @@ export async function renderEvent(box, state, ctx) {
     h("h4", {}, `Claims (${event.claims.length})`), claims,
     chosenItem ? null : evidenceBox,
     h("h4", {}, "Corroborating sources"),
-    h("ul", {}, event.source_ids.map((s) => h("li", {}, h("a", { href: `/v1/sources/${encodeURIComponent(s)}` }, s)))),
+    h("p", { class: "help" }, `${event.source_count} different source${event.source_count === 1 ? "" : "s"} support${event.source_count === 1 ? "s" : ""} this event with claims.`),
+    h("ul", { class: "sources" }, sources.map((s) => h("li", { "data-source": s.id },
+      h("a", { href: `/v1/sources/${encodeURIComponent(s.id)}` }, s.title || s.id),
+      s.kind ? ` — ${s.kind.replace("_", " ")}${s.publisher ? `, ${s.publisher}` : ""}${s.published_date ? `, ${s.published_date}` : ", undated"}` : "",
+      s.description ? h("div", { class: "help" }, s.description) : null,
+      s.url ? h("div", {}, h("a", { href: s.url, rel: "noreferrer" }, "the original")) : null))),
     h("h4", {}, "Figure conflicts"), conflicts,
     h("h4", {}, "Related events"), related,
     h("h4", {}, "History"), historyList,

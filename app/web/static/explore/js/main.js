@@ -83,7 +83,7 @@ async function setupFilters() {
       end: form.elements.end.value.trim(),
       type: chosen($("f-type")),
       status: chosen($("f-status")),
-      country: form.elements.country.value.trim() ? [form.elements.country.value.trim().toUpperCase()] : [],
+      country: form.elements.country.value.split(/[\s,]+/).filter(Boolean).map((c) => c.toUpperCase()),
       min_sources: form.elements.min_sources.value,
       precision: form.elements.precision.value,
       actor_match: $("f-actor-match").value,
