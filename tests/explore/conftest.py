@@ -59,6 +59,8 @@ def browser() -> Iterator[WebDriver]:
         f"--window-size={WIDE[0]},{WIDE[1]}",
     ):
         options.add_argument(argument)
+    # The console, so that a test can see a failed request or a script error.
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
     yield driver

@@ -234,6 +234,7 @@ def test_as_of_shows_the_older_title(page: Explorer, server: Server) -> None:
 
 
 def test_no_request_leaves_the_server(page: Explorer, server: Server) -> None:
+    page.driver.get_log("browser")  # what earlier tests left in the console
     page.open("?event=abu-dhabi-talks-round-1")
     page.wait_for(lambda: page.js("return document.querySelectorAll('#map path').length") > 0)
     entries = page.js(
@@ -243,6 +244,8 @@ def test_no_request_leaves_the_server(page: Explorer, server: Server) -> None:
     assert len(entries) > 10
     assert all(name.startswith(server.base + "/") for name in entries), entries
     assert page.js("return performance.getEntriesByName('explore:ready').length") == 1
+    # No request failed and no script broke (a blocked foreign request would say so here).
+    assert [e["message"] for e in page.driver.get_log("browser") if e["level"] == "SEVERE"] == []
     policy = httpx.get(f"{server.base}/explore").headers["content-security-policy"]
     assert "default-src 'self'" in policy
 
