@@ -236,7 +236,7 @@ function drawTimeline(timeline, vocabulary) {
   const colour = new Map(series.map((key, i) => [key, PALETTE[i % PALETTE.length]]));
   const width = Math.max(300, box.clientWidth || 600);
   const height = 190;
-  const left = 30, bottom = 22, gap = 14, undatedWidth = 52;
+  const left = 40, bottom = 22, gap = 14, undatedWidth = 52;
   const plotWidth = width - left - gap - undatedWidth - 4;
   const max = Math.max(1, meta.undated, ...data.map((row) => row.count));
   const scale = (v) => ((height - bottom - 18) * v) / max;
@@ -244,7 +244,7 @@ function drawTimeline(timeline, vocabulary) {
   const axis = svgEl("g", { class: "axis" });
   for (const tick of [0, max]) {
     const text = svgEl("text", { x: left - 4, y: height - bottom - scale(tick) + 4, "text-anchor": "end" });
-    text.textContent = String(tick);
+    text.textContent = tick.toLocaleString("en");
     axis.append(text);
   }
   svg.append(axis);
@@ -301,12 +301,13 @@ function drawTimeline(timeline, vocabulary) {
   ulabel.textContent = "undated";
   undated.append(ulabel);
   const ucount = svgEl("text", { x: ux + undatedWidth / 2, y: height - bottom - scale(meta.undated) - 3, "text-anchor": "middle", class: "axis" });
-  ucount.textContent = String(meta.undated);
+  ucount.textContent = meta.undated.toLocaleString("en");
   undated.append(ucount);
   svg.append(undated);
   box.replaceChildren(svg);
   const dated = meta.total - meta.undated;
-  $("timeline-totals").textContent = `${meta.total} matching event${meta.total === 1 ? "" : "s"}: ${dated} dated, ${meta.undated} undated (counted beside the periods, never in one); per ${meta.interval}.`;
+  const n = (v) => v.toLocaleString("en");
+  $("timeline-totals").textContent = `${n(meta.total)} matching event${meta.total === 1 ? "" : "s"}: ${n(dated)} dated, ${n(meta.undated)} undated (counted beside the periods, never in one); per ${meta.interval}.`;
   const legend = $("timeline-legend");
   const described = new Map([...vocabulary.event_types, ...vocabulary.statuses].map((t) => [t.value, t.description]));
   legend.replaceChildren(...series.map((key) => {
@@ -459,7 +460,7 @@ async function showMap(current) {
   if (!current()) return;
   drawPlaces(result, $("map-places"), (place) => { if (place.location_id) navigate({ location: [place.location_id] }); });
   const n = result.places.length;
-  $("map-totals").textContent = `${n} place${n === 1 ? "" : "s"}; ${result.withoutCoordinates} event${result.withoutCoordinates === 1 ? "" : "s"} without coordinates, not on the map.`;
+  $("map-totals").textContent = `${n.toLocaleString("en")} place${n === 1 ? "" : "s"}; ${result.withoutCoordinates.toLocaleString("en")} event${result.withoutCoordinates === 1 ? "" : "s"} without coordinates, not on the map.`;
   $("map").dataset.places = String(n);
   $("map").dataset.without = String(result.withoutCoordinates);
 }
