@@ -1,5 +1,6 @@
 """Records as documents: the shape the write API takes, read back from the tables, one reader
-per kind of record (registered in app.curation.kinds).
+per kind of record (registered in app.curation.kinds). The readers of the big kinds (events,
+claims) select columns, not ORM entities: a bulk load reads millions of them.
 """
 
 from __future__ import annotations
@@ -107,9 +108,10 @@ def event_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any
     ):
         links[event_id]["related"].append({"event": other, "relation": relation})
     docs = {}
-    for event in session.scalars(select(Event).where(Event.id.in_(ids))):
-        fields = {name: getattr(event, name) for name in EVENT_FIELDS}
-        docs[event.id] = _json(EventDoc.model_validate(fields | dict(links[event.id])))
+    columns = [getattr(Event, name) for name in EVENT_FIELDS]
+    for row in session.execute(select(*columns).where(Event.id.in_(ids))):
+        fields = row._asdict()
+        docs[row.id] = _json(EventDoc.model_validate(fields | dict(links[row.id])))
     return docs
 
 
@@ -129,8 +131,17 @@ EVENT_FIELDS = (
 def claim_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
     """The documents of these claims, by id."""
     numbers: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for q in session.scalars(
-        select(Quantity).where(Quantity.claim_id.in_(ids)).order_by(Quantity.id)
+    for q in session.execute(
+        select(
+            Quantity.claim_id,
+            Quantity.label,
+            Quantity.value,
+            Quantity.unit,
+            Quantity.qualifier,
+            Quantity.as_reported,
+        )
+        .where(Quantity.claim_id.in_(ids))
+        .order_by(Quantity.id)
     ):
         numbers[q.claim_id].append(
             {
@@ -142,7 +153,19 @@ def claim_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any
             }
         )
     docs = {}
-    for c in session.scalars(select(Claim).where(Claim.id.in_(ids))):
+    claims = select(
+        Claim.id,
+        Claim.statement,
+        Claim.quote,
+        Claim.speaker_id,
+        Claim.hedging,
+        Claim.evidence_start,
+        Claim.evidence_end,
+        Claim.evidence_text,
+        Claim.source_id,
+        Claim.event_id,
+    ).where(Claim.id.in_(ids))
+    for c in session.execute(claims):
         doc = ClaimDoc.model_validate(
             {
                 "id": c.id,

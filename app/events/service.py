@@ -326,6 +326,20 @@ def count_planned(session: Session, p: Plan) -> int:
     return session.connection().scalar(p.select(func.count())) or 0
 
 
+def unlocated(session: Session, p: Plan, exclude_centroids: bool) -> int:
+    """How many events a plan matches that no place with coordinates locates (with
+    `exclude_centroids`, none but a country or continent centroid)."""
+    link, place = aliased(EventLocation), aliased(Location)
+    located = [
+        link.event_id == Event.id,
+        place.id == link.location_id,
+        place.latitude.is_not(None),
+    ]
+    if exclude_centroids:
+        located.append(place.precision.not_in(CENTROIDS))
+    return count_planned(session, Plan([*p.conds, ~exists().where(*located)], p.driver, p.dated))
+
+
 def extra_meta(session: Session, f: EventFilters, total: int | None) -> dict[str, int]:
     """What filters left out, for the response's meta."""
     if f.precision is None or total is None:
@@ -422,16 +436,7 @@ def export(
         matches = count_planned(session, p)
     extra = extra_meta(session, f, matches)
     if count_unlocated:
-        link, place = aliased(EventLocation), aliased(Location)
-        located = [
-            link.event_id == Event.id,
-            place.id == link.location_id,
-            place.latitude.is_not(None),
-        ]
-        if f.exclude_centroids:
-            located.append(place.precision.not_in(CENTROIDS))
-        unlocated = Plan([*p.conds, ~exists().where(*located)], p.driver, p.dated)
-        extra["excluded_without_coordinates"] = count_planned(session, unlocated)
+        extra["excluded_without_coordinates"] = unlocated(session, p, f.exclude_centroids)
     stmt = _ordered(p.documents(), p, f.sort)
     return matches, extra, _stored_items(session, stmt)
 

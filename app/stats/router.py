@@ -10,6 +10,10 @@ from app.stats import service
 from app.stats.schemas import (
     Network,
     NetworkQuery,
+    PlaceFeatureCollection,
+    PlaceRow,
+    Places,
+    PlacesQuery,
     QuantityQuery,
     QuantityRow,
     QuantitySums,
@@ -29,6 +33,7 @@ router = APIRouter(
 )
 
 TABLE_FORMATS = formats.LIST_FORMATS
+PLACE_FORMATS = TABLE_FORMATS | {formats.Format.geojson}
 
 
 def _table(
@@ -74,6 +79,59 @@ add_exports(
     summary="Event counts per period",
     paged=False,
     responses=problem_responses(422),
+)
+
+
+@router.get(
+    "/v1/stats/places",
+    summary="Event counts per place",
+    response_model=Places,
+    responses=problem_responses(406, 422) | formats.alternative_media(PLACE_FORMATS),
+)
+def places(
+    session: ReadSessionDep, request: Request, query: Annotated[PlacesQuery, Query()]
+) -> Response:
+    """How many matching events each place with coordinates locates, with every event
+    filter of GET /v1/events: what a map draws instead of one feature per event.
+
+    A place's `events` is the `meta.total` of GET /v1/events with the same filters and
+    `location` set to it. An event at two places counts at each, so the counts can add up to
+    more than `meta.events` less `meta.without_coordinates`, the matching events that no
+    place with coordinates locates. The filters choose events: every located place of a
+    chosen event is counted, also one outside `bbox`; `exclude_centroids` leaves country and
+    continent centroids out of the places (an event only they locate is then without
+    coordinates). `limit` keeps the places with most events (ties by id); `meta` says how
+    many places and how many of their counts it left out.
+
+    Formats: JSON; CSV and NDJSON (one row per place); GeoJSON (a FeatureCollection of one
+    Point per place, the row as its properties, the totals as the foreign member `meta`).
+    """
+    result = service.places(session, query)
+    rows = [row.model_dump(mode="json") for row in result.data]
+    meta = result.meta.model_dump(mode="json")
+    chosen = formats.negotiate(request, query.format, PLACE_FORMATS)
+    if chosen is formats.Format.geojson:
+        excluded = result.meta.without_coordinates
+        response = formats.point_collection(
+            rows, meta, excluded, key="location_id", lon="lon", lat="lat"
+        )
+    else:
+        columns = formats.csv_columns(PlaceRow, None)
+        response = formats.render(chosen, rows, meta, None, {}, columns, model=PlaceRow)
+    response.headers["X-Total-Count"] = str(result.meta.events)
+    return response
+
+
+add_exports(
+    router,
+    "/v1/stats/places",
+    places,
+    formats=PLACE_FORMATS,
+    item=PlaceRow,
+    summary="Event counts per place",
+    paged=False,
+    responses=problem_responses(422),
+    geojson_model=PlaceFeatureCollection,
 )
 
 

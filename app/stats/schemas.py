@@ -2,11 +2,13 @@
 
 from datetime import date
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import Field
 
 from app.core.schemas import Schema, Text
-from app.events.schemas import EventFilters
+from app.core.vocab import CoordinatePrecision
+from app.events.schemas import EventFilters, Point
 from app.web.formats import Format
 
 
@@ -234,3 +236,93 @@ class Network(Schema):
     nodes: list[NetworkNode] = Field(description="Actors, most events first.")
     edges: list[NetworkEdge] = Field(description="Links among those actors, heaviest first.")
     meta: NetworkMeta = Field(description="Mode, totals and what was left out.")
+
+
+class PlacesQuery(EventFilters):
+    """Query parameters of GET /v1/stats/places: every event filter, plus how many places."""
+
+    limit: int = Field(
+        default=2000,
+        ge=1,
+        le=10000,
+        description="Most places returned, those with most events first (ties by id); "
+        "`meta.omitted_places` and `meta.omitted_events` count what it leaves out.",
+    )
+    format: Format | None = Field(
+        default=None, description="json (default), csv, ndjson or geojson; overrides Accept."
+    )
+
+
+class PlaceRow(Schema):
+    """One place with coordinates and how many matching events it locates."""
+
+    location_id: str = Field(description="The location's id.", examples=["kyiv"])
+    name: str = Field(description="The place name as reported.", examples=["Kyiv"])
+    country: str | None = Field(
+        description="ISO 3166-1 alpha-3 country, as the location stores it.", examples=["UKR"]
+    )
+    lat: float = Field(description="WGS84 latitude (gazetteer enrichment).", examples=[50.45466])
+    lon: float = Field(description="WGS84 longitude (gazetteer enrichment).", examples=[30.5238])
+    precision: CoordinatePrecision = Field(
+        description="What the coordinates stand for, as the location's `precision`: "
+        "`country_centroid` and `continent_centroid` mark the centre of a country or "
+        "continent, not where anything happened.",
+        examples=["city"],
+    )
+    events: int = Field(
+        description="Matching events at this place: the `meta.total` of GET /v1/events with "
+        "the same filters and `location` set to this id. An event at two places counts at "
+        "each."
+    )
+
+
+class PlacesMeta(Schema):
+    """What the place counts cover and what `limit` left out."""
+
+    events: int = Field(description="Events matching the filters: the /v1/events total.")
+    places: int = Field(
+        description="Distinct places with coordinates of the matching events (before `limit`; "
+        "with `exclude_centroids`, centroids are not among them)."
+    )
+    omitted_places: int = Field(description="Places left out by `limit`.")
+    omitted_events: int = Field(
+        description="The `events` of the places left out by `limit`, summed: an event at a "
+        "kept and an omitted place counts here too, an event at two omitted places twice."
+    )
+    without_coordinates: int = Field(
+        description="Matching events that no place with coordinates locates (with "
+        "`exclude_centroids`, none but a centroid): in `events`, at no place of `data`."
+    )
+
+
+class Places(Schema):
+    """Matching events counted per place, for a map."""
+
+    data: list[PlaceRow] = Field(description="One row per place, most events first, then by id.")
+    meta: PlacesMeta = Field(description="Totals, and what `limit` left out.")
+
+
+class PlacesGeoMeta(PlacesMeta):
+    """The place counts' totals in a GeoJSON answer."""
+
+    excluded_without_coordinates: int = Field(
+        description="`without_coordinates` under the name every GeoJSON answer gives it: "
+        "matching events that no feature shows for want of coordinates."
+    )
+
+
+class PlaceFeature(Schema):
+    """A place as a GeoJSON Feature: its Point, and the place's row as properties."""
+
+    type: Literal["Feature"] = Field(description="Always `Feature`.")
+    id: str = Field(description="The location's id.", examples=["kyiv"])
+    geometry: Point = Field(description="The place's coordinates.")
+    properties: PlaceRow = Field(description="The place's row, as the JSON answer has it.")
+
+
+class PlaceFeatureCollection(Schema):
+    """Places as a GeoJSON FeatureCollection (RFC 7946), with the totals."""
+
+    type: Literal["FeatureCollection"] = Field(description="Always `FeatureCollection`.")
+    features: list[PlaceFeature] = Field(description="One Point per place, most events first.")
+    meta: PlacesGeoMeta = Field(description="Totals, and what `limit` left out (a foreign member).")

@@ -54,6 +54,10 @@ from app.stats.schemas import (
     NetworkMode,
     NetworkNode,
     NetworkQuery,
+    PlaceRow,
+    Places,
+    PlacesMeta,
+    PlacesQuery,
     QuantityMeta,
     QuantityQuery,
     QuantityRow,
@@ -809,3 +813,63 @@ def _segments(start: date | None, end: date | None) -> list[tuple[str, date, dat
 
 def _maybe_date(value: Any) -> date | None:
     return None if value is None else _as_date(value)
+
+
+def places(session: Session, f: PlacesQuery) -> Places:
+    """The matching events counted per place with coordinates, most first: one GROUP BY of
+    their event_locations rows by place, joined to the places, with the number of places and
+    the sum of their counts taken over every group before `limit` cuts (window functions)."""
+    planned = events.plan(session, f)
+    total = events.rolled_up_total(session, f, planned)
+    if total is None:
+        total = events.count_planned(session, planned)
+    unlocated = events.unlocated(session, planned, f.exclude_centroids)
+    links = select(EventLocation.location_id.label("location_id"), func.count().label("n"))
+    if planned.conds or planned.driver:  # else every event matches: no need to look them up
+        matching = planned.select(planned.id_col.label("event_id")).subquery("matching")
+        links = links.join(matching, matching.c.event_id == EventLocation.event_id)
+    per_place = links.group_by(EventLocation.location_id).subquery("per_place")
+    located: list[ColumnElement[bool]] = [Location.latitude.is_not(None)]
+    if f.exclude_centroids:
+        located.append(Location.precision.not_in(events.CENTROIDS))
+    rows = session.execute(
+        select(
+            Location.id,
+            Location.name,
+            Location.country,
+            Location.latitude,
+            Location.longitude,
+            Location.precision,
+            per_place.c.n,
+            func.count().over(),
+            func.sum(per_place.c.n).over(),
+        )
+        .join(per_place, per_place.c.location_id == Location.id)
+        .where(*located)
+        .order_by(per_place.c.n.desc(), Location.id)
+        .limit(f.limit)
+    ).all()
+    data = [
+        PlaceRow(
+            location_id=row[0],
+            name=row[1],
+            country=row[2],
+            lat=row[3],
+            lon=row[4],
+            precision=row[5],
+            events=row[6],
+        )
+        for row in rows
+    ]
+    counted = int(rows[0][7]) if rows else 0
+    pairs = int(rows[0][8]) if rows else 0
+    return Places(
+        data=data,
+        meta=PlacesMeta(
+            events=total,
+            places=counted,
+            omitted_places=counted - len(data),
+            omitted_events=pairs - sum(row.events for row in data),
+            without_coordinates=unlocated,
+        ),
+    )

@@ -453,6 +453,36 @@ def feature(
     }
 
 
+def point_collection(
+    rows: Sequence[Mapping[str, Any]],
+    meta: dict[str, Any],
+    excluded: int,
+    *,
+    key: str,
+    lon: str,
+    lat: str,
+) -> Response:
+    """A GeoJSON FeatureCollection of one Point per row (`key` its id, the row its
+    properties) for a buffered answer whose rows all have coordinates; `excluded` counts
+    what no feature could show, in the header and the meta as every GeoJSON answer has it."""
+    features = [
+        {
+            "type": "Feature",
+            "id": row[key],
+            "geometry": {"type": "Point", "coordinates": [row[lon], row[lat]]},
+            "properties": dict(row),
+        }
+        for row in rows
+    ]
+    body = {
+        "type": "FeatureCollection",
+        "features": features,
+        "meta": meta | {"excluded_without_coordinates": excluded},
+    }
+    headers = {"X-Excluded-Without-Coordinates": str(excluded)}
+    return Response(dumps(body), media_type=MEDIA_TYPES[Format.geojson], headers=headers)
+
+
 def dumps(value: Any) -> str:
     """Compact JSON, UTF-8 characters kept as they are (orjson: ~10x the standard module)."""
     return orjson.dumps(value).decode()

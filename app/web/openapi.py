@@ -176,8 +176,12 @@ def _problem(status: int, headers: dict[str, Any] | None = None) -> dict[str, An
     return answer
 
 
-def _page_sizes(operation: dict[str, Any], settings: Settings) -> None:
-    """The `limit` parameter as this deployment allows it (MAX_PAGE_SIZE, EXPORTS)."""
+def _page_sizes(path: str, operation: dict[str, Any], settings: Settings) -> None:
+    """The `limit` parameter as this deployment allows it (MAX_PAGE_SIZE, EXPORTS). A list
+    answered whole (not paged) has no page size: its `limit` keeps its own bounds."""
+    listed = {export.base: export for export in EXPORTS.values()} | EXPORTS
+    if path in listed and not listed[path].paged:
+        return
     for parameter in operation.get("parameters", []):
         if parameter["name"] != "limit" or parameter["in"] != "query":
             continue
@@ -191,7 +195,7 @@ def _page_sizes(operation: dict[str, Any], settings: Settings) -> None:
 
 
 def _describe(path: str, method: str, operation: dict[str, Any], settings: Settings) -> None:
-    _page_sizes(operation, settings)
+    _page_sizes(path, operation, settings)
     responses: dict[str, Any] = operation["responses"]
     # An error is problem+json, whatever the route's default media type.
     for answer in responses.values():
