@@ -81,9 +81,17 @@ def test_map_shows_every_place_of_the_geojson(page: Explorer, server: Server) ->
         points = [geometry["coordinates"]] if point else geometry["coordinates"]
         places.update((lon, lat) for lon, lat in points)
     page.wait_for(lambda: page.js("return document.getElementById('map').dataset.places"))
-    # Every place is drawn, alone or in a group of places close together at this zoom.
+    # Every place is drawn, alone or in a group of places close together at this zoom; the
+    # counts are /v1/stats/places's, which agree with the GeoJSON export.
     drawn = sum(int(n) for n in page.all("#map path.place", "places"))
     assert drawn == len(places) > 0
+    counted = api(server, "/v1/stats/places")
+    assert counted["meta"]["places"] == len(places)
+    singles = page.js(
+        "return Object.fromEntries([...document.querySelectorAll('#map path.place')]"
+        ".filter(p => p.dataset.places === '1').map(p => [p.dataset.place, +p.dataset.events]))"
+    )
+    assert singles == {row["location_id"]: row["events"] for row in counted["data"]}
     assert (
         page.js("return +document.getElementById('map').dataset.without")
         == (collection["meta"]["excluded_without_coordinates"])

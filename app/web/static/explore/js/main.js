@@ -460,7 +460,10 @@ async function showMap(current) {
   if (!current()) return;
   drawPlaces(result, $("map-places"), (place) => { if (place.location_id) navigate({ location: [place.location_id] }); });
   const n = result.places.length;
-  $("map-totals").textContent = `${n.toLocaleString("en")} place${n === 1 ? "" : "s"}; ${result.withoutCoordinates.toLocaleString("en")} event${result.withoutCoordinates === 1 ? "" : "s"} without coordinates, not on the map.`;
+  const left = result.omittedPlaces
+    ? ` The ${result.omittedPlaces.toLocaleString("en")} least busy places (${result.omittedEvents.toLocaleString("en")} events) are not drawn; filter (by the map area, say) to see them.`
+    : "";
+  $("map-totals").textContent = `${n.toLocaleString("en")} place${n === 1 ? "" : "s"}; ${result.withoutCoordinates.toLocaleString("en")} event${result.withoutCoordinates === 1 ? "" : "s"} without coordinates, not on the map.${left}`;
   $("map").dataset.places = String(n);
   $("map").dataset.without = String(result.withoutCoordinates);
 }

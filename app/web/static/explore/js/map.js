@@ -27,31 +27,19 @@ export function showArea(bbox, fit = false) {
   if (fit) { skipMove = true; map.fitBounds(area.getBounds(), { padding: [6, 6] }); }
 }
 
-/** The places of the matching events and how many events have none with coordinates.
- * The one function that knows where the numbers come from. */
+const PLACE_LIMIT = 5000;
+
+/** The places of the matching events, counted by the API (GET /v1/stats/places), and how
+ * many events have no place with coordinates. The one function that knows where the numbers
+ * come from. */
 export async function loadPlaces(state) {
-  const params = filterParams(state, { limit: "all", fields: "id,locations" });
-  const collection = await getJSON("/v1/events.geojson", params);
-  const places = new Map();
-  for (const feature of collection.features) {
-    const points = feature.geometry.type === "Point"
-      ? [feature.geometry.coordinates] : feature.geometry.coordinates;
-    const located = feature.properties.locations.filter((l) => l.latitude !== null && l.longitude !== null);
-    for (const [lon, lat] of points) {
-      const location = located.find((l) => l.longitude === lon && l.latitude === lat) || {};
-      const key = location.id || `${lon},${lat}`;
-      const place = places.get(key) || {
-        location_id: location.id || null, name: location.name || key, country: location.country || null,
-        lat, lon, precision: location.precision || "point", events: 0,
-      };
-      place.events += 1;
-      places.set(key, place);
-    }
-  }
+  const answer = await getJSON("/v1/stats/places", filterParams(state, { limit: String(PLACE_LIMIT) }));
   return {
-    places: [...places.values()],
-    withoutCoordinates: collection.meta.excluded_without_coordinates,
-    events: collection.meta.total,
+    places: answer.data,
+    withoutCoordinates: answer.meta.without_coordinates,
+    events: answer.meta.events,
+    omittedPlaces: answer.meta.omitted_places,
+    omittedEvents: answer.meta.omitted_events,
   };
 }
 
