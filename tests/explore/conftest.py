@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
-from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.conftest import scratch_database
@@ -38,7 +37,7 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[WebDriver]:
+def browser() -> Iterator[webdriver.Chrome]:
     """One headless Chromium for the suite; no host but 127.0.0.1 resolves."""
     if CHROMIUM is None or CHROMEDRIVER is None:
         if os.environ.get("CI"):
@@ -68,7 +67,9 @@ def browser() -> Iterator[WebDriver]:
 
 
 @pytest.fixture
-def page(browser: WebDriver, server: Server, request: pytest.FixtureRequest) -> Iterator[Explorer]:
+def page(
+    browser: webdriver.Chrome, server: Server, request: pytest.FixtureRequest
+) -> Iterator[Explorer]:
     """The browser at a wide window, and a screenshot of where the test left it."""
     browser.set_window_size(*WIDE)
     yield Explorer(browser, server.base)
@@ -79,7 +80,7 @@ def page(browser: WebDriver, server: Server, request: pytest.FixtureRequest) -> 
 class Explorer:
     """The explorer page as a person uses it: open a URL, act, wait until it has drawn."""
 
-    def __init__(self, driver: WebDriver, base: str) -> None:
+    def __init__(self, driver: webdriver.Chrome, base: str) -> None:
         self.driver = driver
         self.base = base
 
@@ -107,6 +108,11 @@ class Explorer:
         before = self.settled()
         self.driver.back()
         self.wait_for(lambda: self.settled() not in ("", before))
+
+    def console(self) -> list[dict[str, Any]]:
+        """The browser console's entries since the last call."""
+        entries: list[dict[str, Any]] = self.driver.get_log("browser")  # type: ignore[no-untyped-call]
+        return entries
 
     def wait_for(self, condition: Any, timeout: float = 15) -> None:
         """Wait until `condition()` is true."""

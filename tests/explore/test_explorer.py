@@ -109,12 +109,12 @@ def test_map_shows_every_place_of_the_geojson(page: Explorer, server: Server) ->
     }
     assert {place for _, _, place in centroids} == expected
     assert all(fill == "none" and dash for fill, dash, _ in centroids)
-    counted = sum(int(n) for n in page.all("#map path.place", "events"))
+    events = sum(int(n) for n in page.all("#map path.place", "events"))
     points = sum(
         1 if f["geometry"]["type"] == "Point" else len(f["geometry"]["coordinates"])
         for f in collection["features"]
     )
-    assert counted == points
+    assert events == points
 
 
 def test_evidence_is_highlighted_inside_the_source_text(page: Explorer, server: Server) -> None:
@@ -243,7 +243,7 @@ def test_as_of_shows_the_older_title(page: Explorer, server: Server) -> None:
 
 
 def test_no_request_leaves_the_server(page: Explorer, server: Server) -> None:
-    page.driver.get_log("browser")  # what earlier tests left in the console
+    page.console()  # what earlier tests left there
     page.open("?event=abu-dhabi-talks-round-1")
     page.wait_for(lambda: page.js("return document.querySelectorAll('#map path').length") > 0)
     entries = page.js(
@@ -254,7 +254,7 @@ def test_no_request_leaves_the_server(page: Explorer, server: Server) -> None:
     assert all(name.startswith(server.base + "/") for name in entries), entries
     assert page.js("return performance.getEntriesByName('explore:ready').length") == 1
     # No request failed and no script broke (a blocked foreign request would say so here).
-    assert [e["message"] for e in page.driver.get_log("browser") if e["level"] == "SEVERE"] == []
+    assert [e["message"] for e in page.console() if e["level"] == "SEVERE"] == []
     policy = httpx.get(f"{server.base}/explore").headers["content-security-policy"]
     assert "default-src 'self'" in policy
 
