@@ -59,7 +59,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
     _upgrade()
     _seed(only_if_empty=True)
-    print(f"geoevents on http://{args.host}:{args.port}  (docs at /docs)", flush=True)
+    print(
+        f"geoevents on http://{args.host}:{args.port}  (docs at /docs, explorer at /explore)",
+        flush=True,
+    )
     with _sigterm_after_cleanup(), serving_dir() as folder, _shared_metrics(folder, args.workers):
         uvicorn.run(
             "app.main:create_app",

@@ -24,6 +24,7 @@ from app.stats.router import router as stats_router
 from app.vocabulary.router import router as vocabulary_router
 from app.web.consistency import TOKEN_HEADER, ConsistencyMiddleware, Replica
 from app.web.docs import install_docs
+from app.web.explore import install_explore
 from app.web.formats import NegotiationMiddleware
 from app.web.http_cache import HTTPCacheMiddleware, ResponseCache
 from app.web.landing import install_landing
@@ -199,6 +200,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     install_docs(app)
+    install_explore(app)
     install_landing(app)
     routers = (
         events_router,
