@@ -51,7 +51,7 @@ from app.events.models import (
     TimelineDay,
 )
 from app.events.schemas import EventDetail, EventRead
-from app.events.service import ALL_EVENTS
+from app.events.service import ALL_EVENTS, STATUS_SCOPE, TYPE_SCOPE
 from app.locations.models import Location
 from app.locations.schemas import ENRICHMENT_NOTE, LocationRead
 from app.sources.models import Source, SourceDocument
@@ -543,36 +543,50 @@ def events_at_locations(session: Session, location_ids: Sequence[str]) -> set[st
 
 # --- the actor index and the timeline rollup ------------------------------------------------
 
-EventState = frozenset[tuple[str, str | None, date | None, date | None, str]]
+EventFact = tuple[str, str | None, date | None, date | None, str, str]
+EventState = frozenset[EventFact]
 DAY, MONTH, YEAR = "day", "month", "year"  # the grains of actor_periods
 
 
 def _state(session: Session, event_ids: list[str]) -> EventState:
     """What the derived tables hold of these events: (event, actor or None, start, last,
-    type)."""
+    type, status)."""
     rows = session.execute(
-        select(Event.id, EventActor.actor_id, Event.start_date, Event.last_date, Event.event_type)
+        select(
+            Event.id,
+            EventActor.actor_id,
+            Event.start_date,
+            Event.last_date,
+            Event.event_type,
+            Event.status,
+        )
         .outerjoin(EventActor, EventActor.event_id == Event.id)
         .where(Event.id.in_(event_ids))
     )
-    state: set[tuple[str, str | None, date | None, date | None, str]] = set()
-    for event_id, actor_id, start, last, event_type in rows:
-        state.add((event_id, None, start, last, event_type))
+    state: set[EventFact] = set()
+    for event_id, actor_id, start, last, event_type, status in rows:
+        state.add((event_id, None, start, last, event_type, status))
         if actor_id is not None:
-            state.add((event_id, actor_id, start, last, event_type))
+            state.add((event_id, actor_id, start, last, event_type, status))
     return frozenset(state)
 
 
 def _day_counts(state: EventState) -> Counter[tuple[str, date, bool]]:
-    """timeline_days contributions: (scope, day, is_end) -> events."""
+    """timeline_days contributions: (scope, day, is_end) -> events. An event counts in the
+    scope of each of its actors, and once in those of every event, its type and its status."""
     counts: Counter[tuple[str, date, bool]] = Counter()
-    for _, actor_id, start, last, _ in state:
+    for _, actor_id, start, last, event_type, status in state:
         if start is None:
             continue
-        scope = actor_id or ALL_EVENTS
-        counts[(scope, start, False)] += 1
-        if last is not None:
-            counts[(scope, last, True)] += 1
+        scopes = (
+            [actor_id]
+            if actor_id is not None
+            else [ALL_EVENTS, TYPE_SCOPE + event_type, STATUS_SCOPE + status]
+        )
+        for scope in scopes:
+            counts[(scope, start, False)] += 1
+            if last is not None:
+                counts[(scope, last, True)] += 1
     return counts
 
 
@@ -580,7 +594,7 @@ def _pair_counts(state: EventState) -> Counter[tuple[Any, ...]]:
     """network_pairs contributions: (source, target, start, last, type) -> events."""
     actors: dict[str, set[str]] = defaultdict(set)
     dated: dict[str, tuple[date, date, str]] = {}
-    for event_id, actor_id, start, last, event_type in state:
+    for event_id, actor_id, start, last, event_type, _ in state:
         if start is None:
             continue
         dated[event_id] = (start, last or start, event_type)
@@ -596,7 +610,7 @@ def _pair_counts(state: EventState) -> Counter[tuple[Any, ...]]:
 def _period_counts(state: EventState) -> Counter[tuple[Any, ...]]:
     """actor_periods contributions: (actor, grain, first day of the period) -> events."""
     counts: Counter[tuple[Any, ...]] = Counter()
-    for _, actor_id, start, _, _ in state:
+    for _, actor_id, start, _, _, _ in state:
         if actor_id is None or start is None:
             continue
         counts[(actor_id, DAY, start)] += 1
@@ -733,6 +747,18 @@ SELECT scope, day, sum(starts), sum(ends) FROM (
       FROM events WHERE start_date IS NOT NULL
     UNION ALL
     SELECT '{ALL_EVENTS}', last_date, 0, 1
+      FROM events WHERE start_date IS NOT NULL AND last_date IS NOT NULL
+    UNION ALL
+    SELECT '{TYPE_SCOPE}' || event_type, start_date, 1, 0
+      FROM events WHERE start_date IS NOT NULL
+    UNION ALL
+    SELECT '{TYPE_SCOPE}' || event_type, last_date, 0, 1
+      FROM events WHERE start_date IS NOT NULL AND last_date IS NOT NULL
+    UNION ALL
+    SELECT '{STATUS_SCOPE}' || status, start_date, 1, 0
+      FROM events WHERE start_date IS NOT NULL
+    UNION ALL
+    SELECT '{STATUS_SCOPE}' || status, last_date, 0, 1
       FROM events WHERE start_date IS NOT NULL AND last_date IS NOT NULL
     UNION ALL
     SELECT actor_id, start_date, 1, 0

@@ -60,6 +60,9 @@ from app.sources import service as sources
 
 
 ALL_EVENTS = "*"  # the timeline_days scope of every event, beside one per actor
+# timeline_days scopes of the events of one type and of one status: `type:CONSULT`,
+# `status:occurred` (actor ids are slugs, so they never hold a colon).
+TYPE_SCOPE, STATUS_SCOPE = "type:", "status:"
 CENTROIDS = (
     CoordinatePrecision.country_centroid.value,
     CoordinatePrecision.continent_centroid.value,

@@ -32,6 +32,7 @@ from app.actors import service as actors
 from app.actors.models import Actor
 from app.claims.models import Claim, Quantity
 from app.core.errors import InvalidParameter
+from app.core.vocab import EventStatus, EventType
 from app.events import service as events
 from app.events.models import (
     ActorEvent,
@@ -228,25 +229,61 @@ def _running_counts(
     return deltas
 
 
+SERIES_SCOPES = {GroupBy.type: events.TYPE_SCOPE, GroupBy.status: events.STATUS_SCOPE}
+SERIES_VALUES = {
+    GroupBy.type: [t.value for t in EventType],
+    GroupBy.status: [s.value for s in EventStatus],
+}
+
+
 def _rollup_scope(session: Session, f: TimelineQuery) -> str | None:
     """The timeline_days scope that answers these filters exactly, if one does: no filter
-    but dates and at most one actor (not expanded to members), no series split."""
-    others = (f.type, f.status, f.country, f.location, f.source, f.tag)
+    but dates and at most one actor (not expanded to members), or one type, or one status;
+    a split by type or status only over every event."""
+    others = (f.country, f.location, f.source, f.tag)
     if any(others) or f.q is not None or f.bbox is not None or f.precision is not None:
         return None
-    if f.min_sources is not None:
+    if f.min_sources is not None or f.expand is Expand.members:
         return None
-    if f.group_by is not None or f.expand is Expand.members:
+    if f.group_by is not None and (
+        f.group_by not in SERIES_SCOPES or f.actor or f.type or f.status
+    ):
         return None
+    if f.type or f.status:
+        if f.actor or len(f.type) + len(f.status) > 1:
+            return None
+        if f.type:
+            return events.TYPE_SCOPE + f.type[0].value
+        return events.STATUS_SCOPE + f.status[0].value
     actor_ids = actors.resolve(session, f.actor)
     if len(actor_ids) > 1:
         return None
     return actor_ids[0] if actor_ids else events.ALL_EVENTS
 
 
-def _rollup_timeline(session: Session, f: TimelineQuery, scope: str) -> Timeline:
-    """The timeline from timeline_days: in each period, the events that started by its end
-    and had not ended before its start, from running sums of starts and ends per period.
+class _Rolled:
+    """One scope's timeline_days rows summed per period: `keys` the periods with rows (in
+    order, the bucket before `start` first), `started` and `ended` the running sums of starts
+    and ends before each, and `dated` the events of the scope the dates match."""
+
+    def __init__(self, f: TimelineQuery, rows: list[tuple[date, int, int]]) -> None:
+        self.keys = [key for key, _, _ in rows]
+        self.started = list(accumulate((starts for _, starts, _ in rows), initial=0))
+        self.ended = list(accumulate((ends for _, _, ends in rows), initial=0))
+        before = self.ended[bisect_right(self.keys, BEFORE)] if f.start else 0
+        self.dated = self.started[-1] - before
+
+    def count(self, p_start: date) -> int:
+        """The events of the scope overlapping the period that begins on this day."""
+        return (
+            self.started[bisect_right(self.keys, p_start)]
+            - self.ended[bisect_left(self.keys, p_start)]
+        )
+
+
+def _rolled(session: Session, f: TimelineQuery, scopes: list[str]) -> dict[str, _Rolled]:
+    """Each scope's rows of timeline_days summed per period of `f.interval`, in one
+    statement.
 
     Days after `end` are left out; days before `start` fall into one bucket ahead of every
     period, so an event that ended before `start` is never counted and one that started
@@ -256,32 +293,51 @@ def _rollup_timeline(session: Session, f: TimelineQuery, scope: str) -> Timeline
     bucket: Any = period_key(session, table.day, f.interval)
     if f.start is not None:
         bucket = case((table.day < f.start, literal(BEFORE, Date)), else_=bucket)
-    stmt = select(bucket, func.sum(table.starts), func.sum(table.ends)).where(table.scope == scope)
+    stmt = select(table.scope, bucket, func.sum(table.starts), func.sum(table.ends)).where(
+        table.scope.in_(scopes)
+    )
     if f.end is not None:
         stmt = stmt.where(table.day <= f.end)
-    rows = sorted(session.execute(stmt.group_by(bucket)).all(), key=lambda row: _as_date(row[0]))
-    keys = [_as_date(key) for key, _, _ in rows]
-    started = list(accumulate((int(starts) for _, starts, _ in rows), initial=0))
-    ended = list(accumulate((int(ends) for _, _, ends in rows), initial=0))
-    dated = started[-1] - (ended[bisect_right(keys, BEFORE)] if f.start else 0)
+    rows: dict[str, list[tuple[date, int, int]]] = {scope: [] for scope in scopes}
+    for scope, key, starts, ends in session.execute(stmt.group_by(table.scope, bucket)):
+        rows[scope].append((_as_date(key), int(starts), int(ends)))
+    return {scope: _Rolled(f, sorted(found)) for scope, found in rows.items()}
+
+
+def _rollup_timeline(session: Session, f: TimelineQuery, scope: str) -> Timeline:
+    """The timeline from timeline_days: in each period, the events that started by its end
+    and had not ended before its start, from running sums of starts and ends per period;
+    split by type or status, the same from each type's or status's scope."""
+    prefix = SERIES_SCOPES.get(f.group_by) if f.group_by is not None else None
+    values = SERIES_VALUES[f.group_by] if f.group_by is not None else ()
+    split = [f"{prefix}{value}" for value in values]
+    rolled = _rolled(session, f, [scope, *split])
+    whole = rolled[scope]
     if f.start is not None and f.end is not None:
         covered: tuple[date, date] | None = (f.start, f.end)
-    elif dated == 0:
+    elif whole.dated == 0:
         covered = None
     else:
-        first = f.start or keys[bisect_right(started, 0) - 1]
+        first = f.start or whole.keys[bisect_right(whole.started, 0) - 1]
         # Past the last day on record only open-ended events run on: one period shows them.
-        covered = (first, f.end or max(keys[-1], first))
+        covered = (first, f.end or max(whole.keys[-1], first))
     undated = 0
     if f.start is None and f.end is None:
         undated = _undated(session, events.plan(session, f).on_events())
+    # The series with matching events, most first (then by value), as a count would rank them.
+    ranking = sorted(
+        ((name.removeprefix(prefix or ""), rolled[name].dated) for name in split),
+        key=lambda pair: (-pair[1], pair[0]),
+    )
+    ranking = [pair for pair in ranking if pair[1] > 0]
+    keys = [key for key, _ in ranking[: f.series_limit]]
     meta: dict[str, Any] = {
         "interval": f.interval,
-        "group_by": None,
-        "total": dated + undated,
+        "group_by": f.group_by,
+        "total": whole.dated + undated,
         "undated": undated,
-        "series": [],
-        "series_omitted": 0,
+        "series": keys,
+        "series_omitted": max(0, len(ranking) - f.series_limit),
     }
     if covered is None:
         return Timeline(data=[], meta=TimelineMeta(start=None, end=None, **meta))
@@ -290,7 +346,12 @@ def _rollup_timeline(session: Session, f: TimelineQuery, scope: str) -> Timeline
         TimelineRow(
             period_start=p_start,
             period_end=p_end,
-            count=started[bisect_right(keys, p_start)] - ended[bisect_left(keys, p_start)],
+            count=whole.count(p_start),
+            series=(
+                {k: rolled[(prefix or "") + k].count(p_start) for k in keys}
+                if f.group_by is not None
+                else None
+            ),
         )
         for p_start, p_end in spans
     ]

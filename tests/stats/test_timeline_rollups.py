@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
-from app.core.vocab import DatePrecision, EventType
+from app.core.vocab import DatePrecision, EventStatus, EventType
 from app.curation import projections
 from app.curation.seed import service as seed
 from app.events.models import Event, TimelineDay
@@ -71,6 +71,55 @@ def test_rollups_equal_the_scan(
     )
 
 
+UNSPLIT = [params for params in CASES if "actor" not in params]
+
+
+@pytest.mark.parametrize("interval", ["month", "year"])
+@pytest.mark.parametrize("group_by", ["type", "status"])
+@pytest.mark.parametrize("params", UNSPLIT)
+def test_series_by_type_and_status_equal_the_scan(
+    client: TestClient, session: Session, params: dict[str, Any], group_by: str, interval: str
+) -> None:
+    """A split by type or status over every event is read off the type and status scopes;
+    with every type named it is counted over the events: the two agree, series and ranking
+    (`series_limit` included) too."""
+    add_awkward_events(session)
+    for limit in (20, 2):
+        asked = {**params, "interval": interval, "group_by": group_by, "series_limit": limit}
+        rolled, scanned = rolled_up_and_scanned(client, asked)
+        assert rolled == scanned
+    if not params:
+        assert len(rolled["meta"]["series"]) == 2
+        assert rolled["meta"]["series_omitted"] > 0
+
+
+@pytest.mark.parametrize(
+    "one",
+    [
+        {"type": "CONSULT"},
+        {"type": "SANCTION"},
+        {"type": "FIGHT"},
+        {"status": "ongoing"},
+        {"status": "occurred"},
+        {"status": "proposed"},
+    ],
+)
+@pytest.mark.parametrize("params", UNSPLIT)
+def test_one_type_or_status_equals_the_scan(
+    client: TestClient, session: Session, params: dict[str, Any], one: dict[str, str]
+) -> None:
+    """One type or one status is read off its scope; named twice it is counted over the
+    events, and the two agree, with the list's total."""
+    add_awkward_events(session)
+    ((name, value),) = one.items()
+    asked = {**params, **one, "interval": "month"}
+    rolled = client.get("/v1/stats/timeline", params=asked).json()
+    scanned = client.get("/v1/stats/timeline", params={**asked, name: [value, value]}).json()
+    assert rolled == scanned
+    listed = client.get("/v1/events", params={**params, **one, "limit": 1}).json()
+    assert rolled["meta"]["total"] == listed["meta"]["total"]
+
+
 def rebuilt(session: Session) -> set[tuple[str, date, int, int]]:
     """timeline_days as a rebuild from scratch would have it (inside this test's transaction)."""
     connection = session.connection()
@@ -104,6 +153,18 @@ def test_rollups_stay_exact_through_writes(client: TestClient, session: Session)
         }
     )
     bundle.events[0] = moved.model_copy(update={"actors": moved.actors[:1]})
+    # Another changes its type and its status only: their scopes follow.
+    other = bundle.events[1]
+    bundle.events[1] = other.model_copy(
+        update={
+            "event_type": EventType.SANCTION
+            if other.event_type is not EventType.SANCTION
+            else EventType.CONSULT,
+            "status": EventStatus.ongoing
+            if other.status is not EventStatus.ongoing
+            else EventStatus.occurred,
+        }
+    )
     seed.apply(session, bundle)
     session.flush()
     assert session.get(Event, moved.id) is not None
