@@ -326,6 +326,7 @@ def _generate(database_url: str, events: int, seed: int, echo: Any) -> dict[str,
 
     def mark(what: str) -> None:
         echo(f"{what} at {time.perf_counter() - started:.0f} s")
+
     command.upgrade(alembic_config(database_url), "head")
     engine = make_engine(database_url)
     with engine.connect() as conn:
