@@ -183,6 +183,7 @@ class CoordinatePrecision(Vocabulary):
     region = "region"
     country_centroid = "country_centroid"
     continent_centroid = "continent_centroid"
+    region_centroid = "region_centroid"
 
 
 # PLOVER's quad class of each event type, as its codebook assigns them per category (the
@@ -379,5 +380,7 @@ MEANINGS: dict[type[Vocabulary], dict[str, str]] = {
         "happened.",
         CoordinatePrecision.continent_centroid: "The continent's centre: a marker, not where "
         "it happened.",
+        CoordinatePrecision.region_centroid: "The centre of a first-order division (a state, "
+        "province or larger region), as a dataset gives it: a marker, not where it happened.",
     },
 }

@@ -312,8 +312,9 @@ class EventFilters(AsOfQuery):
     )
     exclude_centroids: bool = Field(
         default=False,
-        description="Leave out places located only by a country or continent centroid, in "
-        "`bbox` matching and in GeoJSON geometry.",
+        description="Leave out places located only by a country, continent or region "
+        "centroid (a dataset's first-order division), in `bbox` matching and in GeoJSON "
+        "geometry.",
     )
     precision: DateFilterPrecision | None = Field(
         default=None,

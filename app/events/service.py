@@ -63,6 +63,7 @@ ALL_EVENTS = "*"  # the timeline_days scope of every event, beside one per actor
 CENTROIDS = (
     CoordinatePrecision.country_centroid.value,
     CoordinatePrecision.continent_centroid.value,
+    CoordinatePrecision.region_centroid.value,
 )
 PRECISION_KEPT = {
     DateFilterPrecision.day: ["day"],
