@@ -23,7 +23,7 @@ from app.core.schemas import (
     Text,
     ThroughDay,
 )
-from app.core.vocab import ActorRole, DatePrecision, EventStatus, EventType, RelationType
+from app.core.vocab import ActorRole, Dataset, DatePrecision, EventStatus, EventType, RelationType
 from app.locations.schemas import LocationRead
 
 ATTRIBUTES_DESCRIPTION = (
@@ -286,6 +286,13 @@ class EventFilters(AsOfQuery):
         description="Source id: events with a claim from it (repeatable, any-of).",
     )
     tag: list[Text] = Field(default_factory=list, description="Tag (repeatable, any-of).")
+    dataset: list[Dataset | Literal["reporting"]] = Field(
+        default_factory=list,
+        description="Where the events come from (repeatable, any-of): a dataset they were "
+        "imported from (`ucdp`, `gdelt`, `acled`), or `reporting` for the events of "
+        "reporting (bundles, the write API).",
+        examples=[["ucdp", "acled"]],
+    )
     min_sources: int | None = Field(
         default=None,
         ge=1,
