@@ -36,20 +36,22 @@ def test_every_event_read_takes_the_dataset_filter(
     session: Session, client: TestClient, tmp_path: Path
 ) -> None:
     ucdp = _subset("ucdp-ged-23.1-sample.csv", tmp_path / "ged.csv", 12)
+    acled = _subset("acled-format-synthetic.csv", tmp_path / "acled.csv", 9)
     seeded = _total(client, "/v1/events")
     assert import_dataset(session, Dataset.ucdp, [ucdp]).created == 12
-    assert _total(client, "/v1/events") == seeded + 12
+    assert import_dataset(session, Dataset.acled, [acled]).created == 9
+    assert _total(client, "/v1/events") == seeded + 21
     assert _total(client, "/v1/events", dataset="ucdp") == 12
-    assert _total(client, "/v1/events", dataset="acled") == 0
+    assert _total(client, "/v1/events", dataset="acled") == 9
     assert _total(client, "/v1/events", dataset="gdelt") == 0
     assert _total(client, "/v1/events", dataset="reporting") == seeded
     assert _total(client, "/v1/events", dataset=["ucdp", "reporting"]) == seeded + 12
     # Exports, the statistics and the network filter the same way.
-    ndjson = client.get("/v1/events", params={"dataset": "ucdp", "format": "ndjson"})
-    assert len(ndjson.text.splitlines()) == 12
+    ndjson = client.get("/v1/events", params={"dataset": "acled", "format": "ndjson"})
+    assert len(ndjson.text.splitlines()) == 9
     geojson = client.get("/v1/events", params={"dataset": "ucdp", "format": "geojson"}).json()
     assert len(geojson["features"]) == 12
-    for dataset, count in (("ucdp", 12), ("acled", 0), ("reporting", seeded)):
+    for dataset, count in (("ucdp", 12), ("acled", 9), ("reporting", seeded)):
         timeline = client.get(
             "/v1/stats/timeline", params={"dataset": dataset, "interval": "year"}
         ).json()
@@ -65,11 +67,10 @@ def test_every_event_read_takes_the_dataset_filter(
     reporting = client.get("/v1/network", params={"dataset": "reporting"}).json()
     assert reporting["nodes"]
     assert not any(n["id"].startswith("ucdp-actor-") for n in reporting["nodes"])
-    figures = client.get("/v1/quantities", params={"dataset": "ucdp", "limit": 1000}).json()
+    figures = client.get("/v1/quantities", params={"dataset": "acled", "limit": 1000}).json()
     assert figures["data"]
-    assert all(q["event_id"].startswith("ucdp-") for q in figures["data"])
-    reported = client.get("/v1/quantities", params={"dataset": "reporting", "limit": 1000})
-    assert not any(q["event_id"].startswith("ucdp-") for q in reported.json()["data"])
+    assert all(q["event_id"].startswith("acled-") for q in figures["data"])
+    assert all(q["qualifier"] == "at_least" for q in figures["data"])
     refused = client.get("/v1/events", params={"dataset": "wikipedia"})
     assert refused.status_code == 422
     assert "dataset" in refused.text

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from app.core.vocab import Dataset
-from app.curation.datasets import ucdp
+from app.curation.datasets import acled, ucdp
 from app.curation.datasets.common import (
     BATCH,
     ImportReport,
@@ -20,7 +20,7 @@ from app.curation.datasets.common import (
     run_import,
 )
 
-KEYS = {Dataset.ucdp: ucdp.event_key}
+KEYS = {Dataset.ucdp: ucdp.event_key, Dataset.acled: acled.event_key}
 
 
 def default_release(dataset: Dataset, files: Sequence[Path]) -> str:
@@ -33,6 +33,8 @@ def _rows(dataset: Dataset, files: Sequence[Path]) -> Iterator[Row]:
     for path in files:
         if dataset is Dataset.ucdp:
             yield from ucdp.rows(path)
+        elif dataset is Dataset.acled:
+            yield from acled.rows(path)
         else:
             raise ValueError(f"importing {dataset.value} is not supported yet")
 
@@ -40,6 +42,8 @@ def _rows(dataset: Dataset, files: Sequence[Path]) -> Iterator[Row]:
 def _mapper(session: Session, dataset: Dataset, release: str) -> Mapper:
     if dataset is Dataset.ucdp:
         return ucdp.Mapper(States(session), release)
+    if dataset is Dataset.acled:
+        return acled.Mapper(States(session), release)
     raise ValueError(f"importing {dataset.value} is not supported yet")
 
 
