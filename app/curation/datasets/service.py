@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from app.core.vocab import Dataset
-from app.curation.datasets import acled, ucdp
+from app.curation.datasets import acled, gdelt, ucdp
 from app.curation.datasets.common import (
     BATCH,
     ImportReport,
@@ -20,7 +20,11 @@ from app.curation.datasets.common import (
     run_import,
 )
 
-KEYS = {Dataset.ucdp: ucdp.event_key, Dataset.acled: acled.event_key}
+KEYS = {
+    Dataset.ucdp: ucdp.event_key,
+    Dataset.acled: acled.event_key,
+    Dataset.gdelt: gdelt.event_key,
+}
 
 
 def default_release(dataset: Dataset, files: Sequence[Path]) -> str:
@@ -36,7 +40,7 @@ def _rows(dataset: Dataset, files: Sequence[Path]) -> Iterator[Row]:
         elif dataset is Dataset.acled:
             yield from acled.rows(path)
         else:
-            raise ValueError(f"importing {dataset.value} is not supported yet")
+            yield from gdelt.rows(path)
 
 
 def _mapper(session: Session, dataset: Dataset, release: str) -> Mapper:
@@ -44,7 +48,7 @@ def _mapper(session: Session, dataset: Dataset, release: str) -> Mapper:
         return ucdp.Mapper(States(session), release)
     if dataset is Dataset.acled:
         return acled.Mapper(States(session), release)
-    raise ValueError(f"importing {dataset.value} is not supported yet")
+    return gdelt.Mapper(States(session), release)
 
 
 def import_dataset(
@@ -77,5 +81,5 @@ def import_dataset(
         author=author,
         progress=progress,
         batch_size=batch_size,
-        event_key=KEYS.get(dataset),
+        event_key=KEYS[dataset],
     )
