@@ -310,3 +310,50 @@ def test_a_state_finds_its_governments_events_with_expand_members(
     members = client.get("/v1/events", params={"actor": state, "expand": "members"}).json()
     assert alone["meta"]["total"] == 0
     assert members["meta"]["total"] == 5
+
+
+def _page(rows: list[dict[str, str]], page: int, pages: int) -> dict[str, Any]:
+    """A page of UCDP's API holding these rows: numbers as numbers, dates with a T."""
+    numeric = {"id", "year", "best", "low", "high", "latitude", "longitude", "where_prec"}
+    numeric |= {"date_prec", "type_of_violence", "deaths_a", "deaths_b", "deaths_civilians"}
+    numeric |= {"deaths_unknown", "side_a_new_id", "side_b_new_id", "country_id"}
+
+    def value(name: str, cell: str) -> Any:
+        if name in ("date_start", "date_end"):
+            return cell[:19].replace(" ", "T")
+        if cell == "":
+            return None
+        if name in numeric:
+            return float(cell) if "." in cell else int(cell)
+        return cell
+
+    base = "https://ucdpapi.pcr.uu.se/api/gedevents/23.1?pagesize=10"
+    return {
+        "TotalCount": 20,
+        "TotalPages": pages,
+        "PreviousPageUrl": f"{base}&page={page - 1}" if page else "",
+        "NextPageUrl": f"{base}&page={page + 1}" if page + 1 < pages else "",
+        "Result": [{k: value(k, v) for k, v in row.items()} for row in rows],
+    }
+
+
+def test_the_api_pages_read_as_the_csv_does(
+    session: Session, ucdp_file: Path, tmp_path: Path
+) -> None:
+    path, rows = _subset(ucdp_file, tmp_path / "ged.csv", 20)
+    first = _import(session, path, release="ged-23.1")
+    assert first.created == 20
+    pages = []
+    for n in range(2):
+        page = tmp_path / f"page-{n}.json"
+        page.write_text(json.dumps(_page(rows[n * 10 : n * 10 + 10], n, 2)), encoding="utf-8")
+        pages.append(page)
+    again = _import(session, pages[0], release="ged-23.1")
+    both = import_dataset(session, Dataset.ucdp, pages, release="ged-23.1")
+    assert again.refused == both.refused == []
+    assert (again.unchanged, again.revisions) == (10, 0)
+    assert (both.rows_read, both.unchanged, both.revisions) == (20, 20, 0)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"TotalCount": 1, "Result": "none"}', encoding="utf-8")
+    with pytest.raises(ValueError, match="no Result list"):
+        _import(session, broken)
