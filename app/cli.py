@@ -210,8 +210,9 @@ def cmd_ingest(args: argparse.Namespace) -> None:
 
 
 class _ImportProgress:
-    """Rows read and rows per second: a bar redrawn in place on a terminal, else a plain
-    line every `every` rows."""
+    """Rows read and rows per second: a bar redrawn in place on a terminal (the total is not
+    known before the end, so the bar moves to show the import is alive), else a plain line
+    every `every` rows and one at the end."""
 
     def __init__(self, out: Any, every: int = 10_000) -> None:
         self.out = out
@@ -219,10 +220,12 @@ class _ImportProgress:
         self.every = every
         self.started = time.monotonic()
         self.shown = 0.0
+        self.last = (0, 0)
 
     def __call__(self, rows: int, refused: int) -> None:
         now = time.monotonic()
         rate = rows / max(now - self.started, 1e-9)
+        self.last = (rows, refused)
         if self.tty:
             if now - self.shown < 0.2:
                 return
@@ -234,8 +237,13 @@ class _ImportProgress:
             print(f"{rows:,} rows read, {refused:,} refused, {rate:,.0f} rows/s", file=self.out)
 
     def done(self) -> None:
+        """End the bar's line, or give the last count when no line gave it."""
+        rows, refused = self.last
         if self.tty:
             self.out.write("\n")
+        elif rows % self.every:
+            rate = rows / max(time.monotonic() - self.started, 1e-9)
+            print(f"{rows:,} rows read, {refused:,} refused, {rate:,.0f} rows/s", file=self.out)
 
 
 def cmd_import_dataset(args: argparse.Namespace) -> None:
