@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,8 +26,10 @@ from app.core.db import make_engine, make_sessionmaker, session_scope
 from app.core.errors import AppError
 from app.core.migrations import alembic_config
 from app.core.runtime import serving_dir
+from app.core.vocab import Dataset
 from app.curation import backups
 from app.curation import ingest as ingesting
+from app.curation.datasets import service as datasets
 from app.curation.schemas import IngestBundle
 from app.curation.seed import service as seeding
 from app.main import create_app
@@ -209,6 +212,68 @@ def cmd_ingest(args: argparse.Namespace) -> None:
     print(report.model_dump_json(indent=2))
 
 
+class _ImportProgress:
+    """Rows read and rows per second: a bar redrawn in place on a terminal (the total is not
+    known before the end, so the bar moves to show the import is alive), else a plain line
+    every `every` rows and one at the end."""
+
+    def __init__(self, out: Any, every: int = 10_000) -> None:
+        self.out = out
+        self.tty = bool(getattr(out, "isatty", lambda: False)())
+        self.every = every
+        self.started = time.monotonic()
+        self.shown = 0.0
+        self.last = (0, 0)
+
+    def __call__(self, rows: int, refused: int) -> None:
+        now = time.monotonic()
+        rate = rows / max(now - self.started, 1e-9)
+        self.last = (rows, refused)
+        if self.tty:
+            if now - self.shown < 0.2:
+                return
+            self.shown = now
+            bar = "#" * (int(now - self.started) % 20 + 1)
+            self.out.write(f"\r[{bar:<20}] {rows:,} rows, {refused:,} refused, {rate:,.0f} rows/s")
+            self.out.flush()
+        elif rows % self.every == 0:
+            print(f"{rows:,} rows read, {refused:,} refused, {rate:,.0f} rows/s", file=self.out)
+
+    def done(self) -> None:
+        """End the bar's line, or give the last count when no line gave it."""
+        rows, refused = self.last
+        if self.tty:
+            self.out.write("\n")
+        elif rows % self.every:
+            rate = rows / max(time.monotonic() - self.started, 1e-9)
+            print(f"{rows:,} rows read, {refused:,} refused, {rate:,.0f} rows/s", file=self.out)
+
+
+def cmd_import_dataset(args: argparse.Namespace) -> None:
+    """Import UCDP, GDELT or ACLED files through the write path, batch by batch."""
+
+    _upgrade()
+    progress = _ImportProgress(sys.stderr)
+    files = [Path(f) for f in args.files]
+    try:
+        report = _session_run(
+            lambda s: datasets.import_dataset(
+                s,
+                Dataset(args.dataset),
+                files,
+                release=args.release,
+                snapshot=args.snapshot,
+                author=args.author,
+                progress=progress,
+            )
+        )
+    except ValueError as exc:
+        raise SystemExit(f"geoevents: {exc}") from exc
+    finally:
+        progress.done()
+    print("\n".join(report.lines()))
+
+
 def cmd_export(args: argparse.Namespace) -> None:
     """Write the whole history (and the API keys' hashes) as NDJSON."""
 
@@ -288,6 +353,22 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("file")
     ingest.add_argument("--author", default="cli", help="name the revisions are credited to")
     ingest.set_defaults(func=cmd_ingest)
+
+    dataset = sub.add_parser(
+        "import-dataset", help="import UCDP GED, GDELT 2.0 or ACLED files (idempotent)"
+    )
+    dataset.add_argument("dataset", choices=[d.value for d in Dataset])
+    dataset.add_argument("files", nargs="+", metavar="FILE")
+    dataset.add_argument(
+        "--release", help="the release recorded in provenance (default: the first file's name)"
+    )
+    dataset.add_argument(
+        "--snapshot",
+        action="store_true",
+        help="the files are the whole dataset: remove its events they no longer hold",
+    )
+    dataset.add_argument("--author", default="import", help="name the revisions are credited to")
+    dataset.set_defaults(func=cmd_import_dataset)
 
     export = sub.add_parser("export", help="the whole history as NDJSON (a backup)")
     export.add_argument("file", nargs="?", default="-", help="where to write (- for stdout)")

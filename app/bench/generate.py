@@ -277,8 +277,9 @@ class Loader:
         return count
 
 
-# Columns the corpus does not write: every record at version 1, no source text stored.
-DEFAULTED = {"version", "text"}
+# Columns the corpus does not write: every record at version 1, no source text stored, no
+# record imported from a dataset (no provenance, no attributes).
+DEFAULTED = {"version", "text", "dataset", "dataset_release", "dataset_row", "attributes"}
 
 
 def _sqlite_row(row: Sequence[Any]) -> tuple[Any, ...]:

@@ -19,7 +19,11 @@ class Claim(Base):
 
     __tablename__ = "claims"
     __table_args__ = (
-        CheckConstraint("evidence_start >= 0 AND evidence_end > evidence_start", name="span"),
+        CheckConstraint(
+            "(evidence_start IS NULL AND evidence_end IS NULL AND evidence_text IS NULL) OR "
+            "(evidence_start >= 0 AND evidence_end > evidence_start)",
+            name="span",
+        ),
         Index("ix_claims_source_span", "source_id", "evidence_start"),
     )
 
@@ -34,9 +38,14 @@ class Claim(Base):
     statement: Mapped[str] = mapped_column(Text)
     quote: Mapped[str | None] = mapped_column(Text)
     hedging: Mapped[str] = mapped_column(String(20))
-    evidence_start: Mapped[int] = mapped_column()
-    evidence_end: Mapped[int] = mapped_column()
-    evidence_text: Mapped[str] = mapped_column(Text)
+    # NULL for a claim imported from a dataset: its row has no text to point into.
+    evidence_start: Mapped[int | None] = mapped_column()
+    evidence_end: Mapped[int | None] = mapped_column()
+    evidence_text: Mapped[str | None] = mapped_column(Text)
+    # Provenance of an imported claim (NULL for reporting), as for events.
+    dataset: Mapped[str | None] = mapped_column(String(20))
+    dataset_release: Mapped[str | None] = mapped_column(String(100))
+    dataset_row: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(default=1, server_default="1")
@@ -47,8 +56,10 @@ class Claim(Base):
     )
 
     @property
-    def evidence(self) -> dict[str, object]:
-        """The supporting span in the shape the API documents."""
+    def evidence(self) -> dict[str, object] | None:
+        """The supporting span in the shape the API documents; None without one."""
+        if self.evidence_start is None:
+            return None
         return {
             "source_id": self.source_id,
             "start": self.evidence_start,

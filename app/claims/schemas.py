@@ -6,20 +6,24 @@ from pydantic import Field, model_validator
 
 from app.actors.schemas import ActorRef
 from app.core.pagination import Page
-from app.core.schemas import Offset, PageQuery, Schema, Slug, Text
+from app.core.schemas import Offset, PageQuery, Provenance, Schema, Slug, Text
 from app.core.vocab import Hedging, Qualifier
 
 # The largest reported figure accepted, either sign.
 MAX_FIGURE = 1e15
 
 
-def bounds(qualifier: Qualifier, value: float) -> tuple[float | None, float | None, bool, bool]:
+def bounds(
+    qualifier: Qualifier, value: float, low: float | None = None, high: float | None = None
+) -> tuple[float | None, float | None, bool, bool]:
     """The (low, high, low_inclusive, high_inclusive) interval a qualified number implies.
 
     An open side is None. 'approximately' keeps the value on both sides: the source gives
-    no band and we invent none.
+    no band and we invent none. An 'estimate' has the bounds its publisher gives.
     """
     match qualifier:
+        case Qualifier.estimate:
+            return low, high, low is not None, high is not None
         case Qualifier.exact | Qualifier.approximately:
             return value, value, True, True
         case Qualifier.at_least:
@@ -50,6 +54,33 @@ class QuantityCreate(Schema):
     unit: str = Field(min_length=1, max_length=40, description="Base unit.", examples=["drones"])
     qualifier: Qualifier = Field(description="How the number bounds the true value.")
     as_reported: str | None = Field(default=None, description="The source's own words.")
+    low: float | None = Field(
+        default=None,
+        ge=-MAX_FIGURE,
+        le=MAX_FIGURE,
+        allow_inf_nan=False,
+        description="The publisher's lowest estimate, for a qualifier of `estimate` only "
+        "(other qualifiers imply their bounds).",
+    )
+    high: float | None = Field(
+        default=None,
+        ge=-MAX_FIGURE,
+        le=MAX_FIGURE,
+        allow_inf_nan=False,
+        description="The publisher's highest estimate, for a qualifier of `estimate` only.",
+    )
+
+    @model_validator(mode="after")
+    def _given_bounds(self) -> "QuantityCreate":
+        if self.qualifier is not Qualifier.estimate:
+            if self.low is not None or self.high is not None:
+                raise ValueError("low and high are given only with the qualifier 'estimate'")
+            return self
+        # The bounds as published: a dataset's best estimate may lie outside them (UCDP
+        # has such rows), which the record keeps rather than correct.
+        if self.low is not None and self.high is not None and self.low > self.high:
+            raise ValueError(f"low ({self.low:g}) is above high ({self.high:g})")
+        return self
 
 
 class QuantityRead(Schema):
@@ -134,13 +165,30 @@ class ClaimCreate(Schema):
     quote: str | None = Field(default=None, description="Verbatim quoted words, if any.")
     speaker: Slug | None = Field(default=None, description="Actor id the statement is from.")
     hedging: Hedging = Field(description="How firmly the source puts it.")
-    evidence: EvidenceIn = Field(description="The supporting span of the source text.")
+    evidence: EvidenceIn | None = Field(
+        description="The supporting span of the source text; null only for a claim imported "
+        "from a dataset (`provenance`), whose rows have no text to point into."
+    )
     quantities: list[QuantityCreate] = Field(
         default_factory=list, description="Numbers the claim reports."
+    )
+    provenance: Provenance | None = Field(
+        default=None,
+        description="For a claim imported from a dataset: the dataset, release and row; null "
+        "for a claim of reporting.",
     )
 
     @model_validator(mode="after")
     def _quote_inside(self) -> "ClaimCreate":
+        if self.evidence is None:
+            if self.provenance is None:
+                raise ValueError(
+                    "evidence is required: only a claim imported from a dataset (with "
+                    "provenance) has none"
+                )
+            if self.quote is not None:
+                raise ValueError("quote needs evidence: a quote is words of the source's text")
+            return self
         if self.quote is not None and self.quote not in self.evidence.text:
             raise ValueError("quote must appear verbatim inside evidence.text")
         for q in self.quantities:
@@ -159,8 +207,15 @@ class ClaimRead(Schema):
     speaker: ActorRef | None = Field(description="Who is quoted or credited; null if no one.")
     source_id: str = Field(description="The source making the claim.")
     hedging: Hedging = Field(description="How firmly the source puts it.")
-    evidence: EvidenceRead = Field(description="The supporting span of the source text.")
+    evidence: EvidenceRead | None = Field(
+        description="The supporting span of the source text; null for a claim imported from "
+        "a dataset, whose rows have no text to point into."
+    )
     quantities: list[QuantityRead] = Field(description="Numbers the claim reports.")
+    provenance: Provenance | None = Field(
+        description="The dataset, release and row the claim was imported from; null for a "
+        "claim of reporting."
+    )
     created_at: datetime = Field(description="When the record was created (UTC).")
     updated_at: datetime = Field(description="When the record last changed (UTC).")
 

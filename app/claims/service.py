@@ -44,7 +44,9 @@ def _conditions(session: Session, f: ClaimQuery) -> list[ColumnElement[bool]]:
     return conds
 
 
-ORDER = (Claim.source_id, Claim.evidence_start, Claim.id)
+# A claim without a span (imported from a dataset) comes first among its source's claims.
+POSITION = func.coalesce(Claim.evidence_start, -1).label("position")
+ORDER = (Claim.source_id, POSITION, Claim.id)
 
 
 def _documents(conds: list[ColumnElement[bool]]) -> Select[str, str, int, str]:
@@ -82,7 +84,7 @@ def get_all(
     stmt = _documents(conds).limit(limit + 1)
     if cursor:
         source_id, start, last_id = decode_cursor(cursor, "claims", 3)
-        if not (start or "").isdigit():
+        if not (start or "").removeprefix("-").isdigit():
             raise InvalidParameter("cursor is malformed", param="cursor")
         stmt = stmt.where(
             keyset_after(list(ORDER), [source_id, int(start), last_id], descending=False)
@@ -91,7 +93,7 @@ def get_all(
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        next_cursor = encode_cursor("claims", [last.source_id, str(last.evidence_start), last.id])
+        next_cursor = encode_cursor("claims", [last.source_id, str(last.position), last.id])
     extra = {"count": how.value} if count is not None else {}
     return [row.item for row in rows[:limit]], total, next_cursor, extra
 
@@ -121,6 +123,9 @@ EVIDENCE = (
         Claim.evidence_start,
         Claim.evidence_end,
         Claim.evidence_text,
+        Claim.dataset,
+        Claim.dataset_release,
+        Claim.dataset_row,
         Source.text_length,
         Source.text.is_not(None).label("stored"),
         _BEFORE.label("before_start"),
@@ -138,6 +143,13 @@ def evidence(session: Session, claim_id: str, context: int) -> EvidenceInContext
     row = session.connection().execute(EVIDENCE, {"claim_id": claim_id, "context": context}).first()
     if row is None:
         raise NotFound(f"no claim with id {claim_id!r}", param="claim_id")
+    if row.evidence_start is None:
+        raise NotFound(
+            f"claim {claim_id!r} has no evidence span: it was imported from the "
+            f"{row.dataset} dataset (release {row.dataset_release!r}, row {row.dataset_row}), "
+            "whose rows have no text to point into; its provenance says where it comes from",
+            param="claim_id",
+        )
     return EvidenceInContext(
         claim_id=claim_id,
         source_id=row.source_id,

@@ -4,6 +4,7 @@ from functools import cache
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, inspect, text
 
 from app.core.config import PROJECT_ROOT
 
@@ -23,3 +24,35 @@ def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
+
+
+# The columns the dataset_provenance revision adds (table -> name, SQL type): an earlier
+# revision that writes through the write path (seed_source_text) needs them first, since the
+# write path of this code reads and writes them.
+DATASET_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    table: (
+        ("dataset", "VARCHAR(20)"),
+        ("dataset_release", "VARCHAR(100)"),
+        ("dataset_row", "INTEGER"),
+        *((("attributes", "TEXT"),) if table.startswith("events") else ()),
+    )
+    for table in ("events", "events_history", "claims", "claims_history")
+}
+DATASET_INDEXES = (
+    ("ix_events_dataset", "events", "dataset"),
+    ("hx_ix_events_dataset", "events_history", "dataset, valid_from, valid_to"),
+)
+
+
+def add_dataset_columns(bind: Connection) -> None:
+    """Add the dataset provenance columns and their indexes where they are absent (ALTER
+    TABLE … ADD COLUMN on both stores: no table is rebuilt)."""
+    inspector = inspect(bind)
+    for table, columns in DATASET_COLUMNS.items():
+        present = {c["name"] for c in inspector.get_columns(table)}
+        for name, type_ in columns:
+            if name not in present:
+                bind.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {type_}"))
+    for index, table, keys in DATASET_INDEXES:
+        if index not in {i["name"] for i in inspect(bind).get_indexes(table)}:
+            bind.execute(text(f"CREATE INDEX {index} ON {table} ({keys})"))

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from app.core.errors import FieldError
+from app.core.vocab import Dataset
 
 
 class Format(StrEnum):
@@ -182,6 +183,26 @@ Slug = Annotated[
 # Names, aliases and tags as the columns that store them allow.
 Name = Annotated[str, StringConstraints(min_length=1, max_length=300)]
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class Provenance(Schema):
+    """Where an imported record comes from: the dataset, its release and the row."""
+
+    dataset: Dataset = Field(description="The dataset the record was imported from.")
+    release: str = Field(
+        min_length=1,
+        max_length=100,
+        description="The release or file it was last changed by (`--release`, else the file's "
+        "name); a later import that changes nothing leaves it as it is.",
+        examples=["ucdp-ged-23.1"],
+    )
+    row: int = Field(
+        ge=1,
+        le=2**31 - 1,
+        description="Where in that release the record is: the line its row starts on (CSV, "
+        "header included) or its position among the results (JSON pages).",
+        examples=[2],
+    )
 
 
 PageSize = Annotated[int, Field(ge=1, le=1000)]

@@ -141,6 +141,15 @@ class Qualifier(Vocabulary):
     more_than = "more_than"
     up_to = "up_to"
     less_than = "less_than"
+    estimate = "estimate"
+
+
+class Dataset(Vocabulary):
+    """An event dataset whose records geoevents imports (`geoevents import-dataset`)."""
+
+    ucdp = "ucdp"
+    gdelt = "gdelt"
+    acled = "acled"
 
 
 class SourceKind(Vocabulary):
@@ -174,6 +183,7 @@ class CoordinatePrecision(Vocabulary):
     region = "region"
     country_centroid = "country_centroid"
     continent_centroid = "continent_centroid"
+    region_centroid = "region_centroid"
 
 
 # PLOVER's quad class of each event type, as its codebook assigns them per category (the
@@ -336,6 +346,14 @@ MEANINGS: dict[type[Vocabulary], dict[str, str]] = {
         "upper bound.",
         Qualifier.up_to: "The number or fewer: high = value, included; no lower bound.",
         Qualifier.less_than: "Fewer than the number: high = value, excluded; no lower bound.",
+        Qualifier.estimate: "A best estimate with the bounds its publisher gives (UCDP's "
+        "best, low and high): low <= value <= high, both included.",
+    },
+    Dataset: {
+        Dataset.ucdp: "The UCDP Georeferenced Event Dataset (Uppsala Conflict Data Program), "
+        "from its CSV download or its API.",
+        Dataset.gdelt: "The GDELT 2.0 event exports (The GDELT Project).",
+        Dataset.acled: "An ACLED export (Armed Conflict Location & Event Data).",
     },
     SourceKind: {
         SourceKind.news_article: "A news report or article.",
@@ -362,5 +380,7 @@ MEANINGS: dict[type[Vocabulary], dict[str, str]] = {
         "happened.",
         CoordinatePrecision.continent_centroid: "The continent's centre: a marker, not where "
         "it happened.",
+        CoordinatePrecision.region_centroid: "The centre of a first-order division (a state, "
+        "province or larger region), as a dataset gives it: a marker, not where it happened.",
     },
 }

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
@@ -15,6 +16,8 @@ from sqlalchemy.orm import Session, undefer
 from app.actors.models import Actor, ActorAlias, Affiliation
 from app.actors.schemas import ActorCreate
 from app.claims.models import Claim, Quantity
+from app.core.schemas import Provenance
+from app.core.vocab import Qualifier
 from app.curation.schemas import (
     ClaimDoc,
     SourceDoc,
@@ -22,12 +25,44 @@ from app.curation.schemas import (
 from app.events.models import Event, EventActor, EventLocation, EventRelation, EventTag
 from app.events.schemas import EventDoc
 from app.locations.models import Location
-from app.locations.schemas import LocationCreate
+from app.locations.schemas import DATASET_GAZETTEERS, LocationCreate
 from app.sources.models import Source
 
 
 def _json(model: BaseModel) -> dict[str, Any]:
     return model.model_dump(mode="json")
+
+
+# The columns that hold an imported record's provenance (events and claims alike).
+PROVENANCE_COLUMNS = ("dataset", "dataset_release", "dataset_row")
+
+
+def provenance(dataset: str | None, release: str | None, row: int | None) -> dict[str, Any] | None:
+    """A record's provenance from its columns; None for a record of reporting."""
+    if dataset is None:
+        return None
+    return {"dataset": dataset, "release": release, "row": row}
+
+
+def provenance_columns(given: Provenance | None) -> dict[str, Any]:
+    """The provenance columns of a record from its document's `provenance`."""
+    if given is None:
+        return dict.fromkeys(PROVENANCE_COLUMNS)
+    return {
+        "dataset": given.dataset.value,
+        "dataset_release": given.release,
+        "dataset_row": given.row,
+    }
+
+
+def attributes(stored: str | None) -> dict[str, Any]:
+    """An event's dataset attributes from their column (JSON text)."""
+    return {} if stored is None else orjson.loads(stored)
+
+
+def attributes_column(given: dict[str, Any]) -> str | None:
+    """The column text of an event's attributes: JSON with sorted keys, NULL when none."""
+    return orjson.dumps(given, option=orjson.OPT_SORT_KEYS).decode() if given else None
 
 
 def source_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -38,8 +73,25 @@ def source_documents(session: Session, ids: list[str]) -> dict[str, dict[str, An
 
 def location_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
     """The documents of these places, by id."""
-    rows = session.scalars(select(Location).where(Location.id.in_(ids)))
-    return {loc.id: _json(LocationCreate.model_validate(loc)) for loc in rows}
+    docs = {}
+    for loc in session.scalars(select(Location).where(Location.id.in_(ids))):
+        fields: dict[str, Any] = {
+            "id": loc.id,
+            "name": loc.name,
+            "country": loc.country,
+            "admin_area": loc.admin_area,
+            "feature": loc.feature,
+        }
+        if loc.gazetteer in DATASET_GAZETTEERS:
+            # A dataset's coordinates are part of the record; a gazetteer's are derived.
+            fields |= {
+                "latitude": loc.latitude,
+                "longitude": loc.longitude,
+                "precision": loc.precision,
+                "coordinates_from": loc.gazetteer,
+            }
+        docs[loc.id] = _json(LocationCreate.model_validate(fields))
+    return docs
 
 
 def actor_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -108,9 +160,11 @@ def event_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any
     ):
         links[event_id]["related"].append({"event": other, "relation": relation})
     docs = {}
-    columns = [getattr(Event, name) for name in EVENT_FIELDS]
+    columns = [getattr(Event, name) for name in (*EVENT_FIELDS, *EVENT_EXTRA)]
     for row in session.execute(select(*columns).where(Event.id.in_(ids))):
-        fields = row._asdict()
+        fields = {name: getattr(row, name) for name in EVENT_FIELDS}
+        fields["provenance"] = provenance(row.dataset, row.dataset_release, row.dataset_row)
+        fields["attributes"] = attributes(row.attributes)
         docs[row.id] = _json(EventDoc.model_validate(fields | dict(links[row.id])))
     return docs
 
@@ -126,6 +180,8 @@ EVENT_FIELDS = (
     "date_precision",
     "date_note",
 )
+# The event columns of its provenance and attributes, read into documents by hand.
+EVENT_EXTRA = (*PROVENANCE_COLUMNS, "attributes")
 
 
 def claim_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -139,10 +195,13 @@ def claim_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any
             Quantity.unit,
             Quantity.qualifier,
             Quantity.as_reported,
+            Quantity.low,
+            Quantity.high,
         )
         .where(Quantity.claim_id.in_(ids))
         .order_by(Quantity.id)
     ):
+        estimate = q.qualifier == Qualifier.estimate.value
         numbers[q.claim_id].append(
             {
                 "label": q.label,
@@ -150,6 +209,9 @@ def claim_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any
                 "unit": q.unit,
                 "qualifier": q.qualifier,
                 "as_reported": q.as_reported,
+                # Only an estimate's bounds are given; the others' follow from the qualifier.
+                "low": q.low if estimate else None,
+                "high": q.high if estimate else None,
             }
         )
     docs = {}
@@ -164,6 +226,9 @@ def claim_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any
         Claim.evidence_text,
         Claim.source_id,
         Claim.event_id,
+        Claim.dataset,
+        Claim.dataset_release,
+        Claim.dataset_row,
     ).where(Claim.id.in_(ids))
     for c in session.execute(claims):
         doc = ClaimDoc.model_validate(
@@ -173,12 +238,15 @@ def claim_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any
                 "quote": c.quote,
                 "speaker": c.speaker_id,
                 "hedging": c.hedging,
-                "evidence": {
+                "evidence": None
+                if c.evidence_start is None
+                else {
                     "start": c.evidence_start,
                     "end": c.evidence_end,
                     "text": c.evidence_text,
                 },
                 "quantities": numbers[c.id],
+                "provenance": provenance(c.dataset, c.dataset_release, c.dataset_row),
                 "source_id": c.source_id,
                 "event_id": c.event_id,
             }

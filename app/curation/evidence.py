@@ -68,9 +68,9 @@ def check_claims(session: Session, claims: Sequence[ClaimDoc]) -> None:
     }
     for claim in claims:
         source = sources.get(claim.source_id)
-        if source is None:
-            continue
         span = claim.evidence
+        if source is None or span is None:
+            continue
         found = span_problem(
             claim.id, span.start, span.end, span.text, source.text, source.text_length
         )

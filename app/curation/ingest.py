@@ -89,6 +89,11 @@ def verify_bundle(bundle: IngestBundle) -> str:
 def check_evidence_text(claim: ClaimDoc, text: str) -> None:
     """The claim's span is exactly the bundle's source text at its offsets."""
     span = claim.evidence
+    if span is None:
+        raise InvalidParameter(
+            "evidence is required: reporting's claims point into the source's text",
+            param=f"claims.{claim.id}.evidence",
+        )
     found = evidence.span_problem(claim.id, span.start, span.end, span.text, text, len(text))
     if found is not None:
         raise InvalidParameter(found[1], param=f"claims.{claim.id}.evidence")

@@ -37,7 +37,12 @@ from app.claims.models import Claim, ClaimDocument, Quantity
 from app.claims.schemas import ClaimRead, QuantityRead
 from app.core.db import key_chunks
 from app.curation import versions
-from app.curation.documents import EVENT_FIELDS
+from app.curation.documents import (
+    EVENT_EXTRA,
+    EVENT_FIELDS,
+    attributes,
+    provenance,
+)
 from app.events.models import (
     ActorEvent,
     ActorPeriod,
@@ -53,7 +58,7 @@ from app.events.models import (
 from app.events.schemas import EventDetail, EventRead
 from app.events.service import ALL_EVENTS, STATUS_SCOPE, TYPE_SCOPE
 from app.locations.models import Location
-from app.locations.schemas import ENRICHMENT_NOTE, LocationRead
+from app.locations.schemas import LocationRead, coordinates_note
 from app.sources.models import Source, SourceDocument
 from app.sources.schemas import SourceRead
 
@@ -61,7 +66,7 @@ Bind = Session | Connection
 BATCH = 1000
 STALE = "geoevents.stale"  # session.info: record kind -> ids whose documents are stale
 
-EVENT_OWN = [*EVENT_FIELDS, "created_at", "updated_at"]
+EVENT_OWN = [*EVENT_FIELDS, *EVENT_EXTRA, "created_at", "updated_at"]
 ITEM_FIELDS = list(EventRead.model_fields)
 DETAIL_FIELDS = [name for name in EventDetail.model_fields if name not in EventRead.model_fields]
 QUANTITY_FIELDS = list(QuantityRead.model_fields)
@@ -172,13 +177,20 @@ def build(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
     docs = []
     for own_fields in events:
         event_id = own_fields["id"]
+        own_fields["provenance"] = provenance(
+            own_fields.pop("dataset"),
+            own_fields.pop("dataset_release"),
+            own_fields.pop("dataset_row"),
+        )
+        own_fields["attributes"] = attributes(own_fields["attributes"])
         event_claims = claims.get(event_id, [])
         source_ids = sorted({c["source_id"] for c in event_claims})
         item = own_fields | {
             "tags": tags.get(event_id, []),
             "actors": actors.get(event_id, []),
             "locations": [
-                place | {"coordinates_note": ENRICHMENT_NOTE} for place in places.get(event_id, [])
+                place | {"coordinates_note": coordinates_note(place["gazetteer"])}
+                for place in places.get(event_id, [])
             ],
             "quantities": quantities.get(event_id, []),
             "source_count": len(source_ids),
@@ -219,6 +231,9 @@ def _claims(
             Claim.evidence_start,
             Claim.evidence_end,
             Claim.evidence_text,
+            Claim.dataset,
+            Claim.dataset_release,
+            Claim.dataset_row,
             Claim.created_at,
             Claim.updated_at,
         )
@@ -237,13 +252,16 @@ def _claims(
             else {"id": row.speaker_id, "name": row.speaker_name, "kind": row.speaker_kind},
             "source_id": row.source_id,
             "hedging": row.hedging,
-            "evidence": {
+            "evidence": None
+            if row.evidence_start is None
+            else {
                 "source_id": row.source_id,
                 "start": row.evidence_start,
                 "end": row.evidence_end,
                 "text": row.evidence_text,
             },
             "quantities": by_claim.get(row.id, []),
+            "provenance": provenance(row.dataset, row.dataset_release, row.dataset_row),
             "created_at": row.created_at,
             "updated_at": row.updated_at,
         }
@@ -270,7 +288,7 @@ def build_claims(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
                 [
                     claim["statement"],
                     claim["quote"],
-                    claim["evidence"]["text"],
+                    claim["evidence"]["text"] if claim["evidence"] else None,
                     *(names.get(claim["speaker"]["id"], []) if claim["speaker"] else []),
                 ]
             ),

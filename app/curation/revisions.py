@@ -34,6 +34,9 @@ def versions(session: Session, kind: Kind, ids: Iterable[str]) -> dict[str, int]
     return {row.id: row.version for row in rows}
 
 
+STAMP_CHUNK = 500  # records whose version one UPDATE sets
+
+
 class Changes:
     """One write's bookkeeping: the documents of the records it touches, before and after."""
 
@@ -73,21 +76,28 @@ class Changes:
             if not tracked:
                 continue
             after = documents(self.session, kind, tracked)
+            # Records whose version and times one statement sets: (version, created) -> ids.
+            stamped: dict[tuple[int, bool], list[str]] = defaultdict(list)
             for record_id in sorted(tracked):
                 old, new = tracked[record_id], after.get(record_id)
                 if old == new:
                     continue
                 version = self.versions[kind].get(record_id, 0) + 1 if old is not None else 1
                 if new is not None and REGISTRY[kind].versioned:
-                    # The record's own times are its revisions' (to the second, as stored),
-                    # so that it reads the same live, in its history and as of any moment.
-                    model = REGISTRY[kind].model
-                    stamps = {"updated_at": second} | ({} if old else {"created_at": second})
-                    self.session.execute(
-                        update(model).where(model.id == record_id).values(version=version, **stamps)
-                    )
+                    stamped[(version, old is None)].append(record_id)
                 op = Op.created if old is None else Op.deleted if new is None else Op.updated
                 written.append(self._revision(kind, record_id, op, version, old, new, now))
+            model = REGISTRY[kind].model
+            for (version, created), ids in stamped.items():
+                # The record's own times are its revisions' (to the second, as stored), so
+                # that it reads the same live, in its history and as of any moment.
+                stamps = {"updated_at": second} | ({"created_at": second} if created else {})
+                for start in range(0, len(ids), STAMP_CHUNK):
+                    self.session.execute(
+                        update(model)
+                        .where(model.id.in_(ids[start : start + STAMP_CHUNK]))
+                        .values(version=version, **stamps)
+                    )
         for event_id, note in self.notes:
             current = documents(self.session, Kind.event, [event_id]).get(event_id)
             version = versions(self.session, Kind.event, [event_id]).get(event_id, 1)

@@ -21,7 +21,7 @@ from app.core.errors import (
     Conflict,
 )
 from app.curation import evidence, projections, versions
-from app.curation.documents import EVENT_FIELDS
+from app.curation.documents import EVENT_FIELDS, attributes_column, provenance_columns
 from app.curation.schemas import ClaimDoc, SourceDoc
 from app.events import service as events
 from app.events.models import Event, EventActor, EventLocation, EventRelation, EventTag
@@ -141,7 +141,9 @@ def put_events(session: Session, docs: Sequence[EventDoc]) -> None:
             Event,
             [
                 e.model_dump(include=set(EVENT_FIELDS))
+                | provenance_columns(e.provenance)
                 | {
+                    "attributes": attributes_column(e.attributes),
                     "event_type": e.event_type.value,
                     "status": e.status.value,
                     "date_precision": e.date_precision.value,
@@ -217,17 +219,18 @@ def put_claims(session: Session, docs: Sequence[ClaimDoc]) -> None:
                 "statement": c.statement,
                 "quote": c.quote,
                 "hedging": c.hedging.value,
-                "evidence_start": c.evidence.start,
-                "evidence_end": c.evidence.end,
-                "evidence_text": c.evidence.text,
+                "evidence_start": c.evidence.start if c.evidence else None,
+                "evidence_end": c.evidence.end if c.evidence else None,
+                "evidence_text": c.evidence.text if c.evidence else None,
             }
+            | provenance_columns(c.provenance)
             for c in docs
         ],
     )
     numbers = []
     for c in docs:
         for n, q in enumerate(c.quantities, start=1):
-            low, high, low_inc, high_inc = bounds(q.qualifier, q.value)
+            low, high, low_inc, high_inc = bounds(q.qualifier, q.value, q.low, q.high)
             numbers.append(
                 Quantity(
                     id=f"{c.id}-q{n}",

@@ -20,6 +20,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    inspect,
     select,
     text,
     tuple_,
@@ -174,9 +175,13 @@ def copy_all(bind: Connection | Session, names: Iterable[str] | None = None) -> 
     tables hold now, valid since."""
     counts: dict[str, int] = {}
     epoch = bindparam("epoch", EPOCH, type_=UTCDateTime())
+    connection = bind.connection() if isinstance(bind, Session) else bind
     for entry in (REGISTRY[n] for n in names) if names is not None else REGISTRY.values():
         bind.execute(delete(entry.history))
-        columns = [f'"{c}"' for c in entry.columns]
+        # The columns the live table has now: a migration older than some column copies
+        # what there is (the twin, made from the models, leaves the newer ones NULL).
+        present = {c["name"] for c in inspect(connection).get_columns(entry.name)}
+        columns = [f'"{c}"' for c in entry.columns if c in present]
         statement = text(
             f"INSERT INTO {entry.history.name} ({', '.join(columns)}, valid_from) "
             f"SELECT {', '.join(f't.{c}' for c in columns)}, "

@@ -22,6 +22,7 @@ class Event(Base):
         Index("ix_events_end_date", "end_date"),
         Index("ix_events_span_days", "span_days"),
         Index("ix_events_last_date_start_date", "last_date", "start_date"),
+        Index("ix_events_dataset", "dataset"),
     )
 
     id: Mapped[str] = mapped_column(String(160), primary_key=True)
@@ -39,6 +40,14 @@ class Event(Base):
     # The last day the event covers: end_date, else start_date; NULL when undated or ongoing
     # with no known end (open-ended). Overlap tests then need no CASE over status.
     last_date: Mapped[date | None] = mapped_column(Date)
+    # Provenance of an imported event (NULL for reporting): the dataset, the release that
+    # last changed it and its row there.
+    dataset: Mapped[str | None] = mapped_column(String(20))
+    dataset_release: Mapped[str | None] = mapped_column(String(100))
+    dataset_row: Mapped[int | None] = mapped_column()
+    # The dataset's own codes and coverage figures, as JSON text with sorted keys (NULL when
+    # there are none): not facts, so no other column holds them.
+    attributes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(default=1, server_default="1")

@@ -3,9 +3,9 @@
 import math
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from app.claims.schemas import ClaimCreate, ClaimRead, QuantityRead
 from app.core.errors import FieldError
@@ -16,14 +16,25 @@ from app.core.schemas import (
     Day,
     FromDay,
     PageQuery,
+    Provenance,
     Schema,
     Slug,
     Tag,
     Text,
     ThroughDay,
 )
-from app.core.vocab import ActorRole, DatePrecision, EventStatus, EventType, RelationType
+from app.core.vocab import ActorRole, Dataset, DatePrecision, EventStatus, EventType, RelationType
 from app.locations.schemas import LocationRead
+
+ATTRIBUTES_DESCRIPTION = (
+    "What a dataset records about the event that is not a reported fact, under the dataset's "
+    "own column names: its codes for the type (UCDP `type_of_violence`, ACLED "
+    "`sub_event_type`, GDELT's CAMEO `EventCode` with PLOVER's mode and context), its "
+    "precision codes (`date_prec`, `where_prec`), and coverage such as GDELT's `NumMentions` "
+    "and `AvgTone`. Empty for an event of reporting."
+)
+AttributeName = Annotated[str, StringConstraints(min_length=1, max_length=60)]
+AttributeValue = Annotated[str, StringConstraints(max_length=2000)] | int | float | bool | None
 
 
 class EventActorCreate(Schema):
@@ -57,6 +68,14 @@ class EventDoc(Schema):
     actors: list[EventActorCreate] = Field(default_factory=list, description="Who took part.")
     locations: list[Slug] = Field(default_factory=list, description="Location ids.")
     related: list[RelationCreate] = Field(default_factory=list, description="Links to events.")
+    provenance: Provenance | None = Field(
+        default=None,
+        description="For an event imported from a dataset: the dataset, release and row; "
+        "null for an event of reporting.",
+    )
+    attributes: dict[AttributeName, AttributeValue] = Field(
+        default_factory=dict, max_length=100, description=ATTRIBUTES_DESCRIPTION
+    )
 
     @model_validator(mode="after")
     def _dates(self) -> "EventDoc":
@@ -116,6 +135,14 @@ class EventRead(Schema):
     quantities: list[QuantityRead] = Field(description="Numbers reported about it.")
     source_count: int = Field(
         default=0, description="How many different sources have claims about it."
+    )
+    provenance: Provenance | None = Field(
+        default=None,
+        description="The dataset, release and row the event was imported from; null for an "
+        "event of reporting.",
+    )
+    attributes: dict[str, AttributeValue] = Field(
+        default_factory=dict, description=ATTRIBUTES_DESCRIPTION
     )
     created_at: datetime = Field(description="When the record was created (UTC).")
     updated_at: datetime = Field(description="When the record last changed (UTC).")
@@ -259,6 +286,13 @@ class EventFilters(AsOfQuery):
         description="Source id: events with a claim from it (repeatable, any-of).",
     )
     tag: list[Text] = Field(default_factory=list, description="Tag (repeatable, any-of).")
+    dataset: list[Dataset | Literal["reporting"]] = Field(
+        default_factory=list,
+        description="Where the events come from (repeatable, any-of): a dataset they were "
+        "imported from (`ucdp`, `gdelt`, `acled`), or `reporting` for the events of "
+        "reporting (bundles, the write API).",
+        examples=[["ucdp", "acled"]],
+    )
     min_sources: int | None = Field(
         default=None,
         ge=1,
@@ -285,8 +319,9 @@ class EventFilters(AsOfQuery):
     )
     exclude_centroids: bool = Field(
         default=False,
-        description="Leave out places located only by a country or continent centroid, in "
-        "`bbox` matching and in GeoJSON geometry.",
+        description="Leave out places located only by a country, continent or region "
+        "centroid (a dataset's first-order division), in `bbox` matching and in GeoJSON "
+        "geometry.",
     )
     precision: DateFilterPrecision | None = Field(
         default=None,

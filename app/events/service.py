@@ -33,7 +33,7 @@ from app.core.pagination import (
     decode_cursor,
     encode_cursor,
 )
-from app.core.vocab import CoordinatePrecision, EventStatus
+from app.core.vocab import CoordinatePrecision, Dataset, EventStatus
 from app.events.models import (
     ActorEvent,
     Event,
@@ -66,6 +66,7 @@ TYPE_SCOPE, STATUS_SCOPE = "type:", "status:"
 CENTROIDS = (
     CoordinatePrecision.country_centroid.value,
     CoordinatePrecision.continent_centroid.value,
+    CoordinatePrecision.region_centroid.value,
 )
 PRECISION_KEPT = {
     DateFilterPrecision.day: ["day"],
@@ -256,6 +257,11 @@ def plan(session: Session, f: EventFilters, *, with_precision: bool = True) -> P
         sources.require(session, f.source)
         claim = aliased(Claim)
         conds.append(exists().where(claim.event_id == Event.id, claim.source_id.in_(f.source)))
+    if f.dataset:
+        datasets = [d.value for d in f.dataset if isinstance(d, Dataset)]
+        reporting = "reporting" in f.dataset
+        matched = [Event.dataset.in_(datasets)] if datasets else []
+        conds.append(or_(*matched, *([Event.dataset.is_(None)] if reporting else [])))
     if f.tag:
         tagged = aliased(EventTag)
         conds.append(exists().where(tagged.event_id == Event.id, tagged.tag.in_(f.tag)))
@@ -357,7 +363,7 @@ def rolled_up_total(session: Session, f: EventFilters, p: Plan) -> int | None:
 
     Dated matches are the events started by `end` less those that ended before `start`;
     without dates, the undated events count too."""
-    others = (f.type, f.status, f.country, f.location, f.source, f.tag)
+    others = (f.type, f.status, f.country, f.location, f.source, f.tag, f.dataset)
     if any(others) or f.q is not None or f.bbox is not None or f.precision is not None:
         return None
     if f.min_sources is not None or f.expand is Expand.members:

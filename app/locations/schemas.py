@@ -1,6 +1,8 @@
 """Pydantic schemas of locations."""
 
-from pydantic import Field
+from typing import Literal
+
+from pydantic import Field, model_validator
 
 from app.core.schemas import CountryCode, Name, Schema, Slug
 from app.core.vocab import CoordinatePrecision, LocationFeature
@@ -9,6 +11,18 @@ ENRICHMENT_NOTE = (
     "Coordinates (and the country, where the source names none) come from an offline "
     "gazetteer lookup of the place name; they are enrichment, not a statement of the source."
 )
+
+# What a dataset's own coordinates are said to be (their `gazetteer` is the dataset's name).
+DATASET_NOTE = (
+    "Coordinates as the dataset gives them, with the precision it states; they are the "
+    "dataset's, not a gazetteer's."
+)
+DATASET_GAZETTEERS = ("UCDP GED", "GDELT 2.0", "ACLED")
+
+
+def coordinates_note(gazetteer: str | None) -> str:
+    """Why a place's coordinates are not a claim of a source: where they come from."""
+    return DATASET_NOTE if gazetteer in DATASET_GAZETTEERS else ENRICHMENT_NOTE
 
 
 class LocationCreate(Schema):
@@ -23,6 +37,31 @@ class LocationCreate(Schema):
     feature: LocationFeature = Field(
         description="What sort of place the name denotes.", examples=["city"]
     )
+    latitude: float | None = Field(
+        default=None,
+        ge=-90,
+        le=90,
+        description="WGS84 latitude as a dataset gives it (with `longitude` and "
+        "`coordinates_from`); otherwise the gazetteer's, looked up from the name.",
+    )
+    longitude: float | None = Field(
+        default=None, ge=-180, le=180, description="WGS84 longitude as a dataset gives it."
+    )
+    precision: CoordinatePrecision | None = Field(
+        default=None, description="What a dataset's coordinates stand for, as it states."
+    )
+    coordinates_from: Literal["UCDP GED", "GDELT 2.0", "ACLED"] | None = Field(
+        default=None, description="The dataset whose coordinates these are."
+    )
+
+    @model_validator(mode="after")
+    def _given_together(self) -> "LocationCreate":
+        given = [self.latitude, self.longitude, self.precision, self.coordinates_from]
+        if any(v is not None for v in given) and not all(v is not None for v in given):
+            raise ValueError(
+                "latitude, longitude, precision and coordinates_from are given together"
+            )
+        return self
 
 
 class LocationRead(Schema):

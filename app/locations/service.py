@@ -72,6 +72,12 @@ def enrich(place: LocationCreate) -> Location:
         country=place.country,
         admin_area=place.admin_area,
     )
+    if place.coordinates_from is not None and place.precision is not None:
+        # A dataset's own coordinates, with its precision: no lookup replaces them.
+        row.latitude, row.longitude = place.latitude, place.longitude
+        row.precision = place.precision.value
+        row.gazetteer = place.coordinates_from
+        return row
     gc = _gazetteer()
     if place.feature is LocationFeature.city:
         alpha2 = _country(alpha_3=place.country).alpha_2 if place.country else None

@@ -29,7 +29,9 @@ from app.sources import service as sources
 S = TypeVar("S", bound=Select[*tuple[Any, ...]])
 
 # Source order, as claims are listed: by source, position in its text, claim, figure.
-ORDER = (Claim.source_id, Claim.evidence_start, Quantity.claim_id, Quantity.id)
+# A figure of a claim without a span (imported from a dataset) comes first in its source.
+POSITION = func.coalesce(Claim.evidence_start, -1).label("position")
+ORDER = (Claim.source_id, POSITION, Quantity.claim_id, Quantity.id)
 COLUMNS = (
     Quantity.id,
     Quantity.label,
@@ -45,7 +47,7 @@ COLUMNS = (
     Quantity.event_id,
     Claim.source_id,
     Claim.hedging,
-    Claim.evidence_start,
+    POSITION,
     EventDocument.item.label("event"),
 )
 FIELDS = list(QuantityItem.model_fields)
@@ -132,7 +134,7 @@ def get_all(
     stmt = _items(on_events, own).limit(limit + 1)
     if f.cursor:
         source_id, start, claim_id, last_id = decode_cursor(f.cursor, "quantities", 4)
-        if not (start or "").isdigit():
+        if not (start or "").removeprefix("-").isdigit():
             raise InvalidParameter("cursor is malformed", param="cursor")
         stmt = stmt.where(
             keyset_after(list(ORDER), [source_id, int(start), claim_id, last_id], descending=False)
@@ -141,7 +143,7 @@ def get_all(
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        key = [last.source_id, str(last.evidence_start), last.claim_id, last.id]
+        key = [last.source_id, str(last.position), last.claim_id, last.id]
         next_cursor = encode_cursor("quantities", key)
     extra = extra_meta(session, f, total)
     if count is not None:

@@ -240,7 +240,7 @@ def _rollup_scope(session: Session, f: TimelineQuery) -> str | None:
     """The timeline_days scope that answers these filters exactly, if one does: no filter
     but dates and at most one actor (not expanded to members), or one type, or one status;
     a split by type or status only over every event."""
-    others = (f.country, f.location, f.source, f.tag)
+    others = (f.country, f.location, f.source, f.tag, f.dataset)
     if any(others) or f.q is not None or f.bbox is not None or f.precision is not None:
         return None
     if f.min_sources is not None or f.expand is Expand.members:
@@ -747,7 +747,7 @@ def _network_rollups_apply(f: NetworkQuery) -> bool:
     no filter but dates, not expanded to members."""
     if f.mode is not NetworkMode.cooccurrence or f.actor or f.expand is Expand.members:
         return False
-    others = (f.type, f.status, f.country, f.location, f.source, f.tag)
+    others = (f.type, f.status, f.country, f.location, f.source, f.tag, f.dataset)
     if any(others) or f.q is not None or f.bbox is not None or f.precision is not None:
         return False
     return f.min_sources is None

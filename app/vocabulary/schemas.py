@@ -43,3 +43,7 @@ class Vocabularies(Schema):
     coordinate_precisions: list[Term] = Field(
         description="What a location's coordinates stand for (`precision` of locations)."
     )
+    datasets: list[Term] = Field(
+        description="Event datasets records are imported from (`provenance.dataset`, the "
+        "`dataset` filter)."
+    )

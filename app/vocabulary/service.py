@@ -6,6 +6,7 @@ from app.core.vocab import (
     ActorKind,
     ActorRole,
     CoordinatePrecision,
+    Dataset,
     DatePrecision,
     EventStatus,
     EventType,
@@ -43,6 +44,7 @@ def get() -> Vocabularies:
         source_kinds=_terms(SourceKind),
         location_features=_terms(LocationFeature),
         coordinate_precisions=_terms(CoordinatePrecision),
+        datasets=_terms(Dataset),
     )
 
 

@@ -348,6 +348,8 @@ def _field_layout(
             for sub, info in nested.model_fields.items()
             for column in _field_layout(sub, info.annotation, f"{name}_", where)
         ]
+    if get_origin(annotation) is dict:
+        return [(name, _json_cell(where))]
     if get_origin(annotation) is not list:
         return [(name, _scalar_cell(where))]
     item = _model_of(get_args(annotation)[0])

@@ -27,6 +27,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from app import search
+from app.core.migrations import add_dataset_columns
 from app.core.temporal import (
     MOMENT_SETTING,
     PAST_SCHEMA,
@@ -169,6 +170,9 @@ def _fill_search(bind: sa.Connection) -> None:
 
 def upgrade() -> None:
     bind = op.get_bind()
+    # The projections of this code (which fill the words) read the columns a later
+    # revision adds (dataset_provenance); they are added first where absent, as it would.
+    add_dataset_columns(bind)
     inspector = sa.inspect(bind)
     for table in DOCUMENTS:
         for name in (table, f"{table}_history"):

@@ -25,6 +25,7 @@ from alembic import op
 from sqlalchemy.orm import Session
 
 from app.core.config import get_settings
+from app.core.migrations import add_dataset_columns
 from app.curation import projections
 from app.curation.seed import service as seeding
 
@@ -36,6 +37,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     seed_dir = op.get_context().config.attributes.get("seed_dir") or get_settings().seed_dir
+    # The write path of this code reads and writes the columns a later revision adds
+    # (dataset_provenance); they are added first where absent, as that revision would.
+    add_dataset_columns(op.get_bind())
     session = Session(bind=op.get_bind())
     for sentence in seeding.store_texts(session, Path(seed_dir)):
         print(f"geoevents: {sentence}", file=sys.stderr)

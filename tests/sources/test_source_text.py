@@ -208,6 +208,7 @@ def test_the_seed_checks_its_text_and_spans(session: Session) -> None:
     event = bundle.events[0]
     claim = event.claims[0]
     span = claim.evidence
+    assert span is not None
     # A span that lies in the text but is not the claim's words there.
     shifted = span.model_copy(update={"start": span.start + 1, "end": span.end + 1})
     broken = bundle.model_copy(

@@ -20,7 +20,7 @@ from app.auth.schemas import Scope
 from app.changes.models import Revision
 from app.core.config import Settings
 from app.core.db import make_engine, make_sessionmaker, session_scope
-from app.core.migrations import alembic_config
+from app.core.migrations import add_dataset_columns, alembic_config
 from app.curation.seed import service as seeding
 from app.main import create_app
 from app.sources.models import Source
@@ -75,6 +75,10 @@ def test_as_of_before_a_text_was_given_there_is_none(scratch: str) -> None:
 def _seed_without_text(engine: Engine, url: str) -> None:
     """A database as the seed left it before it stored the article's text."""
     command.upgrade(alembic_config(url), BEFORE_TEXTS)
+    # This code's write path writes the columns a later revision adds (as the revision that
+    # stores the text adds them first).
+    with engine.begin() as conn:
+        add_dataset_columns(conn)
     for session in session_scope(make_sessionmaker(engine)):
         (path,) = seeding.bundle_paths(SEED_DIR)
         seeding.apply(session, seeding.load_bundle(path), text=None)

@@ -75,7 +75,7 @@ class Bundle(Schema):
         for _event_id, claim in self.all_claims():
             if claim.speaker is not None and claim.speaker not in known_actors:
                 problems.append(f"claim {claim.id}: unknown speaker {claim.speaker}")
-            if length is not None and claim.evidence.end > length:
+            if length is not None and claim.evidence and claim.evidence.end > length:
                 problems.append(f"claim {claim.id}: evidence ends past the source text ({length})")
         if problems:
             raise ValueError("; ".join(problems))

@@ -49,7 +49,9 @@ def span_errors(bundle: Bundle, text: str) -> list[str]:
         errors.append(f"source sha256 {bundle.source.sha256} != text sha256 {digest}")
     for _, claim in bundle.all_claims():
         ev = claim.evidence
-        if text[ev.start : ev.end] != ev.text:
+        if ev is None:
+            errors.append(f"claim {claim.id}: no evidence span")
+        elif text[ev.start : ev.end] != ev.text:
             errors.append(f"claim {claim.id}: text[{ev.start}:{ev.end}] differs from evidence")
     return errors
 
