@@ -51,6 +51,10 @@ REMOVE = "DELETE FROM {table} WHERE scope LIKE 'type:%' OR scope LIKE 'status:%'
 
 
 def upgrade() -> None:
+    # Recomputed whole: rows of these scopes already there (written by a newer write path
+    # into a database at an older revision) are replaced, not added to.
+    op.execute(REMOVE.format(table="timeline_days_history"))
+    op.execute(REMOVE.format(table="timeline_days"))
     op.execute(SCOPES)
     op.execute(VERSIONS)
 
