@@ -54,7 +54,7 @@ bench: $(STAMP)  ## small benchmark (10 k events, SQLite, Datasette beside): a c
 	$(BIN)/python bench/run.py --events 10000 --duration 2 --stores sqlite --workers 1 \
 		--connections 1,32 --datasette
 
-bench-full: $(STAMP)  ## 1 M events on both stores, Datasette beside, py-spy profiles: about 50 minutes
+bench-full: $(STAMP)  ## 1 M events on both stores, Datasette beside, py-spy profiles: one to two hours
 	$(BIN)/python bench/run.py --events 1000000 --duration 10 --stores sqlite,postgresql \
 		--workers 1,2 --connections 1,32 --datasette \
 		--profile Q1,Q2,Q3,Q4,Q5,Q6,Q7,Q8 --profile-generate 100000
