@@ -35,8 +35,15 @@ from app.curation.datasets.common import (
     RowRefused,
     States,
     actor,
+    citing_claim,
     digest,
     slug,
+)
+from app.curation.datasets.common import (
+    cell_text as _text,
+)
+from app.curation.datasets.common import (
+    required_cell as _required,
 )
 from app.curation.schemas import ClaimDoc, SourceDoc
 from app.events.schemas import EventActorCreate, EventDoc
@@ -131,21 +138,6 @@ ATTRIBUTES = (
     "admin2",
     "admin3",
 )
-
-
-def _text(cells: dict[str, Any], name: str) -> str | None:
-    value = cells.get(name)
-    if value is None:
-        return None
-    value = " ".join(str(value).split())
-    return value or None
-
-
-def _required(cells: dict[str, Any], name: str) -> str:
-    value = _text(cells, name)
-    if value is None:
-        raise RowRefused(f"{name} is empty")
-    return value
 
 
 def event_day(value: str) -> date:
@@ -402,14 +394,12 @@ class Mapper:
             )
             sources.append(cited)
             claims.append(
-                ClaimDoc(
-                    id=f"{event_id}-source-{n}",
-                    statement="Reports this event, as ACLED's source column says.",
-                    hedging=Hedging.reported,
-                    evidence=None,
-                    provenance=provenance,
-                    source_id=cited.id,
-                    event_id=event_id,
+                citing_claim(
+                    f"{event_id}-source-{n}",
+                    "Reports this event, as ACLED's source column says.",
+                    cited,
+                    event_id,
+                    provenance,
                 )
             )
         return RowRecords(

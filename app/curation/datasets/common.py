@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 from app.actors.models import Actor
 from app.actors.schemas import ActorCreate, AffiliationCreate
 from app.claims.models import Claim
-from app.core.schemas import Schema
-from app.core.vocab import ActorKind, Dataset
+from app.core.schemas import Provenance, Schema
+from app.core.vocab import ActorKind, Dataset, Hedging
 from app.curation.kinds import documents, put, remove
 from app.curation.revisions import Changes
 from app.curation.schemas import ClaimDoc, Kind, SourceDoc
@@ -105,6 +105,40 @@ class ImportReport(Schema):
 
 Progress = Callable[[int, int], None]  # (rows read, rows refused) so far
 Mapper = Callable[[Row], RowRecords]
+
+
+def cell_text(cells: dict[str, Any], name: str) -> str | None:
+    """A cell's text with its runs of whitespace (line breaks too) made one space; None
+    when it is missing or blank."""
+    value = cells.get(name)
+    if value is None:
+        return None
+    value = " ".join(str(value).split())
+    return value or None
+
+
+def required_cell(cells: dict[str, Any], name: str) -> str:
+    """A cell's text (as `cell_text`), refusing the row when it is missing or blank."""
+    value = cell_text(cells, name)
+    if value is None:
+        raise RowRefused(f"{name} is empty")
+    return value
+
+
+def citing_claim(
+    claim_id: str, statement: str, source: SourceDoc, event_id: str, provenance: Provenance
+) -> ClaimDoc:
+    """The claim of a source a dataset names for an event: reported, with no evidence span
+    (there is no text of it to point into)."""
+    return ClaimDoc(
+        id=claim_id,
+        statement=statement,
+        hedging=Hedging.reported,
+        evidence=None,
+        provenance=provenance,
+        source_id=source.id,
+        event_id=event_id,
+    )
 
 
 def slug(text: str, limit: int = 60) -> str:

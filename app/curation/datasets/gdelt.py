@@ -38,6 +38,7 @@ from app.curation.datasets.common import (
     RowRefused,
     States,
     actor,
+    citing_claim,
     digest,
     slug,
 )
@@ -374,14 +375,12 @@ class Mapper:
             )
             sources.append(article)
             claims.append(
-                ClaimDoc(
-                    id=f"{event_id}-article",
-                    statement="Reports this event, as GDELT's SOURCEURL says.",
-                    hedging=Hedging.reported,
-                    evidence=None,
-                    provenance=provenance,
-                    source_id=article.id,
-                    event_id=event_id,
+                citing_claim(
+                    f"{event_id}-article",
+                    "Reports this event, as GDELT's SOURCEURL says.",
+                    article,
+                    event_id,
+                    provenance,
                 )
             )
         return RowRecords(

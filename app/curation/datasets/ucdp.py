@@ -27,7 +27,17 @@ from app.core.vocab import (
     Qualifier,
     SourceKind,
 )
-from app.curation.datasets.common import Row, RowRecords, RowRefused, States, actor, digest
+from app.curation.datasets.common import (
+    Row,
+    RowRecords,
+    RowRefused,
+    States,
+    actor,
+    citing_claim,
+    digest,
+)
+from app.curation.datasets.common import cell_text as _text
+from app.curation.datasets.common import required_cell as _required
 from app.curation.datasets.countries import gleditsch_ward
 from app.curation.schemas import ClaimDoc, SourceDoc
 from app.events.schemas import EventActorCreate, EventDoc
@@ -96,21 +106,6 @@ ATTRIBUTES = (
     "date_prec",
     "active_year",
 )
-
-
-def _text(cells: dict[str, Any], name: str) -> str | None:
-    value = cells.get(name)
-    if value is None:
-        return None
-    value = " ".join(str(value).split())
-    return value or None
-
-
-def _required(cells: dict[str, Any], name: str) -> str:
-    value = _text(cells, name)
-    if value is None:
-        raise RowRefused(f"{name} is empty")
-    return value
 
 
 def _day(cells: dict[str, Any], name: str) -> date:
@@ -331,14 +326,12 @@ class Mapper:
             )
             sources.append(cited)
             claims.append(
-                ClaimDoc(
-                    id=f"{event_id}-cited-{n}",
-                    statement="Reports this event, as UCDP GED's citation of it says.",
-                    hedging=Hedging.reported,
-                    evidence=None,
-                    provenance=provenance,
-                    source_id=cited.id,
-                    event_id=event_id,
+                citing_claim(
+                    f"{event_id}-cited-{n}",
+                    "Reports this event, as UCDP GED's citation of it says.",
+                    cited,
+                    event_id,
+                    provenance,
                 )
             )
         return RowRecords(
