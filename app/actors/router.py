@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from app.actors import service
 from app.actors.schemas import ActorDetail, ActorPage, ActorQuery, ActorRead
@@ -16,6 +17,7 @@ from app.web import formats
 from app.web.deps import ReadSessionDep
 from app.web.exports import add_exports
 from app.web.http_cache import record_data_version, record_response
+from app.web.reads import Read
 
 router = APIRouter(
     prefix="/v1/actors",
@@ -39,7 +41,11 @@ def list_actors(
 ) -> Response:
     """Actors ordered by id; `q` searches names and aliases, so "EU" finds the European Union.
     JSON, CSV or NDJSON; `limit=all` streams every match."""
+    return actor_list(session, request, query)
 
+
+def actor_list(session: Session, request: Request, query: ActorQuery) -> Response:
+    """Answer an actor list request in the negotiated format (a page or an export)."""
     count = formats.count_preference(request)
 
     def page(limit: int) -> tuple[list[str], int | None, str | None, dict[str, str]]:
@@ -97,6 +103,12 @@ def list_actor_events(
     """Events this actor takes part in, in any role, with every filter and format of
     GET /v1/events. Further `actor` values narrow to events that involve those actors too;
     `expand=members` applies to this actor as well."""
+    return actor_events(session, request, actor_id, query)
+
+
+def actor_events(session: Session, request: Request, actor_id: str, query: EventQuery) -> Response:
+    """An actor's events as GET /v1/events lists them, narrowed to this actor; 404 when
+    there is no such actor."""
     if not service.exists_by_id(session, actor_id):
         raise NotFound(f"no actor with id {actor_id!r}", param="actor_id")
     scoped = query.model_copy(update={"actor": [actor_id, *query.actor]})
@@ -112,4 +124,24 @@ add_exports(
     summary="List an actor's events",
     responses=problem_responses(404, 422),
     geojson_model=EventFeatureCollection,
+)
+
+
+def _read_detail(session: Session, request: Request, query: None) -> Response:
+    return record_response(*service.get(session, request.path_params["actor_id"]))
+
+
+def _read_events(session: Session, request: Request, query: EventQuery) -> Response:
+    return actor_events(session, request, request.path_params["actor_id"], query)
+
+
+def _read_list(session: Session, request: Request, query: ActorQuery) -> Response:
+    return actor_list(session, request, query)
+
+
+# What the lean read path answers without the route machinery (see app.web.reads).
+READS = (
+    Read("/v1/actors", _read_list, ActorQuery),
+    Read("/v1/actors/{actor_id}", _read_detail, primary_key=True),
+    Read("/v1/actors/{actor_id}/events", _read_events, EventQuery),
 )

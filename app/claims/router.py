@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from app.auth.deps import check_reader
 from app.claims import service
@@ -14,6 +15,7 @@ from app.web import formats
 from app.web.deps import ReadSessionDep
 from app.web.exports import add_exports
 from app.web.http_cache import record_data_version, record_response
+from app.web.reads import Read
 
 ClaimId = Annotated[
     Text, Path(description="Claim id.", examples=["zelensky-barbaric"], max_length=160)
@@ -38,7 +40,11 @@ def list_claims(
     """Claims in source order (by source, then by position in its text), with speaker,
     hedging, evidence span and the quantities each reports. JSON, CSV or NDJSON;
     `limit=all` streams every match."""
+    return claim_list(session, request, query)
 
+
+def claim_list(session: Session, request: Request, query: ClaimQuery) -> Response:
+    """Answer a claim list request in the negotiated format (a page or an export)."""
     count = formats.count_preference(request)
 
     def page(limit: int) -> tuple[list[str], int | None, str | None, dict[str, str]]:
@@ -107,3 +113,18 @@ def get_evidence(
     and highlighted, where it stands. Offsets count Python str characters (Unicode code
     points). The whole text is at `GET /v1/sources/{source_id}/text`."""
     return service.evidence(session, claim_id, context)
+
+
+def _read_list(session: Session, request: Request, query: ClaimQuery) -> Response:
+    return claim_list(session, request, query)
+
+
+def _read_detail(session: Session, request: Request, query: None) -> Response:
+    return record_response(*service.get(session, request.path_params["claim_id"]))
+
+
+# What the lean read path answers without the route machinery (see app.web.reads).
+READS = (
+    Read("/v1/claims", _read_list, ClaimQuery),
+    Read("/v1/claims/{claim_id}", _read_detail, primary_key=True),
+)

@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     response_cache_max_body: int = Field(
         default=2_000_000, ge=0, description="Largest answer, in bytes, the cache keeps."
     )
+    read_path: bool = Field(
+        default=True,
+        description="Answer the busiest reads (event, actor, claim and source details, and "
+        "the event, actor and claim lists) without FastAPI's route machinery; the answers are "
+        "the same either way. Off: every request goes through the routes.",
+    )
     cache_control: str = Field(
         default="no-cache",
         description="Cache-Control of /v1 answers; the default makes clients revalidate with "

@@ -22,6 +22,7 @@ from app.web import formats
 from app.web.deps import ReadSessionDep, in_session
 from app.web.exports import add_exports
 from app.web.http_cache import record_data_version, record_response
+from app.web.reads import Read
 
 router = APIRouter(
     prefix="/v1/events",
@@ -117,3 +118,18 @@ async def get_event(session: ReadSessionDep, event_id: EventId) -> Response:
 def event_detail(session: Session, event_id: str) -> tuple[bytes, int]:
     """The event as its detail shows it (its stored documents), and the event's version."""
     return service.detail(session, event_id)
+
+
+def _read_list(session: Session, request: Request, query: EventQuery) -> Response:
+    return event_list(session, request, query)
+
+
+def _read_detail(session: Session, request: Request, query: None) -> Response:
+    return record_response(*service.detail(session, request.path_params["event_id"]))
+
+
+# What the lean read path answers without the route machinery (see app.web.reads).
+READS = (
+    Read("/v1/events", _read_list, EventQuery),
+    Read("/v1/events/{event_id}", _read_detail, primary_key=True),
+)

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import PlainTextResponse
+from sqlalchemy.orm import Session
 
 from app.auth.deps import check_reader
 from app.core.errors import problem_responses
@@ -15,6 +16,7 @@ from app.web import formats
 from app.web.deps import ReadSessionDep
 from app.web.exports import add_exports
 from app.web.http_cache import record_data_version, record_response
+from app.web.reads import Read
 
 router = APIRouter(
     prefix="/v1/sources",
@@ -96,3 +98,11 @@ def get_source_text(session: ReadSessionDep, source_id: SourceId) -> Response:
     source has no stored text. `GET /v1/claims/{claim_id}/evidence` shows one span in its
     context."""
     return PlainTextResponse(service.text(session, source_id))
+
+
+def _read_detail(session: Session, request: Request, query: None) -> Response:
+    return record_response(*service.get(session, request.path_params["source_id"]))
+
+
+# What the lean read path answers without the route machinery (see app.web.reads).
+READS = (Read("/v1/sources/{source_id}", _read_detail, primary_key=True),)

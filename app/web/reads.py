@@ -1,0 +1,201 @@
+"""The lean read path: the busiest GETs answered in one pure-ASGI step.
+
+FastAPI's route machinery (matching every route, solving each dependency per request, an
+exit stack, the session dependency's own thread hops) costs several times the work of a read
+that splices stored documents: at one worker it bounded how many lists and details a second
+a process could answer. A `Read` names a route's template, its query model and the function
+that answers it; `ReadPath`, the innermost middleware, answers a request that matches one
+with that function directly: the query validated once, one session, the data version read
+in the answer's own transaction, and on SQLite a primary-key read on the event loop (a
+thread hop costs more than the statement).
+
+It answers only what it can answer exactly as the route would; everything else goes on to
+the routes unchanged, which stay the documented contract: a query that does not validate
+(so that the 422 is FastAPI's own), `as_of`, a deployment that needs a key to read, exports
+(`limit=all`, whose session lives as long as the stream), and any path or id out of the
+ordinary. A failure while answering is rendered by the app's own exception handlers, as the
+route's would be. tests/test_read_path.py pins every answer of both paths to each other.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, get_args, get_origin
+from urllib.parse import parse_qsl
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response, StreamingResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.core import version as data_version
+from app.web.deps import on_loop, session_factory
+from app.web.state import state_of
+
+Answer = Callable[[Session, Request, Any], Response]
+
+# A path parameter the read path takes: an id of the kind the data holds (a slug, or a
+# dataset's `ucdp-123`). Anything else (percent-escapes, spaces, over-long ids) goes to the
+# route, whose validation and messages stay the only ones.
+ID = r"[A-Za-z0-9][A-Za-z0-9._~:-]{0,119}"
+
+
+@dataclass(frozen=True)
+class Read:
+    """One route the read path answers: its template (as the route declares it), the model
+    its query string validates into (None: the route takes no query), the function that
+    answers it, and whether it is one primary-key read (run on the loop on SQLite)."""
+
+    template: str
+    answer: Answer
+    query: type[BaseModel] | None = None
+    primary_key: bool = False
+
+
+@dataclass(frozen=True)
+class RouteName:
+    """What `scope["route"]` holds for a request the read path answers: the template, which
+    the metrics label requests by (as they read it off the route FastAPI would have run)."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    read: Read
+    pattern: re.Pattern[str]
+    route: RouteName
+    lists: frozenset[str]  # the query fields that repeat (list-typed), by alias
+    fields: frozenset[str]  # every query field, by alias
+
+
+class ReadPath:
+    """Innermost middleware: answers the registered reads, passes everything else on."""
+
+    def __init__(self, app: ASGIApp, reads: Sequence[Read]) -> None:
+        self.app = app
+        self._reads = [_compile(read) for read in reads]
+        self.answered = 0  # requests answered here, not by the routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET":
+            await self.app(scope, receive, send)
+            return
+        matched = self._match(scope)
+        if matched is None:
+            await self.app(scope, receive, send)
+            return
+        compiled, path_params, query = matched
+        app_state = state_of(scope["app"])
+        if app_state.settings.require_read_key:
+            await self.app(scope, receive, send)
+            return
+        self.answered += 1
+        scope["route"] = compiled.route
+        scope["path_params"] = path_params
+        request = Request(scope, receive)
+        session = session_factory(app_state, "GET", scope.get("state", {}))()
+        try:
+            if compiled.read.primary_key and on_loop(session):
+                response = _answer(compiled.read.answer, session, request, query)
+            else:
+                response = await run_in_threadpool(
+                    _answer, compiled.read.answer, session, request, query
+                )
+        except Exception as exc:
+            response = await self._render(request, exc)
+        await response(scope, receive, send)
+
+    def _match(self, scope: Scope) -> tuple[_Compiled, dict[str, str], Any] | None:
+        path = scope["path"]
+        for compiled in self._reads:
+            found = compiled.pattern.fullmatch(path)
+            if found is None:
+                continue
+            query = _query(compiled, scope.get("query_string", b""))
+            if query is _PASS:
+                return None
+            return compiled, found.groupdict(), query
+        return None
+
+    async def _render(self, request: Request, exc: Exception) -> Response:
+        """The app's own answer to this failure (its exception handlers, by the exception's
+        class as Starlette looks them up)."""
+        handlers = request.app.exception_handlers
+        for cls in type(exc).__mro__:
+            handler = handlers.get(cls)
+            if handler is not None:
+                response = handler(request, exc)
+                if not isinstance(response, Response):
+                    response = await response
+                assert isinstance(response, Response)
+                return response
+        raise exc
+
+
+_PASS = object()
+
+
+def _answer(answer: Answer, session: Session, request: Request, query: Any) -> Response:
+    """The read, with the data version read in its transaction (as `record_data_version`
+    does for the routes), and the session ended before the answer is sent."""
+    try:
+        version, changed_at = data_version.current(session)
+        request.state.data_version = version
+        request.state.data_changed_at = changed_at
+        response = answer(session, request, query)
+        if isinstance(response, StreamingResponse):  # never registered: its session ends here
+            raise TypeError("the read path answers buffered responses only")
+        return response
+    finally:
+        session.close()
+
+
+def _compile(read: Read) -> _Compiled:
+    pattern = re.compile(re.sub(r"\{(\w+)\}", lambda m: f"(?P<{m.group(1)}>{ID})", read.template))
+    lists: set[str] = set()
+    fields: set[str] = set()
+    if read.query is not None:
+        for name, field in read.query.model_fields.items():
+            alias = field.alias or name
+            fields.add(alias)
+            if _repeats(field.annotation):
+                lists.add(alias)
+    return _Compiled(read, pattern, RouteName(read.template), frozenset(lists), frozenset(fields))
+
+
+def _repeats(annotation: Any) -> bool:
+    """Whether a query field takes repeated values (a list, possibly optional)."""
+    if get_origin(annotation) is list:
+        return True
+    return any(get_origin(arg) is list for arg in get_args(annotation))
+
+
+def _query(compiled: _Compiled, raw: bytes) -> Any:
+    """The query model of this query string, or _PASS when the route must answer: a key the
+    model does not know, a single-valued key repeated, `as_of`, an export, or a value that
+    does not validate."""
+    pairs = parse_qsl(raw.decode("latin-1"), keep_blank_values=True) if raw else []
+    model = compiled.read.query
+    if model is None:
+        return _PASS if pairs else None
+    values: dict[str, Any] = {}
+    for key, value in pairs:
+        if key not in compiled.fields or key == "as_of":
+            return _PASS
+        if key in compiled.lists:
+            values.setdefault(key, []).append(value)
+        elif key in values:
+            return _PASS
+        else:
+            values[key] = value
+    if values.get("limit") == "all":
+        return _PASS
+    try:
+        return model.model_validate(values)
+    except ValidationError:
+        return _PASS
