@@ -56,6 +56,26 @@ def test_repeat_with_etag_is_304(client: TestClient, url: str) -> None:
     assert both.status_code == 200
 
 
+def test_with_the_response_cache_off_answers_validate_the_same(
+    settings: Settings, client: TestClient
+) -> None:
+    """With RESPONSE_CACHE_ENTRIES=0 nothing looks the version up before the route: the
+    route's own read gives every answer its ETag and Last-Modified all the same."""
+    off = create_app(settings.model_copy(update={"response_cache_entries": 0}))
+    state_of(off).sessionmaker = state_of(client.app).sessionmaker
+    state_of(off).read_sessionmaker = state_of(client.app).read_sessionmaker
+    with TestClient(off) as uncached:
+        for url in [*DASHBOARD_URLS, "/v1/vocabulary"]:
+            cached, fresh = client.get(url), uncached.get(url)
+            assert fresh.status_code == cached.status_code == 200, url
+            assert fresh.content == cached.content, url
+            assert fresh.headers["etag"] == cached.headers["etag"], url
+            assert fresh.headers["last-modified"] == cached.headers["last-modified"], url
+            again = uncached.get(url, headers={"If-None-Match": fresh.headers["etag"]})
+            assert again.status_code == 304, url
+        assert len(state_of(off).response_cache) == 0
+
+
 @pytest.mark.parametrize("url", [*DASHBOARD_URLS, "/healthz", "/readyz", "/openapi.json"])
 def test_head_works_wherever_get_does(client: TestClient, url: str) -> None:
     get, head = client.get(url), client.head(url)

@@ -5,8 +5,13 @@ from fastapi import APIRouter, Depends
 from app.auth.deps import check_reader
 from app.vocabulary.schemas import Vocabularies
 from app.vocabulary.service import VOCABULARIES
+from app.web.http_cache import record_data_version
 
-router = APIRouter(tags=["vocabulary"], dependencies=[Depends(check_reader)])
+# The data version too, as every /v1 answer carries it (Last-Modified, the cache's key),
+# whether or not the response cache looked it up first.
+router = APIRouter(
+    tags=["vocabulary"], dependencies=[Depends(record_data_version), Depends(check_reader)]
+)
 
 
 @router.get("/v1/vocabulary", summary="What each value means", response_model=Vocabularies)

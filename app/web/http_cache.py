@@ -146,7 +146,8 @@ class HTTPCacheMiddleware:
         request_key = f"{origin}{scope['path']}?{query}|{request_headers.get('accept', '')}"
         if "prefer" in request_headers:
             request_key += f"|{request_headers['prefer']}"
-        if cacheable:
+        # With the cache off there is nothing to look up: the route reads the version itself.
+        if cacheable and self.cache.max_entries > 0:
             version = await self._version(scope)
             if version is not None:
                 cached = self.cache.get((version[0], request_key))
