@@ -21,7 +21,7 @@ from app.events.schemas import (
 from app.web import formats
 from app.web.deps import ReadSessionDep, in_session
 from app.web.exports import add_exports
-from app.web.http_cache import record_data_version, record_response
+from app.web.http_cache import record_data_version, record_response, record_version
 from app.web.reads import Read
 
 router = APIRouter(
@@ -125,11 +125,13 @@ def _read_list(session: Session, request: Request, query: EventQuery) -> Respons
 
 
 def _read_detail(session: Session, request: Request, query: None) -> Response:
-    return record_response(*service.detail(session, request.path_params["event_id"]))
+    body, version, data = service.detail_at_version(session, request.path_params["event_id"])
+    record_version(request, data)
+    return record_response(body, version)
 
 
 # What the lean read path answers without the route machinery (see app.web.reads).
 READS = (
     Read("/v1/events", _read_list, EventQuery),
-    Read("/v1/events/{event_id}", _read_detail, primary_key=True),
+    Read("/v1/events/{event_id}", _read_detail, primary_key=True, reads_version=True),
 )

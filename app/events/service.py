@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -25,6 +25,7 @@ from app import search
 from app.actors import service as actors
 from app.actors.models import Affiliation
 from app.claims.models import Claim
+from app.core import version as data_version
 from app.core.errors import InvalidParameter, NotFound
 from app.core.pagination import (
     EXPORT_BATCH,
@@ -467,6 +468,16 @@ def detail(session: Session, event_id: str) -> tuple[bytes, int]:
     return splice(row.item, row.detail).encode(), row.version
 
 
+def detail_at_version(
+    session: Session, event_id: str
+) -> tuple[bytes, int, tuple[int, datetime | None]]:
+    """`detail`, and the data version with it, in one statement (so of one snapshot)."""
+    row = session.connection().execute(DETAIL_AT_VERSION, {"event_id": event_id}).one()
+    if row.item is None:
+        raise NotFound(f"no event with id {event_id!r}", param="event_id")
+    return splice(row.item, row.detail).encode(), row.version, data_version.of_row(row)
+
+
 _DOCUMENTS = EventDocument.__table__.c
 DETAIL = (
     select(_DOCUMENTS.item, _DOCUMENTS.detail, Event.__table__.c.version)
@@ -474,6 +485,17 @@ DETAIL = (
         EventDocument.__table__, Event.__table__, Event.__table__.c.id == _DOCUMENTS.event_id
     )
     .where(_DOCUMENTS.event_id == bindparam("event_id"))
+)
+
+
+_VERSION = data_version.DataVersion.__table__
+# The data version's row, and the event's documents when there is such an event.
+DETAIL_AT_VERSION = (
+    select(*data_version.COLUMNS, _DOCUMENTS.item, _DOCUMENTS.detail, Event.__table__.c.version)
+    .select_from(_VERSION)
+    .outerjoin(EventDocument.__table__, _DOCUMENTS.event_id == bindparam("event_id"))
+    .outerjoin(Event.__table__, Event.__table__.c.id == _DOCUMENTS.event_id)
+    .where(data_version.ROW)
 )
 
 

@@ -34,6 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core import version as data_version
 from app.web.deps import on_loop, session_factory
+from app.web.http_cache import record_version
 from app.web.state import state_of
 
 Answer = Callable[[Session, Request, Any], Response]
@@ -48,12 +49,15 @@ ID = r"[A-Za-z0-9][A-Za-z0-9._~:-]{0,119}"
 class Read:
     """One route the read path answers: its template (as the route declares it), the model
     its query string validates into (None: the route takes no query), the function that
-    answers it, and whether it is one primary-key read (run on the loop on SQLite)."""
+    answers it, whether it is one primary-key read (run on the loop on SQLite), and whether
+    the answer reads the data version in its own statement (`http_cache.record_version`)
+    rather than in one before it."""
 
     template: str
     answer: Answer
     query: type[BaseModel] | None = None
     primary_key: bool = False
+    reads_version: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,11 +105,9 @@ class ReadPath:
         session = session_factory(app_state, "GET", scope.get("state", {}))()
         try:
             if compiled.read.primary_key and on_loop(session):
-                response = _answer(compiled.read.answer, session, request, query)
+                response = _answer(compiled.read, session, request, query)
             else:
-                response = await run_in_threadpool(
-                    _answer, compiled.read.answer, session, request, query
-                )
+                response = await run_in_threadpool(_answer, compiled.read, session, request, query)
         except Exception as exc:
             response = await self._render(request, exc)
         await response(scope, receive, send)
@@ -140,14 +142,14 @@ class ReadPath:
 _PASS = object()
 
 
-def _answer(answer: Answer, session: Session, request: Request, query: Any) -> Response:
+def _answer(read: Read, session: Session, request: Request, query: Any) -> Response:
     """The read, with the data version read in its transaction (as `record_data_version`
-    does for the routes), and the session ended before the answer is sent."""
+    does for the routes) unless it reads it itself, and the session ended before the answer
+    is sent."""
     try:
-        version, changed_at = data_version.current(session)
-        request.state.data_version = version
-        request.state.data_changed_at = changed_at
-        response = answer(session, request, query)
+        if not read.reads_version:
+            record_version(request, data_version.current(session))
+        response = read.answer(session, request, query)
         if isinstance(response, StreamingResponse):  # never registered: its session ends here
             raise TypeError("the read path answers buffered responses only")
         return response
