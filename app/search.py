@@ -33,6 +33,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -128,7 +129,14 @@ def fold(value: str) -> str:
 
 def words(value: str | None) -> list[str]:
     """The folded words of a text: what search matches."""
-    return [word[:MAX_WORD] for word in _WORD.findall(fold(value or ""))]
+    return list(_words(value or ""))
+
+
+@lru_cache(maxsize=65_536)
+def _words(value: str) -> tuple[str, ...]:
+    # Names, aliases and a dataset's set phrases recur in row after row of an import: each
+    # is folded once (a bounded cache, so memory stays flat).
+    return tuple(word[:MAX_WORD] for word in _WORD.findall(fold(value)))
 
 
 def search_text(texts: Iterable[str | None]) -> str:
