@@ -92,7 +92,10 @@ def _check_strings(value: Any, where: str) -> None:
                 _check_strings(item, f"{where}.{key}" if where else str(key))
     elif isinstance(value, list):
         for n, item in enumerate(value):
-            _check_strings(item, f"{where}.{n}")
+            if isinstance(item, str) and _CONTROL.search(item) is None:
+                continue
+            if isinstance(item, str | dict | list):
+                _check_strings(item, f"{where}.{n}")
 
 
 def to_alpha3(value: str) -> str:

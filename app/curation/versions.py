@@ -38,6 +38,7 @@ from app.core.temporal import REGISTRY, Versioned
 TOUCHED = "geoevents.touched"
 MOMENT = "geoevents.moment"
 CHUNK = 500
+CREATED_CHUNK = 5000  # ids one INSERT … SELECT of first versions copies (within SQLite's limit)
 
 # For each versioned table: which of its columns name a record of which kind. A row is
 # compared when any of them names a touched record.
@@ -243,7 +244,7 @@ def open_created(session: Session, created: dict[str, Iterable[str]], moment: da
         live = _live(entry)
         names = [live.c[c] for c in entry.columns]
         at = bindparam("valid_from", moment, type_=UTCDateTime())
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start : start + CHUNK]
+        for start in range(0, len(ids), CREATED_CHUNK):
+            chunk = ids[start : start + CREATED_CHUNK]
             rows = select(*names, at).where(live.c[column].in_(chunk))
             session.execute(insert(entry.history).from_select([*entry.columns, "valid_from"], rows))

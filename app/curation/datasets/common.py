@@ -223,15 +223,18 @@ def _write_batch(
     events = {r.event.id: r.event for r in batch}
     claims = {c.id: c for r in batch for c in r.claims}
     stored_claims = documents(session, Kind.claim, claims)
+    # A record not stored is new without comparing (nor dumping) its document.
     new_events = [
         e
         for e in events.values()
-        if _without_provenance(stored_events.get(e.id)) != _without_provenance(_json(e))
+        if e.id not in stored_events
+        or _without_provenance(stored_events[e.id]) != _without_provenance(_json(e))
     ]
     new_claims = [
         c
         for c in claims.values()
-        if _without_provenance(stored_claims.get(c.id)) != _without_provenance(_json(c))
+        if c.id not in stored_claims
+        or _without_provenance(stored_claims[c.id]) != _without_provenance(_json(c))
     ]
     # Claims of stored events that the rows no longer give (a revised row cites fewer sources).
     gone = [
@@ -318,7 +321,7 @@ def _changed(
     the stored documents read."""
     by_id: dict[str, Any] = {getattr(d, "id"): d for d in docs}  # noqa: B009
     stored = documents(session, kind, by_id)
-    return [d for i, d in by_id.items() if stored.get(i) != _json(d)], stored
+    return [d for i, d in by_id.items() if i not in stored or stored[i] != _json(d)], stored
 
 
 def run_import(
@@ -343,6 +346,7 @@ def run_import(
     tally = _Tally()
     seen: dict[str, tuple[str, int]] = {}
     batch: list[RowRecords] = []
+    batches = 0
     for row in rows:
         tally.rows += 1
         try:
@@ -366,6 +370,10 @@ def run_import(
         if len(batch) >= batch_size:
             _write_batch(session, author, batch, tally, use_bulk)
             batch = []
+            batches += 1
+            if batches & (batches - 1) == 0:  # the 1st, 2nd, 4th, 8th … batch
+                bulk.refresh_statistics(session)
+                session.commit()
         if progress is not None:
             progress(tally.rows, len(tally.refused))
     if batch:
