@@ -138,7 +138,7 @@ GEO_TYPES = {
 }
 # CAMEO actor types that make an actor part of its country's state.
 STATE_TYPES = {"GOV", "MIL", "COP", "JUD", "LEG", "SPY"}
-ACTORS_KEPT = 50_000  # distinct actor cells a mapper remembers
+ACTORS_KEPT = 20_000  # distinct actor cells a mapper remembers (a few KiB each)
 COVERAGE = ("NumMentions", "NumSources", "NumArticles", "AvgTone", "GoldsteinScale")
 CODES = ("EventCode", "EventBaseCode", "EventRootCode", "QuadClass", "IsRootEvent")
 
