@@ -25,7 +25,7 @@ from itertools import combinations
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Table, delete, event, func, insert, or_, select, text
+from sqlalchemy import Connection, Table, delete, event, func, insert, or_, select, text, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
@@ -691,7 +691,9 @@ def _apply_counts(
     )
     for start in range(0, len(keys), BATCH):
         chunk = keys[start : start + BATCH]
-        session.execute(delete(table).where(count == 0, versions.keys_among(table, key, chunk)))
+        session.execute(
+            delete(table).where(count == 0, tuple_(*(table.c[k] for k in key)).in_(chunk))
+        )
 
 
 @contextmanager

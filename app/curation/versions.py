@@ -9,14 +9,13 @@ revision's `at` sees exactly what that revision left.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    and_,
     bindparam,
     delete,
     func,
@@ -24,6 +23,7 @@ from sqlalchemy import (
     inspect,
     select,
     text,
+    tuple_,
     update,
 )
 from sqlalchemy.orm import Session
@@ -118,22 +118,10 @@ def settle(session: Session) -> None:
             _compare(
                 session,
                 entry,
-                keys_among(live, entry.key, chunk),
-                keys_among(entry.history, entry.key, chunk),
+                tuple_(*(live.c[k] for k in entry.key)).in_(chunk),
+                tuple_(*(entry.history.c[k] for k in entry.key)).in_(chunk),
                 moment,
             )
-
-
-def keys_among(table: Any, key: Sequence[str], keys: Sequence[tuple[Any, ...]]) -> Any:
-    """Rows of a table with a composite key that take in these keys: each key column among
-    the values the keys give it, a condition each store answers from the key's index.
-
-    SQLite answers a row-value IN list (`(scope, day) IN ((…), (…))`) by scanning the whole
-    table, so each write's comparison of the rollups' rows with their open versions grew
-    with the history. The rows this takes in beyond the keys (another scope on one of the
-    days) are compared too and found unchanged: every versioned row's open version is the
-    row as it stands."""
-    return and_(*(table.c[k].in_(sorted({row[n] for row in keys})) for n, k in enumerate(key)))
 
 
 def _compare(
