@@ -165,10 +165,11 @@ def create(
 def refresh_statistics(session: Session) -> None:
     """Have PostgreSQL's planner see the tables a bulk creation fills as they are now.
 
-    A database filled by bulk creations outgrows its statistics faster than autovacuum
-    analyses it: planned as nearly empty, the per-batch reads (documents by ids, the rows a
-    version copies) turn into scans of whole tables, each batch slower than the last. The
-    importer calls this after its 1st, 2nd, 4th, 8th … batch, so it costs O(log n) ANALYZEs.
+    A database filled by bulk creations can outgrow its statistics faster than autovacuum
+    analyses it, and a table planned as nearly empty may be read whole where an index
+    would do (`bench generate` saw its projection scan all claims for each batch without
+    statistics). The importer calls this after its 1st, 2nd, 4th, 8th … batch, so it costs
+    O(log n) ANALYZEs; at 10,000 rows it changed nothing measurable (bench/RESULTS.md).
     SQLite plans by its indexes without statistics: nothing to do there."""
     if session.get_bind().dialect.name != "postgresql":
         return
