@@ -33,6 +33,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -128,7 +129,22 @@ def fold(value: str) -> str:
 
 def words(value: str | None) -> list[str]:
     """The folded words of a text: what search matches."""
-    return [word[:MAX_WORD] for word in _WORD.findall(fold(value or ""))]
+    text = value or ""
+    return list(_short_words(text) if len(text) <= SHORT_TEXT else _words(text))
+
+
+def _words(value: str) -> tuple[str, ...]:
+    return tuple(word[:MAX_WORD] for word in _WORD.findall(fold(value)))
+
+
+SHORT_TEXT = 200  # the texts whose words are remembered: names, titles, set phrases
+
+
+@lru_cache(maxsize=65_536)
+def _short_words(value: str) -> tuple[str, ...]:
+    # Names, aliases and a dataset's set phrases recur in row after row of an import: each
+    # is folded once (a bounded cache of short texts, so memory stays flat).
+    return _words(value)
 
 
 def search_text(texts: Iterable[str | None]) -> str:

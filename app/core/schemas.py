@@ -84,10 +84,18 @@ def _check_strings(value: Any, where: str) -> None:
             raise FieldError(where, message) if where else ValueError(message)
     elif isinstance(value, dict):
         for key, item in value.items():
-            _check_strings(item, f"{where}.{key}" if where else str(key))
+            # Only a string with a control character or a container goes further: a bulk
+            # import validates millions of values, nearly all plain.
+            if isinstance(item, str) and _CONTROL.search(item) is None:
+                continue
+            if isinstance(item, str | dict | list):
+                _check_strings(item, f"{where}.{key}" if where else str(key))
     elif isinstance(value, list):
         for n, item in enumerate(value):
-            _check_strings(item, f"{where}.{n}")
+            if isinstance(item, str) and _CONTROL.search(item) is None:
+                continue
+            if isinstance(item, str | dict | list):
+                _check_strings(item, f"{where}.{n}")
 
 
 def to_alpha3(value: str) -> str:

@@ -99,22 +99,8 @@ def prepare_source(session: Session, doc: SourceDoc, field: str = "text") -> Sou
                 "a different source: create one",
                 param=field,
             )
-    if doc.text is None:
-        return doc
-    digest = text_digest(doc.text)
-    if doc.sha256 is not None and doc.sha256 != digest:
-        raise InvalidParameter(
-            f"{field} is not the document source {doc.id!r} describes: its SHA-256 is "
-            f"{digest}, the source's sha256 is {doc.sha256}",
-            param=field,
-        )
-    if doc.text_length is not None and doc.text_length != len(doc.text):
-        raise InvalidParameter(
-            f"{field} has {len(doc.text)} characters; source {doc.id!r} has text_length "
-            f"{doc.text_length}",
-            param=field,
-        )
-    if stored is not None and stored.text is None:
+    prepared = prepare_new_source(doc, field)
+    if doc.text is not None and stored is not None and stored.text is None:
         citing = session.execute(
             select(Claim.id, Claim.evidence_start, Claim.evidence_end, Claim.evidence_text)
             .where(Claim.source_id == doc.id)
@@ -134,4 +120,26 @@ def prepare_source(session: Session, doc: SourceDoc, field: str = "text") -> Sou
                     f"{field} is not the text that claims of source {doc.id!r} cite: {found[1]}",
                     param=field,
                 )
+    return prepared
+
+
+def prepare_new_source(doc: SourceDoc, field: str = "text") -> SourceDoc:
+    """A source that is not stored yet as it is stored (`prepare_source` without the checks
+    against a stored text): with a text, the sha256 and length computed from it; 422 naming
+    `field` when they are not the ones the document gives."""
+    if doc.text is None:
+        return doc
+    digest = text_digest(doc.text)
+    if doc.sha256 is not None and doc.sha256 != digest:
+        raise InvalidParameter(
+            f"{field} is not the document source {doc.id!r} describes: its SHA-256 is "
+            f"{digest}, the source's sha256 is {doc.sha256}",
+            param=field,
+        )
+    if doc.text_length is not None and doc.text_length != len(doc.text):
+        raise InvalidParameter(
+            f"{field} has {len(doc.text)} characters; source {doc.id!r} has text_length "
+            f"{doc.text_length}",
+            param=field,
+        )
     return doc.model_copy(update={"sha256": digest, "text_length": len(doc.text)})

@@ -64,11 +64,13 @@ class Changes:
         self.track(Kind.event, [event_id])
         self.notes.append((event_id, note))
 
-    def record(self) -> list[Revision]:
+    def record(self, at: datetime | None = None) -> list[Revision]:
         """Append a revision for every touched record that changed; bump versions and the
-        data version. Returns the revisions, in the order written."""
+        data version. Returns the revisions, in the order written. `at` is the write's
+        moment when the transaction has one already (a bulk creation earlier in it)."""
         self.session.flush()
-        now = datetime.now(UTC)  # to the microsecond: as_of tells apart changes a moment apart
+        # To the microsecond: as_of tells apart changes a moment apart.
+        now = at if at is not None else datetime.now(UTC)
         second = now.replace(microsecond=0)
         written: list[Revision] = []
         for kind in ORDER:

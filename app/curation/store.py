@@ -70,31 +70,20 @@ def _replace(
 def put_sources(session: Session, docs: Sequence[SourceDoc]) -> None:
     """Write these sources; a text is stored once, matching every span that cites it."""
     stored = [evidence.prepare_source(session, d) for d in docs]
-    _upsert(session, Source, [d.model_dump() for d in stored])
+    _upsert(session, Source, [source_row(d) for d in stored])
     projections.stale(session, [d.id for d in docs], "source")
 
 
 def put_locations(session: Session, docs: Sequence[LocationCreate]) -> None:
     """Write these places, with what the gazetteer adds to them."""
-    rows = []
-    for doc in docs:
-        row = locations.enrich(doc)
-        rows.append({c.key: getattr(row, c.key) for c in Location.__table__.columns})
-    _upsert(session, Location, rows)
+    _upsert(session, Location, [location_row(d) for d in docs])
     versions.touched(session, "location", [d.id for d in docs])
     projections.stale(session, projections.events_at_locations(session, [d.id for d in docs]))
 
 
 def put_actors(session: Session, docs: Sequence[ActorCreate]) -> None:
     """Write these actors with their aliases and affiliations."""
-    _upsert(
-        session,
-        Actor,
-        [
-            a.model_dump(exclude={"aliases", "affiliations"}) | {"name_norm": normalise(a.name)}
-            for a in docs
-        ],
-    )
+    _upsert(session, Actor, [actor_row(a) for a in docs])
     ids = [a.id for a in docs]
     versions.touched(session, "actor", ids)
     # Before and after the change: the actors it was and is affiliated with show it.
@@ -102,31 +91,14 @@ def put_actors(session: Session, docs: Sequence[ActorCreate]) -> None:
     projections.stale(session, projections.events_naming_actors(session, ids))
     projections.stale(session, projections.claims_spoken_by(session, ids), "claim")
     _replace(
-        session,
-        ActorAlias,
-        ActorAlias.actor_id,
-        ids,
-        [
-            ActorAlias(actor_id=a.id, alias=alias, alias_norm=normalise(alias))
-            for a in docs
-            for alias in dict.fromkeys(a.aliases)
-        ],
+        session, ActorAlias, ActorAlias.actor_id, ids, [ActorAlias(**r) for r in alias_rows(docs)]
     )
     _replace(
         session,
         Affiliation,
         Affiliation.actor_id,
         ids,
-        [
-            Affiliation(
-                id=f"{a.id}@{aff.organization}#{n:03d}",
-                actor_id=a.id,
-                **aff.model_dump(exclude={"organization"}),
-                organization_id=aff.organization,
-            )
-            for a in docs
-            for n, aff in enumerate(a.affiliations, start=1)
-        ],
+        [Affiliation(**r) for r in affiliation_rows(docs)],
     )
     projections.stale(session, projections.actors_showing(session, ids), "actor")
 
@@ -135,64 +107,16 @@ def put_events(session: Session, docs: Sequence[EventDoc]) -> None:
     """Write these events with their links, tags, index rows, rollups and search rows."""
     ids = [e.id for e in docs]
     projections.stale(session, [*ids, *projections.linked_events(session, ids)])
+    links = event_link_rows(docs)
     with projections.maintaining(session, ids):
-        _upsert(
-            session,
-            Event,
-            [
-                e.model_dump(include=set(EVENT_FIELDS))
-                | provenance_columns(e.provenance)
-                | {
-                    "attributes": attributes_column(e.attributes),
-                    "event_type": e.event_type.value,
-                    "status": e.status.value,
-                    "date_precision": e.date_precision.value,
-                    "span_days": events.span_days(e.start_date, e.end_date),
-                    "last_date": events.last_date(e.start_date, e.end_date, e.status.value),
-                }
-                for e in docs
-            ],
-        )
-        _replace(
-            session,
-            EventActor,
-            EventActor.event_id,
-            ids,
-            [
-                EventActor(event_id=e.id, actor_id=link.actor, role=link.role.value, position=n)
-                for e in docs
-                for n, link in enumerate({(a.actor, a.role): a for a in e.actors}.values())
-            ],
-        )
-        _replace(
-            session,
-            EventLocation,
-            EventLocation.event_id,
-            ids,
-            [
-                EventLocation(event_id=e.id, location_id=loc, position=n)
-                for e in docs
-                for n, loc in enumerate(dict.fromkeys(e.locations))
-            ],
-        )
-        _replace(
-            session,
-            EventTag,
-            EventTag.event_id,
-            ids,
-            [EventTag(event_id=e.id, tag=tag) for e in docs for tag in dict.fromkeys(e.tags)],
-        )
-        _replace(
-            session,
-            EventRelation,
-            EventRelation.event_id,
-            ids,
-            [
-                EventRelation(event_id=e.id, related_event_id=r.event, relation=r.relation.value)
-                for e in docs
-                for r in {(r.event, r.relation): r for r in e.related}.values()
-            ],
-        )
+        _upsert(session, Event, [event_row(e) for e in docs])
+        for model, parent in (
+            (EventActor, EventActor.event_id),
+            (EventLocation, EventLocation.event_id),
+            (EventTag, EventTag.event_id),
+            (EventRelation, EventRelation.event_id),
+        ):
+            _replace(session, model, parent, ids, [model(**r) for r in links[model]])
     projections.stale(session, projections.linked_events(session, ids))
 
 
@@ -207,46 +131,8 @@ def put_claims(session: Session, docs: Sequence[ClaimDoc]) -> None:
     # The sources cited before and after count their claims.
     cited = [*(r.source_id for r in found), *(c.source_id for c in docs)]
     projections.stale(session, cited, "source")
-    _upsert(
-        session,
-        Claim,
-        [
-            {
-                "id": c.id,
-                "event_id": c.event_id,
-                "source_id": c.source_id,
-                "speaker_id": c.speaker,
-                "statement": c.statement,
-                "quote": c.quote,
-                "hedging": c.hedging.value,
-                "evidence_start": c.evidence.start if c.evidence else None,
-                "evidence_end": c.evidence.end if c.evidence else None,
-                "evidence_text": c.evidence.text if c.evidence else None,
-            }
-            | provenance_columns(c.provenance)
-            for c in docs
-        ],
-    )
-    numbers = []
-    for c in docs:
-        for n, q in enumerate(c.quantities, start=1):
-            low, high, low_inc, high_inc = bounds(q.qualifier, q.value, q.low, q.high)
-            numbers.append(
-                Quantity(
-                    id=f"{c.id}-q{n}",
-                    claim_id=c.id,
-                    event_id=c.event_id,
-                    label=q.label,
-                    value=q.value,
-                    unit=q.unit,
-                    qualifier=q.qualifier.value,
-                    low=low,
-                    high=high,
-                    low_inclusive=low_inc,
-                    high_inclusive=high_inc,
-                    as_reported=q.as_reported,
-                )
-            )
+    _upsert(session, Claim, [claim_row(c) for c in docs])
+    numbers = [Quantity(**r) for r in quantity_rows(docs)]
     _replace(session, Quantity, Quantity.claim_id, [c.id for c in docs], numbers)
     touched = {c.event_id for c in docs} | set(previous.values())
     projections.stale(session, [c.id for c in docs], "claim")
@@ -311,3 +197,124 @@ def remove_locations(session: Session, ids: list[str]) -> None:
         raise Conflict("events still name the location", param="location_id")
     versions.touched(session, "location", ids)
     session.execute(delete(Location).where(Location.id.in_(ids)))
+
+
+# --- the rows a document becomes (the per-record path above and app.curation.bulk alike) ---
+
+
+def source_row(doc: SourceDoc) -> dict[str, Any]:
+    """The sources row of a source as stored (its text prepared by app.curation.evidence)."""
+    return doc.model_dump()
+
+
+def location_row(doc: LocationCreate) -> dict[str, Any]:
+    """The locations row of a place, with what the gazetteer adds to it."""
+    row = locations.enrich(doc)
+    return {c.key: getattr(row, c.key) for c in Location.__table__.columns}
+
+
+def actor_row(doc: ActorCreate) -> dict[str, Any]:
+    """The actors row of an actor (its aliases and affiliations are rows of their own)."""
+    return doc.model_dump(exclude={"aliases", "affiliations"}) | {"name_norm": normalise(doc.name)}
+
+
+def alias_rows(docs: Sequence[ActorCreate]) -> list[dict[str, Any]]:
+    """The actor_aliases rows of these actors."""
+    return [
+        {"actor_id": a.id, "alias": alias, "alias_norm": normalise(alias)}
+        for a in docs
+        for alias in dict.fromkeys(a.aliases)
+    ]
+
+
+def affiliation_rows(docs: Sequence[ActorCreate]) -> list[dict[str, Any]]:
+    """The affiliations rows of these actors, numbered in their documents' order."""
+    return [
+        {
+            "id": f"{a.id}@{aff.organization}#{n:03d}",
+            "actor_id": a.id,
+            **aff.model_dump(exclude={"organization"}),
+            "organization_id": aff.organization,
+        }
+        for a in docs
+        for n, aff in enumerate(a.affiliations, start=1)
+    ]
+
+
+def event_row(doc: EventDoc) -> dict[str, Any]:
+    """The events row of an event (its links are rows of their own)."""
+    return (
+        doc.model_dump(include=set(EVENT_FIELDS))
+        | provenance_columns(doc.provenance)
+        | {
+            "attributes": attributes_column(doc.attributes),
+            "event_type": doc.event_type.value,
+            "status": doc.status.value,
+            "date_precision": doc.date_precision.value,
+            "span_days": events.span_days(doc.start_date, doc.end_date),
+            "last_date": events.last_date(doc.start_date, doc.end_date, doc.status.value),
+        }
+    )
+
+
+def event_link_rows(docs: Sequence[EventDoc]) -> dict[Any, list[dict[str, Any]]]:
+    """The link rows of these events, by table: actors, places, tags, related events."""
+    return {
+        EventActor: [
+            {"event_id": e.id, "actor_id": link.actor, "role": link.role.value, "position": n}
+            for e in docs
+            for n, link in enumerate({(a.actor, a.role): a for a in e.actors}.values())
+        ],
+        EventLocation: [
+            {"event_id": e.id, "location_id": loc, "position": n}
+            for e in docs
+            for n, loc in enumerate(dict.fromkeys(e.locations))
+        ],
+        EventTag: [{"event_id": e.id, "tag": tag} for e in docs for tag in dict.fromkeys(e.tags)],
+        EventRelation: [
+            {"event_id": e.id, "related_event_id": r.event, "relation": r.relation.value}
+            for e in docs
+            for r in {(r.event, r.relation): r for r in e.related}.values()
+        ],
+    }
+
+
+def claim_row(c: ClaimDoc) -> dict[str, Any]:
+    """The claims row of a claim (its figures are rows of their own)."""
+    return {
+        "id": c.id,
+        "event_id": c.event_id,
+        "source_id": c.source_id,
+        "speaker_id": c.speaker,
+        "statement": c.statement,
+        "quote": c.quote,
+        "hedging": c.hedging.value,
+        "evidence_start": c.evidence.start if c.evidence else None,
+        "evidence_end": c.evidence.end if c.evidence else None,
+        "evidence_text": c.evidence.text if c.evidence else None,
+    } | provenance_columns(c.provenance)
+
+
+def quantity_rows(docs: Sequence[ClaimDoc]) -> list[dict[str, Any]]:
+    """The quantities rows of these claims, with the bounds each qualifier implies."""
+    rows = []
+    for c in docs:
+        for n, q in enumerate(c.quantities, start=1):
+            low, high, low_inc, high_inc = bounds(q.qualifier, q.value, q.low, q.high)
+            rows.append(
+                {
+                    "id": f"{c.id}-q{n}",
+                    "claim_id": c.id,
+                    "event_id": c.event_id,
+                    "label": q.label,
+                    "value": q.value,
+                    "unit": q.unit,
+                    "qualifier": q.qualifier.value,
+                    "low": low,
+                    "high": high,
+                    "low_inclusive": low_inc,
+                    "high_inclusive": high_inc,
+                    "as_reported": q.as_reported,
+                }
+            )
+    return rows

@@ -138,6 +138,7 @@ GEO_TYPES = {
 }
 # CAMEO actor types that make an actor part of its country's state.
 STATE_TYPES = {"GOV", "MIL", "COP", "JUD", "LEG", "SPY"}
+ACTORS_KEPT = 20_000  # distinct actor cells a mapper remembers (a few KiB each)
 COVERAGE = ("NumMentions", "NumSources", "NumArticles", "AvgTone", "GoldsteinScale")
 CODES = ("EventCode", "EventBaseCode", "EventRootCode", "QuadClass", "IsRootEvent")
 
@@ -228,9 +229,28 @@ class Mapper:
     def __init__(self, states: States, release: str) -> None:
         self.states = states
         self.release = release
+        # The actors of the cells that make one, as (id, records a row gives): GDELT names
+        # the same few thousand actors in row after row, each validated once (bounded).
+        self.actors: dict[tuple[str | None, ...], tuple[str | None, list[ActorCreate]]] = {}
 
     def _actor(self, cells: dict[str, Any], n: int, row_actors: list[ActorCreate]) -> str | None:
         """One actor per GDELT actor code and name; an unnamed actor stays unnamed (none)."""
+        key = tuple(
+            _text(cells, f"Actor{n}{part}")
+            for part in ("Name", "Code", "CountryCode", "Type1Code", "Type2Code", "Type3Code")
+        )
+        if key not in self.actors:
+            if len(self.actors) >= ACTORS_KEPT:
+                self.actors.clear()
+            made: list[ActorCreate] = []
+            self.actors[key] = (self._new_actor(cells, n, made), made)
+        actor_id, made = self.actors[key]
+        row_actors.extend(made)
+        return actor_id
+
+    def _new_actor(
+        self, cells: dict[str, Any], n: int, row_actors: list[ActorCreate]
+    ) -> str | None:
         name = _text(cells, f"Actor{n}Name")
         code = _text(cells, f"Actor{n}Code") or ""
         if name is None:

@@ -61,9 +61,11 @@ def import_dataset(
     author: str = "import",
     progress: Progress | None = None,
     batch_size: int = BATCH,
+    use_bulk: bool = True,
 ) -> ImportReport:
     """Import these files of one dataset, committing batch by batch; see app.curation
-    .datasets.common for what is written and how changes are told apart."""
+    .datasets.common for what is written and how changes are told apart (`use_bulk=False`:
+    new records one by one through the per-record path, as before the bulk path)."""
     if not files:
         raise ValueError("give at least one file to import")
     for path in files:
@@ -82,4 +84,5 @@ def import_dataset(
         progress=progress,
         batch_size=batch_size,
         event_key=KEYS[dataset],
+        use_bulk=use_bulk,
     )
