@@ -18,6 +18,7 @@ from app.events.models import (
     EventRelation,
     EventTag,
     NetworkPair,
+    NetworkPairPeriod,
     TimelineDay,
 )
 from app.locations.models import Location
@@ -43,6 +44,7 @@ VERSIONED = [
     ActorEvent,
     TimelineDay,
     NetworkPair,
+    NetworkPairPeriod,
     ActorPeriod,
     EventDocument,
 ]
@@ -71,6 +73,7 @@ __all__ = [
     "IdempotentRequest",
     "Location",
     "NetworkPair",
+    "NetworkPairPeriod",
     "Quantity",
     "Revision",
     "Source",

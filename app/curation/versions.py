@@ -62,7 +62,12 @@ OWNERS: dict[str, list[tuple[str, str]]] = {
     "event_search": [("event_id", "event")],
 }
 # The rollups, owned by their own keys: table -> the kind `touched` notes those keys under.
-ROLLUPS = {"timeline_days": "day", "network_pairs": "pair", "actor_periods": "period"}
+ROLLUPS = {
+    "timeline_days": "day",
+    "network_pairs": "pair",
+    "network_pair_periods": "pair_period",
+    "actor_periods": "period",
+}
 
 
 def touched(session: Session, kind: str, ids: Iterable[Any]) -> None:
@@ -220,5 +225,6 @@ _CREATED = {
     "event_search": _OF_EVENT,
     "timeline_days": "(SELECT min(e.created_at) FROM events AS e)",
     "network_pairs": "(SELECT min(e.created_at) FROM events AS e)",
+    "network_pair_periods": "(SELECT min(e.created_at) FROM events AS e)",
     "actor_periods": "(SELECT min(e.created_at) FROM events AS e)",
 }
