@@ -14,6 +14,7 @@ from app.events.models import (
     Event,
     EventActor,
     EventDocument,
+    EventLine,
     EventLocation,
     EventRelation,
     EventTag,
@@ -47,6 +48,7 @@ VERSIONED = [
     NetworkPairPeriod,
     ActorPeriod,
     EventDocument,
+    EventLine,
 ]
 HISTORY = {
     model.__tablename__: versioned(Base.metadata.tables[model.__tablename__]) for model in VERSIONED
@@ -67,6 +69,7 @@ __all__ = [
     "Event",
     "EventActor",
     "EventDocument",
+    "EventLine",
     "EventLocation",
     "EventRelation",
     "EventTag",

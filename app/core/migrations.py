@@ -40,10 +40,15 @@ DATASET_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     for table in ("events", "events_history", "claims", "claims_history")
 }
 # The tables later revisions add and fill which this code's write path keeps (the network's
-# pair periods and their twin): an earlier revision that writes through it needs them first,
-# as it needs the dataset columns. Made where absent from the models' metadata, empty: their
-# revisions fill them whole.
-LATER_TABLES = ("network_pair_periods", "network_pair_periods_history")
+# pair periods, the events' CSV lines, and their twins): an earlier revision that writes
+# through it needs them first, as it needs the dataset columns. Made where absent from the
+# models' metadata, empty: their revisions fill them whole.
+LATER_TABLES = (
+    "network_pair_periods",
+    "network_pair_periods_history",
+    "event_lines",
+    "event_lines_history",
+)
 DATASET_INDEXES = (
     ("ix_events_dataset", "events", "dataset"),
     ("hx_ix_events_dataset", "events_history", "dataset, valid_from, valid_to"),

@@ -2,7 +2,8 @@
 transaction as the write. Nothing else writes these tables.
 
 - `event_documents`: each event's list item and detail as stored JSON text, and with them
-  its search row (app.search). A write marks the events whose documents it changed as stale
+  its search row (app.search) and its CSV line (`event_lines`). A write marks the events
+  whose documents it changed as stale
   (`stale`); the documents are rebuilt once, before the transaction commits (`settle`, run
   by a `before_commit` listener on every session) or before the write answers with the
   record as GET shows it. Claims' and actors' documents carry the words `q` searches.
@@ -37,6 +38,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     or_,
     select,
     text,
@@ -66,6 +68,7 @@ from app.events.models import (
     Event,
     EventActor,
     EventDocument,
+    EventLine,
     EventLocation,
     EventRelation,
     EventTag,
@@ -79,6 +82,7 @@ from app.locations.models import Location
 from app.locations.schemas import LocationRead, coordinates_note
 from app.sources.models import Source, SourceDocument
 from app.sources.schemas import SourceRead
+from app.web.formats import csv_lines
 
 Bind = Session | Connection
 BATCH = 1000
@@ -227,6 +231,16 @@ def build(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
             }
         )
     return docs
+
+
+def event_lines(docs: Sequence[dict[str, str]]) -> list[dict[str, str]]:
+    """The event_lines rows of these events' stored documents: each item's CSV line, made
+    from the item as stored (its JSON shape: dates and times as text), so it is the line a
+    CSV answer makes of that item."""
+    lines = csv_lines(EventRead, [orjson.loads(doc["item"]) for doc in docs])
+    return [
+        {"event_id": doc["event_id"], "csv": line} for doc, line in zip(docs, lines, strict=True)
+    ]
 
 
 def _claims(
@@ -456,12 +470,21 @@ class Stored:
     key: Any  # its column naming the record
     ids: Any  # the records' id column
     build: Callable[[Bind, Sequence[str]], list[dict[str, str]]]
+    # Rows derived from the documents, kept with them: their ORM class, its column naming
+    # the record, and how they are made from a batch of documents.
+    also: tuple[Any, Any, Callable[[Sequence[dict[str, str]]], list[dict[str, str]]]] | None = None
 
 
 # By record kind, in the order they are rebuilt (an event's detail shows claims; none of
 # these documents shows another of them, so the order only needs to be fixed).
 STORED: dict[str, Stored] = {
-    "event": Stored(EventDocument, EventDocument.event_id, Event.id, build),
+    "event": Stored(
+        EventDocument,
+        EventDocument.event_id,
+        Event.id,
+        build,
+        (EventLine, EventLine.event_id, event_lines),
+    ),
     "claim": Stored(ClaimDocument, ClaimDocument.claim_id, Claim.id, build_claims),
     "actor": Stored(ActorDocument, ActorDocument.actor_id, Actor.id, build_actors),
     "source": Stored(SourceDocument, SourceDocument.source_id, Source.id, build_sources),
@@ -474,17 +497,32 @@ def project(bind: Bind, kind: str, ids: Iterable[str]) -> None:
     for chunk in _chunks(sorted(set(ids))):
         docs = stored.build(bind, chunk)
         bind.execute(delete(stored.table).where(stored.key.in_(chunk)))
+        if stored.also is not None:
+            bind.execute(delete(stored.also[0]).where(stored.also[1].in_(chunk)))
         if docs:
             bind.execute(insert(stored.table), docs)
+            if stored.also is not None:
+                bind.execute(insert(stored.also[0]), stored.also[2](docs))
 
 
 def project_all(bind: Bind, kind: str = "event") -> int:
     """Rebuild every document of one kind (after a bulk load or a migration); how many."""
     stored = STORED[kind]
     bind.execute(delete(stored.table))
+    # A revision older than the derived rows' table rebuilds the documents without them (the
+    # table's own revision fills it whole).
+    also = stored.also
+    connection = bind.connection() if isinstance(bind, Session) else bind
+    if also is not None and not inspect(connection).has_table(also[0].__tablename__):
+        also = None
+    if also is not None:
+        bind.execute(delete(also[0]))
     done = 0
     for chunk in key_chunks(bind, stored.ids, BATCH):
-        bind.execute(insert(stored.table), stored.build(bind, chunk))
+        docs = stored.build(bind, chunk)
+        bind.execute(insert(stored.table), docs)
+        if also is not None:
+            bind.execute(insert(also[0]), also[2](docs))
         done += len(chunk)
     return done
 

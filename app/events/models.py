@@ -210,3 +210,17 @@ class EventDocument(Base):
     )
     item: Mapped[str] = mapped_column(Text)
     detail: Mapped[str] = mapped_column(Text)
+
+
+class EventLine(Base):
+    """Projection: an event's list item as its line of a CSV answer with every column (the
+    line end included), written with its documents by `app.curation.projections`. A CSV
+    export of every column is the header and these lines; a table of its own, a few
+    hundred bytes a row, so an export reads few pages."""
+
+    __tablename__ = "event_lines"
+
+    event_id: Mapped[str] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    csv: Mapped[str] = mapped_column(Text)
