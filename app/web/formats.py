@@ -614,7 +614,7 @@ def stream(
     )
 
 
-CHUNK_ROWS = 500
+CHUNK_ROWS = 250
 
 
 def _chunks(
