@@ -14,10 +14,12 @@ from app.events.models import (
     Event,
     EventActor,
     EventDocument,
+    EventLine,
     EventLocation,
     EventRelation,
     EventTag,
     NetworkPair,
+    NetworkPairPeriod,
     TimelineDay,
 )
 from app.locations.models import Location
@@ -43,8 +45,10 @@ VERSIONED = [
     ActorEvent,
     TimelineDay,
     NetworkPair,
+    NetworkPairPeriod,
     ActorPeriod,
     EventDocument,
+    EventLine,
 ]
 HISTORY = {
     model.__tablename__: versioned(Base.metadata.tables[model.__tablename__]) for model in VERSIONED
@@ -65,12 +69,14 @@ __all__ = [
     "Event",
     "EventActor",
     "EventDocument",
+    "EventLine",
     "EventLocation",
     "EventRelation",
     "EventTag",
     "IdempotentRequest",
     "Location",
     "NetworkPair",
+    "NetworkPairPeriod",
     "Quantity",
     "Revision",
     "Source",

@@ -372,7 +372,7 @@ def _generate(database_url: str, events: int, seed: int, echo: Any) -> dict[str,
         counts["event_search"] = search.refresh_all(conn)
         if postgres:
             conn.exec_driver_sql("CREATE INDEX ix_event_search_tsv ON event_search USING gin (tsv)")
-        for rollup in ("timeline_days", "network_pairs", "actor_periods"):
+        for rollup in ("timeline_days", "network_pairs", "network_pair_periods", "actor_periods"):
             counts[rollup] = conn.execute(text(f"SELECT count(*) FROM {rollup}")).scalar_one()
     # Every record gets its creation revision and its first versions, at its created_at:
     # the feed, each history, backups and as_of cover the corpus as they cover writes.

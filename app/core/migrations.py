@@ -7,6 +7,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 
 from app.core.config import PROJECT_ROOT
+from app.core.db import Base
 
 
 def alembic_config(database_url: str | None = None) -> Config:
@@ -38,6 +39,16 @@ DATASET_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
     )
     for table in ("events", "events_history", "claims", "claims_history")
 }
+# The tables later revisions add and fill which this code's write path keeps (the network's
+# pair periods, the events' CSV lines, and their twins): an earlier revision that writes
+# through it needs them first, as it needs the dataset columns. Made where absent from the
+# models' metadata, empty: their revisions fill them whole.
+LATER_TABLES = (
+    "network_pair_periods",
+    "network_pair_periods_history",
+    "event_lines",
+    "event_lines_history",
+)
 DATASET_INDEXES = (
     ("ix_events_dataset", "events", "dataset"),
     ("hx_ix_events_dataset", "events_history", "dataset, valid_from, valid_to"),
@@ -45,9 +56,13 @@ DATASET_INDEXES = (
 
 
 def add_dataset_columns(bind: Connection) -> None:
-    """Add the dataset provenance columns and their indexes where they are absent (ALTER
-    TABLE … ADD COLUMN on both stores: no table is rebuilt)."""
+    """Add what this code's write path writes and later revisions add, where it is absent:
+    the dataset provenance columns and their indexes (ALTER TABLE … ADD COLUMN on both
+    stores: no table is rebuilt), and the tables of LATER_TABLES."""
     inspector = inspect(bind)
+    for name in LATER_TABLES:
+        if name in Base.metadata.tables:
+            Base.metadata.tables[name].create(bind, checkfirst=True)
     for table, columns in DATASET_COLUMNS.items():
         present = {c["name"] for c in inspector.get_columns(table)}
         for name, type_ in columns:

@@ -133,4 +133,4 @@ def keyset_after(columns: list[Any], values: list[Any], descending: bool) -> Any
     return or_(*clauses)
 
 
-EXPORT_BATCH = 1000
+EXPORT_BATCH = 250  # rows an export fetches from its cursor at a time (bounded memory per export)

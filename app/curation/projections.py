@@ -2,13 +2,15 @@
 transaction as the write. Nothing else writes these tables.
 
 - `event_documents`: each event's list item and detail as stored JSON text, and with them
-  its search row (app.search). A write marks the events whose documents it changed as stale
+  its search row (app.search) and its CSV line (`event_lines`). A write marks the events
+  whose documents it changed as stale
   (`stale`); the documents are rebuilt once, before the transaction commits (`settle`, run
   by a `before_commit` listener on every session) or before the write answers with the
   record as GET shows it. Claims' and actors' documents carry the words `q` searches.
-- `actor_events`, `timeline_days`, `network_pairs` and `actor_periods`: the actor index,
-  the timeline rollup and the network's rollups, updated by difference across a change to
-  some events (`maintaining`).
+- `actor_events`, `timeline_days`, `network_pairs`, `network_pair_periods` and
+  `actor_periods`: the actor index, the timeline rollup and the network's rollups, updated
+  by difference across a change to some events (`maintaining`); the pairs' months and years
+  are recomputed from their days for the periods a change touches.
 
 Documents are built from Core rows in the response schemas' field order and serialised once
 with orjson; `tests/curation/test_projections.py` pins each stored kind against its schema.
@@ -25,7 +27,24 @@ from itertools import combinations
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Table, delete, event, func, insert, or_, select, text, tuple_
+from sqlalchemy import (
+    Connection,
+    Date,
+    String,
+    Table,
+    and_,
+    column,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    text,
+    tuple_,
+    values,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, aliased
@@ -49,10 +68,12 @@ from app.events.models import (
     Event,
     EventActor,
     EventDocument,
+    EventLine,
     EventLocation,
     EventRelation,
     EventTag,
     NetworkPair,
+    NetworkPairPeriod,
     TimelineDay,
 )
 from app.events.schemas import EventDetail, EventRead
@@ -61,6 +82,7 @@ from app.locations.models import Location
 from app.locations.schemas import LocationRead, coordinates_note
 from app.sources.models import Source, SourceDocument
 from app.sources.schemas import SourceRead
+from app.web.formats import csv_lines
 
 Bind = Session | Connection
 BATCH = 1000
@@ -209,6 +231,16 @@ def build(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
             }
         )
     return docs
+
+
+def event_lines(docs: Sequence[dict[str, str]]) -> list[dict[str, str]]:
+    """The event_lines rows of these events' stored documents: each item's CSV line, made
+    from the item as stored (its JSON shape: dates and times as text), so it is the line a
+    CSV answer makes of that item."""
+    lines = csv_lines(EventRead, [orjson.loads(doc["item"]) for doc in docs])
+    return [
+        {"event_id": doc["event_id"], "csv": line} for doc, line in zip(docs, lines, strict=True)
+    ]
 
 
 def _claims(
@@ -438,12 +470,21 @@ class Stored:
     key: Any  # its column naming the record
     ids: Any  # the records' id column
     build: Callable[[Bind, Sequence[str]], list[dict[str, str]]]
+    # Rows derived from the documents, kept with them: their ORM class, its column naming
+    # the record, and how they are made from a batch of documents.
+    also: tuple[Any, Any, Callable[[Sequence[dict[str, str]]], list[dict[str, str]]]] | None = None
 
 
 # By record kind, in the order they are rebuilt (an event's detail shows claims; none of
 # these documents shows another of them, so the order only needs to be fixed).
 STORED: dict[str, Stored] = {
-    "event": Stored(EventDocument, EventDocument.event_id, Event.id, build),
+    "event": Stored(
+        EventDocument,
+        EventDocument.event_id,
+        Event.id,
+        build,
+        (EventLine, EventLine.event_id, event_lines),
+    ),
     "claim": Stored(ClaimDocument, ClaimDocument.claim_id, Claim.id, build_claims),
     "actor": Stored(ActorDocument, ActorDocument.actor_id, Actor.id, build_actors),
     "source": Stored(SourceDocument, SourceDocument.source_id, Source.id, build_sources),
@@ -456,17 +497,32 @@ def project(bind: Bind, kind: str, ids: Iterable[str]) -> None:
     for chunk in _chunks(sorted(set(ids))):
         docs = stored.build(bind, chunk)
         bind.execute(delete(stored.table).where(stored.key.in_(chunk)))
+        if stored.also is not None:
+            bind.execute(delete(stored.also[0]).where(stored.also[1].in_(chunk)))
         if docs:
             bind.execute(insert(stored.table), docs)
+            if stored.also is not None:
+                bind.execute(insert(stored.also[0]), stored.also[2](docs))
 
 
 def project_all(bind: Bind, kind: str = "event") -> int:
     """Rebuild every document of one kind (after a bulk load or a migration); how many."""
     stored = STORED[kind]
     bind.execute(delete(stored.table))
+    # A revision older than the derived rows' table rebuilds the documents without them (the
+    # table's own revision fills it whole).
+    also = stored.also
+    connection = bind.connection() if isinstance(bind, Session) else bind
+    if also is not None and not inspect(connection).has_table(also[0].__tablename__):
+        also = None
+    if also is not None:
+        bind.execute(delete(also[0]))
     done = 0
     for chunk in key_chunks(bind, stored.ids, BATCH):
-        bind.execute(insert(stored.table), stored.build(bind, chunk))
+        docs = stored.build(bind, chunk)
+        bind.execute(insert(stored.table), docs)
+        if also is not None:
+            bind.execute(insert(also[0]), also[2](docs))
         done += len(chunk)
     return done
 
@@ -709,8 +765,130 @@ def maintaining(session: Session, event_ids: list[str]) -> Iterator[None]:
         refresh_actor_events(session, event_ids)
         _apply_day_counts(session, before, after)
         pairs, periods = _table(NetworkPair), _table(ActorPeriod)
-        _apply_counts(session, pairs, "pair", _pair_counts(before), _pair_counts(after))
+        pairs_before, pairs_after = _pair_counts(before), _pair_counts(after)
+        _apply_counts(session, pairs, "pair", pairs_before, pairs_after)
+        changed = {
+            k for k in pairs_before.keys() | pairs_after.keys() if pairs_before[k] != pairs_after[k]
+        }
+        _refresh_pair_periods(session, changed)
         _apply_counts(session, periods, "period", _period_counts(before), _period_counts(after))
+
+
+PairPeriod = tuple[str, str, str, date, str]  # source, target, grain, period, type
+
+
+def _refresh_pair_periods(session: Session, days: set[tuple[Any, ...]]) -> None:
+    """Recompute the network_pair_periods rows over these network_pairs keys (source,
+    target, start, last, type): their months from network_pairs, then their years from the
+    months. A least start or greatest last day cannot be taken back by difference when an
+    event goes, so each touched period is summed again from the rows below it."""
+    months = {(s, t, MONTH, start.replace(day=1), kind) for s, t, start, _, kind in days}
+    years = {(s, t, YEAR, date(p.year, 1, 1), kind) for s, t, _, p, kind in months}
+    for keys in (months, years):
+        ordered = sorted(keys)
+        for start in range(0, len(ordered), BATCH):
+            _recompute_pair_periods(session, ordered[start : start + BATCH])
+
+
+def _following(grain: str, first: date) -> date:
+    """The first day of the month or year after the one that begins on `first`."""
+    if grain == YEAR:
+        return date(first.year + 1, 1, 1)
+    return date(first.year + first.month // 12, first.month % 12 + 1, 1)
+
+
+def _recompute_pair_periods(session: Session, keys: list[PairPeriod]) -> None:
+    """Sum these pair periods again (all of one grain) from the grain below, in one
+    statement, and write the rows that differ: upserted, or deleted when no event is left."""
+    grain = keys[0][2]
+    wanted = (
+        values(
+            column("source", String),
+            column("target", String),
+            column("event_type", String),
+            column("p_start", Date),
+            column("p_after", Date),
+            name="wanted",
+        )
+        .data([(s, t, kind, p, _following(grain, p)) for s, t, _, p, kind in keys])
+        .cte("wanted")
+    )
+    source = _table(NetworkPair if grain == MONTH else NetworkPairPeriod)
+    below = source.c
+    if grain == MONTH:
+        first, last, day = below.start_date, below.last_date, below.start_date
+        extra: list[Any] = []
+    else:
+        first, last, day = below.first_date, below.last_date, below.period
+        extra = [below.grain == MONTH]
+    on = and_(
+        below.source == wanted.c.source,
+        below.target == wanted.c.target,
+        below.event_type == wanted.c.event_type,
+        day >= wanted.c.p_start,
+        day < wanted.c.p_after,
+        *extra,
+    )
+    group = (wanted.c.source, wanted.c.target, wanted.c.p_start, wanted.c.event_type)
+    summed = {
+        (s, t, grain, _as_day(p), kind): (int(n), _as_day(lo), _as_day(hi))
+        for s, t, p, kind, n, lo, hi in session.execute(
+            select(*group, func.sum(below.events), func.min(first), func.max(last))
+            .select_from(wanted)
+            .join(source, on)
+            .group_by(*group)
+        )
+    }
+    table = _table(NetworkPairPeriod)
+    key_columns = tuple_(*(table.c[k] for k in PAIR_PERIOD_KEY))
+    held = {
+        (s, t, g, _as_day(p), kind): (n, _as_day(lo), _as_day(hi))
+        for s, t, g, p, kind, n, lo, hi in session.execute(
+            select(
+                table.c.source,
+                table.c.target,
+                table.c.grain,
+                table.c.period,
+                table.c.event_type,
+                table.c.events,
+                table.c.first_date,
+                table.c.last_date,
+            ).where(key_columns.in_(keys))
+        )
+    }
+    changed = [k for k, row in summed.items() if held.get(k) != row]
+    gone = [k for k in held if k not in summed]
+    if not changed and not gone:
+        return
+    versions.touched(session, "pair_period", [*changed, *gone])
+    if changed:
+        upsert = (pg_insert if _dialect(session) == "postgresql" else sqlite_insert)(table)
+        session.execute(
+            upsert.on_conflict_do_update(
+                index_elements=list(PAIR_PERIOD_KEY),
+                set_={
+                    "events": upsert.excluded.events,
+                    "first_date": upsert.excluded.first_date,
+                    "last_date": upsert.excluded.last_date,
+                },
+            ),
+            [
+                dict(zip(PAIR_PERIOD_KEY, k, strict=True))
+                | {"events": n, "first_date": lo, "last_date": hi}
+                for k in changed
+                for n, lo, hi in (summed[k],)
+            ],
+        )
+    if gone:
+        session.execute(delete(table).where(key_columns.in_(gone)))
+
+
+PAIR_PERIOD_KEY = ("source", "target", "grain", "period", "event_type")
+
+
+def _as_day(value: Any) -> date:
+    """A date as the driver returns it (SQLite may return the text of an aggregate)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def _table(model: type[Any]) -> Table:
@@ -725,11 +903,15 @@ def rebuild_timeline_days(connection: Connection) -> None:
 
 
 def rebuild_network_rollups(connection: Connection) -> None:
-    """Recompute network_pairs and actor_periods from scratch (after a bulk load)."""
+    """Recompute network_pairs, network_pair_periods and actor_periods from scratch (after a
+    bulk load)."""
     connection.execute(delete(NetworkPair))
     connection.execute(text(NETWORK_PAIRS))
-    connection.execute(delete(ActorPeriod))
     postgresql = connection.dialect.name == "postgresql"
+    connection.execute(delete(NetworkPairPeriod))
+    for statement in pair_periods_sql(postgresql):
+        connection.execute(text(statement))
+    connection.execute(delete(ActorPeriod))
     grains = ((DAY, "start of day"), (MONTH, "start of month"), (YEAR, "start of year"))
     for grain, sqlite_start in grains:
         first = (
@@ -744,6 +926,32 @@ def rebuild_network_rollups(connection: Connection) -> None:
                 f"WHERE start_date IS NOT NULL GROUP BY actor_id, {first}"
             )
         )
+
+
+def pair_periods_sql(postgresql: bool) -> list[str]:
+    """network_pair_periods from network_pairs, set-based: the months summed from the days,
+    then the years from the months."""
+    month = (
+        "CAST(date_trunc('month', start_date) AS DATE)"
+        if postgresql
+        else "date(start_date, 'start of month')"
+    )
+    year = (
+        "CAST(date_trunc('year', period) AS DATE)"
+        if postgresql
+        else "date(period, 'start of year')"
+    )
+    return [
+        "INSERT INTO network_pair_periods "
+        "(source, target, grain, period, event_type, events, first_date, last_date) "
+        f"SELECT source, target, '{MONTH}', {month}, event_type, sum(events), min(start_date), "
+        f"max(last_date) FROM network_pairs GROUP BY source, target, {month}, event_type",
+        "INSERT INTO network_pair_periods "
+        "(source, target, grain, period, event_type, events, first_date, last_date) "
+        f"SELECT source, target, '{YEAR}', {year}, event_type, sum(events), min(first_date), "
+        f"max(last_date) FROM network_pair_periods WHERE grain = '{MONTH}' "
+        f"GROUP BY source, target, {year}, event_type",
+    ]
 
 
 NETWORK_PAIRS = """

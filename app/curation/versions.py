@@ -57,13 +57,19 @@ OWNERS: dict[str, list[tuple[str, str]]] = {
     "quantities": [("claim_id", "claim"), ("event_id", "event")],
     "actor_events": [("event_id", "event")],
     "event_documents": [("event_id", "event")],
+    "event_lines": [("event_id", "event")],
     "claim_documents": [("claim_id", "claim")],
     "actor_documents": [("actor_id", "actor")],
     "source_documents": [("source_id", "source")],
     "event_search": [("event_id", "event")],
 }
 # The rollups, owned by their own keys: table -> the kind `touched` notes those keys under.
-ROLLUPS = {"timeline_days": "day", "network_pairs": "pair", "actor_periods": "period"}
+ROLLUPS = {
+    "timeline_days": "day",
+    "network_pairs": "pair",
+    "network_pair_periods": "pair_period",
+    "actor_periods": "period",
+}
 
 
 def touched(session: Session, kind: str, ids: Iterable[Any]) -> None:
@@ -215,12 +221,14 @@ _CREATED = {
     "quantities": "(SELECT c.created_at FROM claims AS c WHERE c.id = t.claim_id)",
     "actor_events": _OF_EVENT,
     "event_documents": _OF_EVENT,
+    "event_lines": _OF_EVENT,
     "claim_documents": "(SELECT c.created_at FROM claims AS c WHERE c.id = t.claim_id)",
     "actor_documents": "(SELECT a.created_at FROM actors AS a WHERE a.id = t.actor_id)",
     "source_documents": "(SELECT s.created_at FROM sources AS s WHERE s.id = t.source_id)",
     "event_search": _OF_EVENT,
     "timeline_days": "(SELECT min(e.created_at) FROM events AS e)",
     "network_pairs": "(SELECT min(e.created_at) FROM events AS e)",
+    "network_pair_periods": "(SELECT min(e.created_at) FROM events AS e)",
     "actor_periods": "(SELECT min(e.created_at) FROM events AS e)",
 }
 

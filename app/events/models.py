@@ -160,6 +160,26 @@ class NetworkPair(Base):
     events: Mapped[int] = mapped_column(default=0)
 
 
+class NetworkPairPeriod(Base):
+    """Derived rollup: network_pairs summed per calendar month or year (`grain`, `period` its
+    first day) of the start day: per pair and type, the events starting then, their least
+    start and their greatest last day. A long range reads these for its whole months and
+    years and network_pairs only for the days at its edges. Kept exact by
+    `app.curation.projections.maintaining`, recomputed from network_pairs for the periods a
+    write touches (the least and greatest days cannot be kept by difference)."""
+
+    __tablename__ = "network_pair_periods"
+
+    source: Mapped[str] = mapped_column(String(120), primary_key=True)
+    target: Mapped[str] = mapped_column(String(120), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(5), primary_key=True)
+    period: Mapped[date] = mapped_column(Date, primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    events: Mapped[int] = mapped_column(default=0)
+    first_date: Mapped[date] = mapped_column(Date)
+    last_date: Mapped[date] = mapped_column(Date)
+
+
 class ActorPeriod(Base):
     """Derived rollup: per actor and calendar day, month or year (`grain`, `period` its first
     day), how many dated events it takes part in start then. The events of every actor
@@ -190,3 +210,17 @@ class EventDocument(Base):
     )
     item: Mapped[str] = mapped_column(Text)
     detail: Mapped[str] = mapped_column(Text)
+
+
+class EventLine(Base):
+    """Projection: an event's list item as its line of a CSV answer with every column (the
+    line end included), written with its documents by `app.curation.projections`. A CSV
+    export of every column is the header and these lines; a table of its own, a few
+    hundred bytes a row, so an export reads few pages."""
+
+    __tablename__ = "event_lines"
+
+    event_id: Mapped[str] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    csv: Mapped[str] = mapped_column(Text)

@@ -47,6 +47,9 @@ def event_list(session: ReadSessionDep, request: Request, query: EventQuery) -> 
     def export(fmt: formats.Format) -> tuple[int, dict[str, int], Iterator[str]]:
         return service.export(session, query, fmt is formats.Format.geojson)
 
+    def csv_export() -> tuple[int, dict[str, int], Iterator[str]]:
+        return service.export_csv(session, query)
+
     precisions = None
     if query.exclude_centroids:
         precisions = {"point", "city", "region"}
@@ -58,6 +61,7 @@ def event_list(session: ReadSessionDep, request: Request, query: EventQuery) -> 
         page=page,
         export=export,
         geo=partial(formats.geometry, allowed_precisions=precisions),
+        csv_export=csv_export,
     )
 
 

@@ -40,6 +40,7 @@ from app.events.models import (
     Event,
     EventActor,
     EventDocument,
+    EventLine,
     EventLocation,
     EventTag,
     TimelineDay,
@@ -449,6 +450,25 @@ def export(
         extra["excluded_without_coordinates"] = unlocated(session, p, f.exclude_centroids)
     stmt = _ordered(p.documents(), p, f.sort)
     return matches, extra, _stored_items(session, stmt)
+
+
+def export_csv(session: Session, f: EventQuery) -> tuple[int, dict[str, int], Iterator[str]]:
+    """Every matching event's stored CSV line (every column), in the export's order."""
+    p = plan(session, f)
+    matches = rolled_up_total(session, f, p)
+    if matches is None:
+        matches = count_planned(session, p)
+    columns = (p.date_col.label("start_date"), p.id_col.label("id"), EventLine.csv)
+    lines = p.select(*columns).join(EventLine, EventLine.event_id == p.id_col)
+    stmt = _ordered(lines, p, f.sort)
+    return matches, extra_meta(session, f, matches), _stored_lines(session, stmt)
+
+
+def _stored_lines(session: Session, stmt: Select[Any]) -> Iterator[str]:
+    result = session.connection().execute(stmt.execution_options(yield_per=EXPORT_BATCH))
+    for batch in result.partitions():
+        for row in batch:
+            yield row.csv
 
 
 def _stored_items(session: Session, stmt: Select[Any]) -> Iterator[str]:

@@ -41,6 +41,7 @@ from app.events.models import (
     EventActor,
     EventLocation,
     NetworkPair,
+    NetworkPairPeriod,
     TimelineDay,
 )
 from app.events.schemas import EventFilters, Expand
@@ -639,10 +640,15 @@ def network(session: Session, f: NetworkQuery) -> Network:
     # without a co-actor still shows it took part in matching events.
     linked = {end for (source, target), _ in ordered for end in (source, target)}
     shown = kept if f.min_weight <= 1 else [row for row in kept if row[0] in linked]
+    # Built without validation: every value comes from stored rows the write path checked,
+    # and checking each edge's strings again was a tenth of a large network's time.
     return Network(
-        nodes=[NetworkNode(id=i, name=name, kind=kind, events=n) for i, name, kind, n in shown],
+        nodes=[
+            NetworkNode.model_construct(id=i, name=name, kind=kind, events=n)
+            for i, name, kind, n in shown
+        ],
         edges=[
-            NetworkEdge(
+            NetworkEdge.model_construct(
                 source=source,
                 target=target,
                 weight=edge["weight"],
@@ -801,47 +807,97 @@ def _rolled_up_nodes(session: Session, f: NetworkQuery, beyond: Any) -> tuple[li
 
 def _rolled_up_pairs(session: Session, f: NetworkQuery, beyond: Any, ids: list[str]) -> list[Any]:
     """(source, target, type, events, first day, last day) of the kept actors' pairs: the
-    events starting in the range from network_pairs, plus those beyond the rollups."""
+    events starting in the range from the rollups (network_pair_periods for its whole months
+    and years, network_pairs for the days at its edges), plus those beyond the rollups."""
     if len(ids) < 2:
         return []
-    pairs = NetworkPair.__table__.c
-    in_range: list[ColumnElement[bool]] = [pairs.source.in_(ids), pairs.target.in_(ids)]
-    if f.start is not None:
-        in_range.append(pairs.start_date >= f.start)
-    if f.end is not None:
-        in_range.append(pairs.start_date <= f.end)
-    groups = list(
-        session.execute(
-            select(
-                pairs.source,
-                pairs.target,
-                pairs.event_type,
-                func.sum(pairs.events),
-                func.min(pairs.start_date),
-                func.max(pairs.last_date),
+    days, spans = NetworkPair.__table__.c, NetworkPairPeriod.__table__.c
+    parts: list[Any] = []
+    segments = _segments(f.start, f.end)
+    for grain, first, after in segments:
+        if grain == "day":
+            parts.append(
+                select(
+                    days.source,
+                    days.target,
+                    days.event_type,
+                    days.events,
+                    days.start_date.label("first_date"),
+                    days.last_date,
+                ).where(
+                    days.source.in_(ids),
+                    days.target.in_(ids),
+                    days.start_date >= first,
+                    days.start_date < after,
+                )
             )
-            .where(*in_range)
-            .group_by(pairs.source, pairs.target, pairs.event_type)
-        ).all()
-    )
+        else:
+            parts.append(
+                select(
+                    spans.source,
+                    spans.target,
+                    spans.event_type,
+                    spans.events,
+                    spans.first_date,
+                    spans.last_date,
+                ).where(
+                    spans.source.in_(ids),
+                    spans.target.in_(ids),
+                    spans.grain == grain,
+                    spans.period >= first,
+                    spans.period < after,
+                )
+            )
+    groups: list[Any] = []
+    if len(segments) == 1 and _one_period(*segments[0]):
+        # One month or one year: a row per pair and type already.
+        groups = list(session.execute(parts[0]).all())
+    elif parts:
+        rows = union_all(*parts).subquery("rows")
+        groups = list(
+            session.execute(
+                select(
+                    rows.c.source,
+                    rows.c.target,
+                    rows.c.event_type,
+                    func.sum(rows.c.events),
+                    func.min(rows.c.first_date),
+                    func.max(rows.c.last_date),
+                ).group_by(rows.c.source, rows.c.target, rows.c.event_type)
+            ).all()
+        )
     if beyond is None:
         return groups
     a, b = aliased(ActorEvent), aliased(ActorEvent)
+    # The pairs of the (few) events beyond, formed first and then cut to the kept actors:
+    # with the actors' list in the join, SQLite would look up every kept pair in every event.
+    shared = (
+        select(
+            a.actor_id.label("source"),
+            b.actor_id.label("target"),
+            Event.event_type.label("event_type"),
+            Event.start_date.label("start_date"),
+            func.coalesce(Event.end_date, Event.start_date).label("last_date"),
+        )
+        .select_from(Event)
+        .join(a, a.event_id == Event.id)
+        .join(b, and_(b.event_id == Event.id, a.actor_id < b.actor_id))
+        .where(Event.id.in_(beyond))
+        .cte("beyond_pairs")
+        .prefix_with("MATERIALIZED")
+    )
     return groups + list(
         session.execute(
             select(
-                a.actor_id,
-                b.actor_id,
-                Event.event_type,
+                shared.c.source,
+                shared.c.target,
+                shared.c.event_type,
                 func.count(),
-                func.min(Event.start_date),
-                func.max(func.coalesce(Event.end_date, Event.start_date)),
+                func.min(shared.c.start_date),
+                func.max(shared.c.last_date),
             )
-            .select_from(Event)
-            .join(a, a.event_id == Event.id)
-            .join(b, and_(b.event_id == Event.id, a.actor_id < b.actor_id))
-            .where(Event.id.in_(beyond), a.actor_id.in_(ids), b.actor_id.in_(ids))
-            .group_by(a.actor_id, b.actor_id, Event.event_type)
+            .where(shared.c.source.in_(ids), shared.c.target.in_(ids))
+            .group_by(shared.c.source, shared.c.target, shared.c.event_type)
         ).all()
     )
 
@@ -870,6 +926,12 @@ def _segments(start: date | None, end: date | None) -> list[tuple[str, date, dat
         segments += [("month", month_lo, year_lo), ("month", year_hi, month_hi)]
         segments.append(("year", year_lo, year_hi))
     return [(grain, first, after) for grain, first, after in segments if first < after]
+
+
+def _one_period(grain: str, first: date, after: date) -> bool:
+    """Whether a segment of `_segments` is a single month or year (network_pair_periods
+    holds one row per pair and type in it; a day's rows differ by last day too)."""
+    return grain != "day" and after == next_period(first, Interval(grain))
 
 
 def _maybe_date(value: Any) -> date | None:
