@@ -77,7 +77,9 @@ ANALYZED = [
     "event_search",
     "timeline_days",
     "network_pairs",
+    "network_pair_periods",
     "actor_periods",
+    "event_lines",
 ]
 
 
