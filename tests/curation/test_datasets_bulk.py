@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import datetime
@@ -74,8 +75,15 @@ def _both(stores: dict[str, Engine], dataset: Dataset, path: Path, **options: An
     return bulk
 
 
+# A stored CSV line's created_at and updated_at cells (its last two).
+MOMENT_CELLS = re.compile(r",\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ,\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\r\n$")
+
+
 def _plain(value: Any) -> Any:
-    """A stored value without its moments: JSON documents without created_at/updated_at."""
+    """A stored value without its moments: JSON documents without created_at/updated_at,
+    stored CSV lines without those cells."""
+    if isinstance(value, str) and value.endswith("Z\r\n"):
+        return MOMENT_CELLS.sub(",<moment>,<moment>\r\n", value)
     if isinstance(value, str) and value[:1] in "{[":
         try:
             return _plain(json.loads(value))
