@@ -45,10 +45,9 @@ from app.changes.models import Revision
 from app.claims.models import Claim, Quantity
 from app.core import version as data_version
 from app.core.kinds import Kind
-from app.curation import evidence, projections, store, versions
+from app.curation import evidence, projections, revisions, store, versions
 from app.curation.kinds import ORDER, documents
-from app.curation.revisions import dump
-from app.curation.schemas import ClaimDoc, Op, SourceDoc
+from app.curation.schemas import ClaimDoc, SourceDoc
 from app.events.models import Event
 from app.events.schemas import EventDoc
 from app.locations.models import Location
@@ -139,23 +138,9 @@ def create(
     for kind in ORDER:
         after = documents(session, kind, ids[kind])
         for record_id in ids[kind]:
-            doc = after[record_id]
-            event_id = record_id if kind is Kind.event else doc.get("event_id")
-            created.append((kind, record_id, event_id))
-            feed.append(
-                {
-                    "at": now,
-                    "kind": kind.value,
-                    "record_id": record_id,
-                    "event_id": event_id,
-                    "op": Op.created.value,
-                    "version": 1,
-                    "author": author,
-                    "before": None,
-                    "after": dump(doc),
-                    "note": None,
-                }
-            )
+            row = revisions.creation_row(kind, record_id, after[record_id], now, author)
+            created.append((kind, record_id, row["event_id"]))
+            feed.append(row | {"note": None})
     write(session, Revision, feed)
     versions.open_created(session, {kind.value: ids[kind] for kind in ORDER}, now)
     data_version.bump(session)

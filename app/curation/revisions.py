@@ -227,6 +227,23 @@ def _apply(
 FEED = Revision.metadata.tables[Revision.__tablename__]
 
 
+def creation_row(
+    kind: Kind, record_id: str, doc: dict[str, Any], at: datetime, author: str
+) -> dict[str, Any]:
+    """The feed row of a record's creation: version 1, nothing before, its document after."""
+    return {
+        "at": at,
+        "kind": kind.value,
+        "record_id": record_id,
+        "event_id": record_id if kind is Kind.event else doc.get("event_id"),
+        "op": Op.created.value,
+        "version": 1,
+        "author": author,
+        "before": None,
+        "after": dump(doc),
+    }
+
+
 def creation_revisions(session: Session, author: str, chunk: int = 2000) -> int:
     """Give every record that has no revision yet (a bulk load, a database from before
     revisions covered everything) its creation revision: its document now, at its own
@@ -248,22 +265,9 @@ def creation_revisions(session: Session, author: str, chunk: int = 2000) -> int:
             revisions = []
             for record_id, created in part:
                 doc = docs.get(record_id)
-                if doc is None:
-                    continue
-                event_id = record_id if kind is Kind.event else doc.get("event_id")
-                revisions.append(
-                    {
-                        "at": created if stamped else now,
-                        "kind": kind.value,
-                        "record_id": record_id,
-                        "event_id": event_id,
-                        "op": Op.created.value,
-                        "version": 1,
-                        "author": author,
-                        "before": None,
-                        "after": dump(doc),
-                    }
-                )
+                if doc is not None:
+                    at = created if stamped else now
+                    revisions.append(creation_row(kind, record_id, doc, at, author))
             if revisions:
                 session.connection().execute(insert(FEED), revisions)
                 written += len(revisions)
