@@ -133,6 +133,23 @@ def scratch_database(database_url: str, tmp_path: object, label: str) -> Iterato
         admin.dispose()
 
 
+def seeded_scratch(
+    database_url: str, tmp_path: object, label: str
+) -> Iterator[tuple[str, Engine, str]]:
+    """A migrated, seeded database of its own beside the suite's (for tests whose reads
+    must see committed writes), its engine, and the secret of a write key on it."""
+    for url in scratch_database(database_url, tmp_path, label):
+        engine = make_engine(url)
+        try:
+            migrate_and_seed(engine, Settings(database_url=url))
+            with sessionmaker(bind=engine)() as setup:
+                key = auth.create(setup, "test-write", Scope.write)
+                setup.commit()
+            yield url, engine, key
+        finally:
+            engine.dispose()
+
+
 @pytest.fixture
 def keys(session: Session) -> dict[str, str]:
     """Secrets of a read, a write, an admin and a revoked write key."""

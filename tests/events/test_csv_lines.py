@@ -18,11 +18,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from app.auth import service as auth
-from app.auth.schemas import Scope
 from app.core import version as data_version
 from app.core.config import Settings
-from app.core.db import make_engine, make_sessionmaker
 from app.core.kinds import Kind
 from app.core.migrations import alembic_config
 from app.core.temporal import REGISTRY
@@ -31,7 +28,7 @@ from app.events.models import EventDocument, EventLine
 from app.events.schemas import EventDoc, EventRead
 from app.main import create_app
 from app.web.formats import csv_layout, csv_lines
-from tests.conftest import migrate_and_seed, scratch_database
+from tests.conftest import seeded_scratch
 from tests.curation.conftest import bearer, etag, new_event
 
 IMPORTED = "csv-imported"
@@ -214,35 +211,27 @@ def test_the_migration_fills_the_lines_and_past_exports_read_them(
     """A CSV export as of a moment before a committed write is the export of then; the
     revision that adds the lines fills them, and their versions, as the writes kept them:
     each version of an event's documents has the line its item makes, over its interval."""
-    for url in scratch_database(database_url, tmp_path, "csv"):
-        engine = make_engine(url)
-        try:
-            migrate_and_seed(engine, Settings(database_url=url))
-            with make_sessionmaker(engine)() as setup:
-                key = auth.create(setup, "test-write", Scope.write)
-                setup.commit()
-            with TestClient(create_app(Settings(database_url=url))) as client:
-                before = export(client)
-                moment = datetime.now(UTC).isoformat()
-                body = new_event("test-csv-as-of", title="Written, after")
-                created = client.post("/v1/events", json=body, headers=bearer(key))
-                assert created.status_code == 201, created.text
-                after = export(client)
-                assert after != before
-                assert export(client, as_of=moment) == before
-                seed = "/v1/events/putin-xi-video-summit"
-                edited = client.patch(
-                    seed,
-                    json={"summary": "Edited; once"},
-                    headers=bearer(key) | {"If-Match": etag(client, seed)},
-                )
-                assert edited.status_code == 200, edited.text
-            live, kept, made = _stored(engine)
-            assert kept == made
-            assert len(kept) > len(live)
-            config = alembic_config(url)
-            command.downgrade(config, "9ce378ae7e85")
-            command.upgrade(config, "head")
-            assert _stored(engine) == (live, kept, made)
-        finally:
-            engine.dispose()
+    for url, engine, key in seeded_scratch(database_url, tmp_path, "csv"):
+        with TestClient(create_app(Settings(database_url=url))) as client:
+            before = export(client)
+            moment = datetime.now(UTC).isoformat()
+            body = new_event("test-csv-as-of", title="Written, after")
+            created = client.post("/v1/events", json=body, headers=bearer(key))
+            assert created.status_code == 201, created.text
+            after = export(client)
+            assert after != before
+            assert export(client, as_of=moment) == before
+            seed = "/v1/events/putin-xi-video-summit"
+            edited = client.patch(
+                seed,
+                json={"summary": "Edited; once"},
+                headers=bearer(key) | {"If-Match": etag(client, seed)},
+            )
+            assert edited.status_code == 200, edited.text
+        live, kept, made = _stored(engine)
+        assert kept == made
+        assert len(kept) > len(live)
+        config = alembic_config(url)
+        command.downgrade(config, "9ce378ae7e85")
+        command.upgrade(config, "head")
+        assert _stored(engine) == (live, kept, made)

@@ -13,10 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from app.auth import service as auth
-from app.auth.schemas import Scope
 from app.core.config import Settings
-from app.core.db import make_engine, make_sessionmaker
 from app.core.migrations import alembic_config
 from app.core.temporal import REGISTRY
 from app.core.vocab import EventType
@@ -24,7 +21,7 @@ from app.curation import projections
 from app.events.models import ActorPeriod, NetworkPair, NetworkPairPeriod
 from app.main import create_app
 from app.stats.service import _segments
-from tests.conftest import migrate_and_seed, scratch_database
+from tests.conftest import seeded_scratch
 from tests.curation.conftest import bearer, etag, new_event
 from tests.factories import make_event
 
@@ -241,27 +238,17 @@ def test_as_of_reads_the_network_as_it_stood(database_url: str, tmp_path: Path) 
     """A network read as of a moment before a committed write, over whole months and years,
     is the network as it was (the period rows' versions, on connections of their own)."""
     params = {"start": "2025-01-01", "end": "2026-12-31"}
-    for url in scratch_database(database_url, tmp_path, "network"):
-        engine = make_engine(url)
-        try:
-            migrate_and_seed(engine, Settings(database_url=url))
-            with make_sessionmaker(engine)() as setup:
-                key = auth.create(setup, "test-write", Scope.write)
-                setup.commit()
-            with TestClient(create_app(Settings(database_url=url))) as client:
-                before = client.get("/v1/network", params=params).json()
-                moment = datetime.now(UTC).isoformat()
-                actors = [{"actor": a, "role": "participant"} for a in ("russia", "ukraine")]
-                body = new_event("test-network-as-of", actors=actors)
-                created = client.post("/v1/events", json=body, headers=bearer(key))
-                assert created.status_code == 201, created.text
-                after = client.get("/v1/network", params=params).json()
-                assert after != before
-                assert client.get("/v1/network", params={**params, "as_of": moment}).json() == (
-                    before
-                )
-        finally:
-            engine.dispose()
+    for url, _, key in seeded_scratch(database_url, tmp_path, "network"):
+        with TestClient(create_app(Settings(database_url=url))) as client:
+            before = client.get("/v1/network", params=params).json()
+            moment = datetime.now(UTC).isoformat()
+            actors = [{"actor": a, "role": "participant"} for a in ("russia", "ukraine")]
+            body = new_event("test-network-as-of", actors=actors)
+            created = client.post("/v1/events", json=body, headers=bearer(key))
+            assert created.status_code == 201, created.text
+            after = client.get("/v1/network", params=params).json()
+            assert after != before
+            assert client.get("/v1/network", params={**params, "as_of": moment}).json() == (before)
 
 
 def _period_versions(engine: Engine) -> tuple[set[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -280,41 +267,33 @@ def _as_of(versions: list[tuple[Any, ...]], moment: datetime) -> set[tuple[Any, 
 def test_the_migration_fills_the_periods_and_their_past(database_url: str, tmp_path: Path) -> None:
     """Upgraded from the revision before them, a database's month and year rows are those
     its writes kept, and as of every moment of their versions they read as they did."""
-    for url in scratch_database(database_url, tmp_path, "periods"):
-        engine = make_engine(url)
-        try:
-            migrate_and_seed(engine, Settings(database_url=url))
-            with make_sessionmaker(engine)() as setup:
-                key = auth.create(setup, "test-write", Scope.write)
-                setup.commit()
-            actors = [{"actor": a, "role": "participant"} for a in ("russia", "ukraine")]
-            with TestClient(create_app(Settings(database_url=url))) as client:
-                for event_id, start in (("first", "2026-03-01"), ("second", "2026-03-20")):
-                    body = new_event(event_id, actors=actors, start_date=start, end_date=start)
-                    assert client.post("/v1/events", json=body, headers=bearer(key)).is_success
-                url_first = "/v1/events/first"
-                patched = client.patch(
-                    url_first,
-                    json={"start_date": "2026-04-02", "end_date": "2026-04-09"},
-                    headers=bearer(key) | {"If-Match": etag(client, url_first)},
-                )
-                assert patched.status_code == 200, patched.text
-                gone = client.delete(
-                    "/v1/events/second",
-                    headers=bearer(key) | {"If-Match": etag(client, "/v1/events/second")},
-                )
-                assert gone.status_code == 204, gone.text
-            kept, kept_versions = _period_versions(engine)
-            assert kept
-            config = alembic_config(url)
-            command.downgrade(config, "6f2a9d4c8e15")
-            command.upgrade(config, "head")
-            filled, filled_versions = _period_versions(engine)
-            assert filled == kept
-            moments = {v[-2] for v in kept_versions + filled_versions}
-            moments |= {v[-1] for v in kept_versions + filled_versions if v[-1] is not None}
-            assert len(moments) > 4
-            for moment in sorted(moments):
-                assert _as_of(filled_versions, moment) == _as_of(kept_versions, moment), moment
-        finally:
-            engine.dispose()
+    for url, engine, key in seeded_scratch(database_url, tmp_path, "periods"):
+        actors = [{"actor": a, "role": "participant"} for a in ("russia", "ukraine")]
+        with TestClient(create_app(Settings(database_url=url))) as client:
+            for event_id, start in (("first", "2026-03-01"), ("second", "2026-03-20")):
+                body = new_event(event_id, actors=actors, start_date=start, end_date=start)
+                assert client.post("/v1/events", json=body, headers=bearer(key)).is_success
+            url_first = "/v1/events/first"
+            patched = client.patch(
+                url_first,
+                json={"start_date": "2026-04-02", "end_date": "2026-04-09"},
+                headers=bearer(key) | {"If-Match": etag(client, url_first)},
+            )
+            assert patched.status_code == 200, patched.text
+            gone = client.delete(
+                "/v1/events/second",
+                headers=bearer(key) | {"If-Match": etag(client, "/v1/events/second")},
+            )
+            assert gone.status_code == 204, gone.text
+        kept, kept_versions = _period_versions(engine)
+        assert kept
+        config = alembic_config(url)
+        command.downgrade(config, "6f2a9d4c8e15")
+        command.upgrade(config, "head")
+        filled, filled_versions = _period_versions(engine)
+        assert filled == kept
+        moments = {v[-2] for v in kept_versions + filled_versions}
+        moments |= {v[-1] for v in kept_versions + filled_versions if v[-1] is not None}
+        assert len(moments) > 4
+        for moment in sorted(moments):
+            assert _as_of(filled_versions, moment) == _as_of(kept_versions, moment), moment

@@ -13,12 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from app.auth import service as auth
-from app.auth.schemas import Scope
 from app.core.config import Settings
-from app.core.db import make_engine, make_sessionmaker
 from app.main import create_app
-from tests.conftest import migrate_and_seed, scratch_database
+from tests.conftest import seeded_scratch
 from tests.curation.conftest import bearer, new_event
 from tests.factories import make_event
 from tests.test_error_shape import assert_problem
@@ -154,27 +151,19 @@ def test_as_of_reads_the_places_as_they_stood(client: TestClient) -> None:
 def test_as_of_before_a_committed_write(database_url: str, tmp_path: Path) -> None:
     """Reads as of a moment may run on connections of their own, which see only what is
     committed: this one writes through an app on a seeded database of its own."""
-    for url in scratch_database(database_url, tmp_path, "places"):
-        engine = make_engine(url)
-        try:
-            migrate_and_seed(engine, Settings(database_url=url))
-            with make_sessionmaker(engine)() as setup:
-                key = auth.create(setup, "test-write", Scope.write)
-                setup.commit()
-            with TestClient(create_app(Settings(database_url=url))) as client:
-                before = places(client)
-                moment = datetime.now(UTC).isoformat()
-                body = new_event("test-places-as-of", locations=["kyiv", "abu-dhabi"])
-                created = client.post("/v1/events", json=body, headers=bearer(key))
-                assert created.status_code == 201, created.text
-                after = places(client)
-                assert after["meta"]["events"] == before["meta"]["events"] + 1
-                assert places(client, as_of=moment) == before
-                at = {row["location_id"]: row["events"] for row in before["data"]}
-                now = {row["location_id"]: row["events"] for row in after["data"]}
-                assert now == at | {"kyiv": at["kyiv"] + 1, "abu-dhabi": at["abu-dhabi"] + 1}
-        finally:
-            engine.dispose()
+    for url, _, key in seeded_scratch(database_url, tmp_path, "places"):
+        with TestClient(create_app(Settings(database_url=url))) as client:
+            before = places(client)
+            moment = datetime.now(UTC).isoformat()
+            body = new_event("test-places-as-of", locations=["kyiv", "abu-dhabi"])
+            created = client.post("/v1/events", json=body, headers=bearer(key))
+            assert created.status_code == 201, created.text
+            after = places(client)
+            assert after["meta"]["events"] == before["meta"]["events"] + 1
+            assert places(client, as_of=moment) == before
+            at = {row["location_id"]: row["events"] for row in before["data"]}
+            now = {row["location_id"]: row["events"] for row in after["data"]}
+            assert now == at | {"kyiv": at["kyiv"] + 1, "abu-dhabi": at["abu-dhabi"] + 1}
 
 
 def test_csv_ndjson_and_geojson_carry_the_same_rows(client: TestClient) -> None:
