@@ -184,3 +184,52 @@ def test_a_snapshot_tombstones_a_deleted_event_and_bad_rows_are_refused(
     assert client.get(url.format(rows[0]["event_id_cnty"].lower())).status_code == 404
     for row in rows[1:]:
         assert client.get(url.format(row["event_id_cnty"].lower())).status_code == 200
+
+
+def test_a_deletion_list_removes_what_acled_withdrew_unless_uploaded_after(
+    session: Session, client: TestClient, acled_file: Path, tmp_path: Path
+) -> None:
+    rows = _rows(acled_file)[:6]
+    export = _write(tmp_path / "export.csv", rows)
+    withdrawn, reuploaded = rows[0], rows[1]
+    deletions = _write(
+        tmp_path / "deleted.csv",
+        [
+            {
+                "event_id_cnty": withdrawn["event_id_cnty"],
+                "deleted_timestamp": str(int(withdrawn["timestamp"]) + 60),
+            },
+            {
+                "event_id_cnty": reuploaded["event_id_cnty"],
+                "deleted_timestamp": str(int(reuploaded["timestamp"]) - 60),
+            },
+            {"event_id_cnty": "ZZZ99999999", "deleted_timestamp": "1700000000"},
+            {"event_id_cnty": "XX-1", "deleted_timestamp": "1700000000"},
+            {"event_id_cnty": rows[2]["event_id_cnty"], "deleted_timestamp": "yesterday"},
+        ],
+    )
+    # The list may come before the export: it is told apart by its header, applied after.
+    report = import_dataset(session, Dataset.acled, [deletions, export])
+    assert report.release == "export"
+    assert (report.rows_read, report.created, report.removed, report.not_held) == (11, 6, 1, 1)
+    assert [(r.file, r.line) for r in report.refused] == [
+        ("deleted.csv", 3),
+        ("deleted.csv", 5),
+        ("deleted.csv", 6),
+    ]
+    reasons = [r.reason for r in report.refused]
+    assert "after its deletion" in reasons[0] and "upload is kept" in reasons[0]
+    assert "'XX-1' is not an ACLED id" in reasons[1]
+    assert "deleted_timestamp 'yesterday'" in reasons[2]
+    assert "deletions of events not held: 1" in report.lines()
+    url = "/v1/events/acled-{}"
+    assert client.get(url.format(withdrawn["event_id_cnty"].lower())).status_code == 404
+    for row in rows[1:]:
+        assert client.get(url.format(row["event_id_cnty"].lower())).status_code == 200
+    feed = client.get("/v1/changes", params={"kind": "event", "limit": 1000}).json()["data"]
+    ops = [c["op"] for c in feed if c["record_id"] == f"acled-{withdrawn['event_id_cnty'].lower()}"]
+    assert sorted(ops) == ["created", "deleted"]
+    # Applying the list again changes nothing: the withdrawn event is not held any more.
+    again = import_dataset(session, Dataset.acled, [deletions])
+    assert (again.removed, again.not_held, again.revisions) == (0, 2, 0)
+    assert client.get("/v1/events", params={"dataset": "acled"}).json()["meta"]["total"] == 5

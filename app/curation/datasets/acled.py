@@ -30,6 +30,7 @@ from app.core.vocab import (
     SourceKind,
 )
 from app.curation.datasets.common import (
+    Deletion,
     Row,
     RowRecords,
     RowRefused,
@@ -421,7 +422,8 @@ def event_key(row: Row) -> str | None:
 
 
 def rows(path: Path) -> Iterator[Row]:
-    """The data rows of an ACLED CSV export, each with the line it starts on."""
+    """The data rows of an ACLED CSV export (or of a deletion list), each with the line it
+    starts on."""
     with path.open(encoding="utf-8-sig", newline="") as fh:
         reader = csv.DictReader(fh)
         if reader.fieldnames is None:
@@ -430,3 +432,27 @@ def rows(path: Path) -> Iterator[Row]:
         for cells in reader:
             yield Row(path.name, end + 1, cells)
             end = reader.line_num
+
+
+DELETION_COLUMNS = {"event_id_cnty", "deleted_timestamp"}
+
+
+def is_deletion_list(path: Path) -> bool:
+    """Whether this CSV is one of ACLED's deletion lists (`event_id_cnty`,
+    `deleted_timestamp`: the ids ACLED withdrew, with the Unix time of each withdrawal)
+    rather than an export of events."""
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        header = next(csv.reader(fh), [])
+    names = {h.strip() for h in header}
+    return DELETION_COLUMNS <= names and "event_date" not in names
+
+
+def deletion(row: Row) -> Deletion:
+    """The event a deletion list's row withdraws and when, or RowRefused saying why not."""
+    key = event_key(row)
+    if key is None:
+        raise RowRefused(f"event_id_cnty {_text(row.cells, 'event_id_cnty')!r} is not an ACLED id")
+    stamp = _text(row.cells, "deleted_timestamp")
+    if stamp is None or not stamp.isdigit():
+        raise RowRefused(f"deleted_timestamp {stamp!r} is not a Unix time")
+    return Deletion(file=row.file, line=row.line, event_id=key, at=int(stamp))

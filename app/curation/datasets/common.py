@@ -6,7 +6,9 @@ A row becomes one event with its claims, and the actors, places and sources they
 event or claim whose document is the stored one but for its provenance is unchanged (its
 provenance stays that of the release that last changed it); actors gather the spellings and
 ids every row gives them as aliases. With `snapshot`, the dataset's events the files no
-longer hold are removed (a `deleted` revision each), with their claims.
+longer hold are removed (a `deleted` revision each), with their claims; a deletion list
+(ACLED's) removes the events it names the same way, unless the stored upload is newer than
+the deletion.
 """
 
 from __future__ import annotations
@@ -60,6 +62,16 @@ class RowRecords:
 
 
 @dataclass
+class Deletion:
+    """One row of a deletion list: the event a dataset withdrew, and when (Unix time)."""
+
+    file: str
+    line: int
+    event_id: str
+    at: int
+
+
+@dataclass
 class Row:
     """A row as read from a file: where it starts, and its cells by column name."""
 
@@ -86,7 +98,14 @@ class ImportReport(Schema):
     created: int = Field(description="Events created.")
     updated: int = Field(description="Events whose record changed.")
     unchanged: int = Field(description="Events already stored as the row gives them.")
-    removed: int = Field(default=0, description="Events removed by `snapshot`.")
+    removed: int = Field(
+        default=0, description="Events removed by `snapshot` or by a deletion list."
+    )
+    not_held: int = Field(
+        default=0,
+        description="Deletion-list rows naming an event not held (never imported, or "
+        "removed already): nothing to do.",
+    )
     refused: list[Refusal] = Field(description="Rows refused, with the line and the reason.")
     revisions: int = Field(description="Revisions written (0 when nothing changed).")
     seconds: float = Field(description="Time taken.")
@@ -101,6 +120,8 @@ class ImportReport(Schema):
             f"{self.revisions} revisions written",
             f"rows refused: {len(self.refused)}",
         ]
+        if self.not_held:
+            out.insert(2, f"deletions of events not held: {self.not_held}")
         out += [f"  {r.file}:{r.line}: {r.reason}" for r in self.refused]
         return out
 
@@ -193,6 +214,7 @@ class _Tally:
     updated: int = 0
     unchanged: int = 0
     removed: int = 0
+    not_held: int = 0
     revisions: int = 0
     refused: list[Refusal] = field(default_factory=list)
 
@@ -338,10 +360,14 @@ def run_import(
     batch_size: int = BATCH,
     event_key: Callable[[Row], str | None] | None = None,
     use_bulk: bool = True,
+    deletions: Iterable[Row] = (),
+    deletion: Callable[[Row], Deletion] | None = None,
 ) -> ImportReport:
     """Map and write every row, batch by batch (each its own transaction); refused rows are
-    reported and never stop the rest. With `snapshot`, remove the dataset's events that no
-    row held. `use_bulk=False` writes new records one by one too (see `_write_batch`)."""
+    reported and never stop the rest. Then apply the `deletions` rows (read by `deletion`),
+    after the data rows whatever the order of the files. With `snapshot`, remove the
+    dataset's events that no row held. `use_bulk=False` writes new records one by one too
+    (see `_write_batch`)."""
     started = time.monotonic()
     tally = _Tally()
     seen: dict[str, tuple[str, int]] = {}
@@ -378,6 +404,8 @@ def run_import(
             progress(tally.rows, len(tally.refused))
     if batch:
         _write_batch(session, author, batch, tally, use_bulk)
+    if deletion is not None:
+        _withdraw(session, author, deletions, deletion, tally, batch_size, progress)
     if snapshot:
         _tombstone(session, author, dataset, set(seen), tally, batch_size)
     return ImportReport(
@@ -389,6 +417,7 @@ def run_import(
         updated=tally.updated,
         unchanged=tally.unchanged,
         removed=tally.removed,
+        not_held=tally.not_held,
         refused=tally.refused,
         revisions=tally.revisions,
         seconds=round(time.monotonic() - started, 3),
@@ -402,16 +431,76 @@ def _tombstone(
     stored = session.scalars(select(Event.id).where(Event.dataset == dataset.value))
     gone = sorted(set(stored) - kept)
     for start in range(0, len(gone), size):
-        ids = gone[start : start + size]
-        changes = Changes(session, author)
-        claims = list(session.scalars(select(Claim.id).where(Claim.event_id.in_(ids))))
-        changes.track(Kind.claim, claims)
-        changes.track(Kind.event, ids)
-        remove(session, Kind.claim, claims)
-        remove(session, Kind.event, ids)
-        tally.revisions += len(changes.record())
-        session.commit()
-        tally.removed += len(ids)
+        _remove_events(session, author, gone[start : start + size], tally)
+
+
+def _remove_events(session: Session, author: str, ids: list[str], tally: _Tally) -> None:
+    """Remove these events and their claims in one transaction, a revision each."""
+    changes = Changes(session, author)
+    claims = list(session.scalars(select(Claim.id).where(Claim.event_id.in_(ids))))
+    changes.track(Kind.claim, claims)
+    changes.track(Kind.event, ids)
+    remove(session, Kind.claim, claims)
+    remove(session, Kind.event, ids)
+    tally.revisions += len(changes.record())
+    session.commit()
+    tally.removed += len(ids)
+
+
+def _withdraw(
+    session: Session,
+    author: str,
+    rows: Iterable[Row],
+    deletion: Callable[[Row], Deletion],
+    tally: _Tally,
+    size: int,
+    progress: Progress | None,
+) -> None:
+    """Apply a deletion list batch by batch: each named event held is removed, unless its
+    stored upload (`timestamp`) is later than the deletion, which keeps it and says so."""
+    batch: dict[str, Deletion] = {}
+    first = len(tally.refused)
+    files: dict[str, int] = {}
+
+    def flush() -> None:
+        stored = documents(session, Kind.event, batch)
+        ids = []
+        for d in batch.values():
+            doc = stored.get(d.event_id)
+            uploaded = None if doc is None else doc.get("attributes", {}).get("timestamp")
+            if doc is None:
+                tally.not_held += 1
+            elif isinstance(uploaded, int) and uploaded > d.at:
+                reason = (
+                    f"{d.event_id!r} was uploaded at {uploaded}, after its deletion at {d.at}; "
+                    "the upload is kept"
+                )
+                tally.refused.append(Refusal(file=d.file, line=d.line, reason=reason))
+            else:
+                ids.append(d.event_id)
+        if ids:
+            _remove_events(session, author, sorted(ids), tally)
+        batch.clear()
+
+    for row in rows:
+        tally.rows += 1
+        files.setdefault(row.file, len(files))
+        try:
+            d = deletion(row)
+        except RowRefused as exc:
+            tally.refused.append(Refusal(file=row.file, line=row.line, reason=str(exc)))
+        else:
+            if d.event_id in batch:  # named twice: the later withdrawal is the one kept
+                tally.not_held += 1
+            batch[d.event_id] = d
+            if len(batch) >= size:
+                flush()
+        if progress is not None:
+            progress(tally.rows, len(tally.refused))
+    if batch:
+        flush()
+    # Refusals in the lists' order, whether a row was refused as read or when applied.
+    tally.refused[first:] = sorted(tally.refused[first:], key=lambda r: (files[r.file], r.line))
 
 
 def actor(

@@ -33,6 +33,11 @@ def default_release(dataset: Dataset, files: Sequence[Path]) -> str:
     return name[:100] or dataset.value
 
 
+def _deletion_lists(dataset: Dataset, files: Sequence[Path]) -> list[Path]:
+    """The files that are deletion lists (ACLED's) rather than exports of events."""
+    return [p for p in files if dataset is Dataset.acled and acled.is_deletion_list(p)]
+
+
 def _rows(dataset: Dataset, files: Sequence[Path]) -> Iterator[Row]:
     for path in files:
         if dataset is Dataset.ucdp:
@@ -65,17 +70,21 @@ def import_dataset(
 ) -> ImportReport:
     """Import these files of one dataset, committing batch by batch; see app.curation
     .datasets.common for what is written and how changes are told apart (`use_bulk=False`:
-    new records one by one through the per-record path, as before the bulk path)."""
+    new records one by one through the per-record path, as before the bulk path). ACLED's
+    deletion lists (CSV with `event_id_cnty` and `deleted_timestamp`) may be given among the
+    files: they are told apart by their header and applied after the exports."""
     if not files:
         raise ValueError("give at least one file to import")
     for path in files:
         if not path.is_file():
             raise ValueError(f"{path} is not a file")
-    name = release or default_release(dataset, files)
+    lists = _deletion_lists(dataset, files)
+    exports = [p for p in files if p not in lists]
+    name = release or default_release(dataset, exports or files)
     return run_import(
         session,
         dataset,
-        _rows(dataset, files),
+        _rows(dataset, exports),
         _mapper(session, dataset, name),
         release=name,
         files=files,
@@ -85,4 +94,6 @@ def import_dataset(
         batch_size=batch_size,
         event_key=KEYS[dataset],
         use_bulk=use_bulk,
+        deletions=(row for path in lists for row in acled.rows(path)),
+        deletion=acled.deletion if lists else None,
     )
