@@ -136,6 +136,9 @@ class TimelineDay(Base):
     instead."""
 
     __tablename__ = "timeline_days"
+    # Covering the sums a total reads (every day of a scope up to a date): the rows' counts
+    # are read off the index, not looked up in the table row by row.
+    __table_args__ = (Index("ix_timeline_days_totals", "scope", "day", "starts", "ends"),)
 
     scope: Mapped[str] = mapped_column(String(120), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from app.auth.deps import check_reader
 from app.core.errors import problem_responses
 from app.core.schemas import Text
-from app.events import service
+from app.events import prepared, service
 from app.events.schemas import (
     EventDetail,
     EventFeatureCollection,
@@ -136,6 +136,6 @@ def _read_detail(session: Session, request: Request, query: None) -> Response:
 
 # What the lean read path answers without the route machinery (see app.web.reads).
 READS = (
-    Read("/v1/events", _read_list, EventQuery),
+    Read("/v1/events", _read_list, EventQuery, quick=prepared.quick),
     Read("/v1/events/{event_id}", _read_detail, primary_key=True, reads_version=True),
 )

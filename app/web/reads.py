@@ -6,8 +6,9 @@ that splices stored documents: at one worker it bounded how many lists and detai
 a process could answer. A `Read` names a route's template, its query model and the function
 that answers it; `ReadPath`, the innermost middleware, answers a request that matches one
 with that function directly: the query validated once, one session, the data version read
-in the answer's own transaction, and on SQLite a primary-key read on the event loop (a
-thread hop costs more than the statement).
+in the answer's own transaction, and on SQLite a primary-key read (or a list of the shapes
+that prepared statements answer) on the event loop (a thread hop costs more than the
+statements).
 
 It answers only what it can answer exactly as the route would; everything else goes on to
 the routes unchanged, which stay the documented contract: a query that does not validate
@@ -49,8 +50,9 @@ ID = r"[A-Za-z0-9][A-Za-z0-9._~:-]{0,119}"
 class Read:
     """One route the read path answers: its template (as the route declares it), the model
     its query string validates into (None: the route takes no query), the function that
-    answers it, whether it is one primary-key read (run on the loop on SQLite), and whether
-    the answer reads the data version in its own statement (`http_cache.record_version`)
+    answers it, whether it is one primary-key read (run on the loop on SQLite), which of its
+    queries are a few index reads too (`quick`: run on the loop as well), and whether the
+    answer reads the data version in its own statement (`http_cache.record_version`)
     rather than in one before it."""
 
     template: str
@@ -58,6 +60,7 @@ class Read:
     query: type[BaseModel] | None = None
     primary_key: bool = False
     reads_version: bool = False
+    quick: Callable[[Any], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ class ReadPath:
         request = Request(scope, receive)
         session = session_factory(app_state, "GET", scope.get("state", {}))()
         try:
-            if compiled.read.primary_key and on_loop(session):
+            if _quick(compiled.read, query) and on_loop(session):
                 response = _answer(compiled.read, session, request, query)
             else:
                 response = await run_in_threadpool(_answer, compiled.read, session, request, query)
@@ -140,6 +143,11 @@ class ReadPath:
 
 
 _PASS = object()
+
+
+def _quick(read: Read, query: Any) -> bool:
+    """Whether this answer is a few index reads: on SQLite, less work than a thread hop."""
+    return read.primary_key or (read.quick is not None and read.quick(query))
 
 
 def _answer(read: Read, session: Session, request: Request, query: Any) -> Response:
