@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, select
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -189,3 +190,16 @@ def prepared_rows(session: Session, statement: Prepared, params: dict[str, Any])
         return list(cursor.fetchall())
     finally:
         cursor.close()
+
+
+def plain_rows(session: Session, statement: Executable) -> list[Any]:
+    """Every row of a statement as the driver gives them: tuples, with no SQLAlchemy row
+    objects nor result conversions (a date is a `date` from PostgreSQL, its ISO text from
+    SQLite). The statement is compiled, cached and bound as any other; for reads of many
+    rows that are consumed once (a network's pairs), where building each row object costs
+    more than reading it."""
+    result = session.connection().execute(statement)
+    try:
+        return list(result.cursor.fetchall()) if result.cursor is not None else []
+    finally:
+        result.close()

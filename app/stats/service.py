@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session, aliased
 from app.actors import service as actors
 from app.actors.models import Actor
 from app.claims.models import Claim, Quantity
+from app.core.db import plain_rows
 from app.core.errors import InvalidParameter
 from app.core.vocab import EventStatus, EventType
 from app.events import service as events
@@ -620,13 +621,14 @@ def network(session: Session, f: NetworkQuery) -> Network:
         kept, ranked = every[: f.node_limit], len(every)
         groups = _scanned_pairs(session, matching, [row[0] for row in kept], directed)
     edges: dict[tuple[str, str], dict[str, Any]] = {}
+    # Dates as the driver gives them (ISO text from SQLite, which orders as the days do),
+    # made dates once per edge below.
     for source, target, event_type, n, first, last in groups:
         edge = edges.setdefault(
             (source, target), {"weight": 0, "types": {}, "first": None, "last": None}
         )
         edge["weight"] += n
         edge["types"][event_type] = edge["types"].get(event_type, 0) + n
-        first, last = _maybe_date(first), _maybe_date(last)
         if first is not None and (edge["first"] is None or first < edge["first"]):
             edge["first"] = first
         if last is not None and (edge["last"] is None or last > edge["last"]):
@@ -654,8 +656,8 @@ def network(session: Session, f: NetworkQuery) -> Network:
                 weight=edge["weight"],
                 directed=directed,
                 types=dict(sorted(edge["types"].items())),
-                first_date=edge["first"],
-                last_date=edge["last"],
+                first_date=_maybe_date(edge["first"]),
+                last_date=_maybe_date(edge["last"]),
             )
             for (source, target), edge in ordered
         ],
@@ -729,22 +731,21 @@ def _scanned_pairs(session: Session, matching: Any, ids: list[str], directed: bo
             .cte("pairs")
             .prefix_with("MATERIALIZED")
         )
-    return list(
-        session.execute(
-            select(
-                per_event.c.source,
-                per_event.c.target,
-                matching.c.event_type,
-                func.count(),
-                func.min(matching.c.start_date),
-                func.max(matching.c.last_date),
-            )
-            .join(matching, matching.c.id == per_event.c.id)
-            # Filtering the kept actors after the pairs are formed keeps every planner reading
-            # the matching events first, not the (large) histories of the popular actors.
-            .where(per_event.c.source.in_(ids), per_event.c.target.in_(ids))
-            .group_by(per_event.c.source, per_event.c.target, matching.c.event_type)
-        ).all()
+    return plain_rows(
+        session,
+        select(
+            per_event.c.source,
+            per_event.c.target,
+            matching.c.event_type,
+            func.count(),
+            func.min(matching.c.start_date),
+            func.max(matching.c.last_date),
+        )
+        .join(matching, matching.c.id == per_event.c.id)
+        # Filtering the kept actors after the pairs are formed keeps every planner reading
+        # the matching events first, not the (large) histories of the popular actors.
+        .where(per_event.c.source.in_(ids), per_event.c.target.in_(ids))
+        .group_by(per_event.c.source, per_event.c.target, matching.c.event_type),
     )
 
 
@@ -851,20 +852,19 @@ def _rolled_up_pairs(session: Session, f: NetworkQuery, beyond: Any, ids: list[s
     groups: list[Any] = []
     if len(segments) == 1 and _one_period(*segments[0]):
         # One month or one year: a row per pair and type already.
-        groups = list(session.execute(parts[0]).all())
+        groups = plain_rows(session, parts[0])
     elif parts:
         rows = union_all(*parts).subquery("rows")
-        groups = list(
-            session.execute(
-                select(
-                    rows.c.source,
-                    rows.c.target,
-                    rows.c.event_type,
-                    func.sum(rows.c.events),
-                    func.min(rows.c.first_date),
-                    func.max(rows.c.last_date),
-                ).group_by(rows.c.source, rows.c.target, rows.c.event_type)
-            ).all()
+        groups = plain_rows(
+            session,
+            select(
+                rows.c.source,
+                rows.c.target,
+                rows.c.event_type,
+                func.sum(rows.c.events),
+                func.min(rows.c.first_date),
+                func.max(rows.c.last_date),
+            ).group_by(rows.c.source, rows.c.target, rows.c.event_type),
         )
     if beyond is None:
         return groups
@@ -886,19 +886,18 @@ def _rolled_up_pairs(session: Session, f: NetworkQuery, beyond: Any, ids: list[s
         .cte("beyond_pairs")
         .prefix_with("MATERIALIZED")
     )
-    return groups + list(
-        session.execute(
-            select(
-                shared.c.source,
-                shared.c.target,
-                shared.c.event_type,
-                func.count(),
-                func.min(shared.c.start_date),
-                func.max(shared.c.last_date),
-            )
-            .where(shared.c.source.in_(ids), shared.c.target.in_(ids))
-            .group_by(shared.c.source, shared.c.target, shared.c.event_type)
-        ).all()
+    return groups + plain_rows(
+        session,
+        select(
+            shared.c.source,
+            shared.c.target,
+            shared.c.event_type,
+            func.count(),
+            func.min(shared.c.start_date),
+            func.max(shared.c.last_date),
+        )
+        .where(shared.c.source.in_(ids), shared.c.target.in_(ids))
+        .group_by(shared.c.source, shared.c.target, shared.c.event_type),
     )
 
 
