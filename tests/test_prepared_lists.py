@@ -78,14 +78,17 @@ def test_what_the_seed_lists_hold_is_what_it_states(session: Session) -> None:
     another order is refused with the parameter named."""
     (first, *rest) = _compare(session, {"actor": ["russia"], "limit": 50})
     items, total, cursor, _ = first
-    assert total == len(items) == 14 and cursor is None and not rest
+    assert total == len(items) == 14
+    assert cursor is None
+    assert not rest
     dated = [i for i in items if '"start_date":null' not in i]
     assert items[: len(dated)] == dated  # the undated ones follow the dated ones
     by_name = _compare(session, {"actor": ["Russia"], "limit": 50})
     assert by_name[0][:2] == (items, 14)
     cursor = _compare(session, {"limit": 2})[0][2]
     refused = _compare(session, {"limit": 2, "sort": "date", "cursor": cursor}, pages=1)
-    assert refused[0][0] == "refused" and refused[0][2] == "cursor"
+    assert refused[0][0] == "refused"
+    assert refused[0][2] == "cursor"
 
 
 @pytest.fixture(scope="module")
@@ -115,5 +118,7 @@ def test_a_generated_corpus_reads_the_same_both_ways(corpus: Session) -> None:
     ]
     for query in shapes:
         pages = _compare(corpus, query, pages=4)
-        assert len(pages) > 1 and all(len(p[0]) == query["limit"] for p in pages[:-1]), query
-        assert pages[0][1] is not None and pages[0][1] > query["limit"]
+        assert len(pages) > 1, query
+        assert all(len(p[0]) == query["limit"] for p in pages[:-1]), query
+        assert pages[0][1] is not None
+        assert pages[0][1] > query["limit"]
