@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.bench.generate import generate
-from app.core.db import make_engine
+from app.core.db import Prepared, make_engine, prepared_rows
 from app.core.errors import InvalidParameter
 from app.core.pagination import Count
 from app.events import prepared, service
@@ -122,3 +123,14 @@ def test_a_generated_corpus_reads_the_same_both_ways(corpus: Session) -> None:
         assert all(len(p[0]) == query["limit"] for p in pages[:-1]), query
         assert pages[0][1] is not None
         assert pages[0][1] > query["limit"]
+
+
+def test_a_prepared_statement_fails_as_any_statement_does(session: Session) -> None:
+    """A driver's error comes out as SQLAlchemy raises it for every statement (the app maps
+    those to 503 or 504), with the driver's own error kept."""
+    with pytest.raises(DBAPIError) as raised:
+        prepared_rows(session, Prepared("SELECT id FROM no_such_table WHERE id = :id"), {"id": 1})
+    assert raised.value.orig is not None
+    assert "no_such_table" in str(raised.value.orig)
+    with pytest.raises(ValueError, match="no %"):
+        Prepared("SELECT 1 WHERE 'a' LIKE 'a%'")

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, select
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
@@ -184,10 +185,15 @@ def prepared_rows(session: Session, statement: Prepared, params: dict[str, Any])
     else:
         sql = statement.sqlite
         params = {k: v.isoformat() if type(v) is date else v for k, v in params.items()}
+    errors = connection.dialect.loaded_dbapi.Error
     cursor = dbapi.cursor()
     try:
         cursor.execute(sql, params)
         return list(cursor.fetchall())
+    except errors as exc:
+        # As SQLAlchemy raises it for any statement, so the app's answers to a store that
+        # is down, locked or too slow are the same here (503, 504), not a 500.
+        raise DBAPIError.instance(sql, params, exc, errors) from exc
     finally:
         cursor.close()
 
