@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Engine, select, true, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.core.db import Base, UTCDateTime, utcnow
+from app.core.db import Base, Prepared, UTCDateTime, prepared_rows, utcnow
 
 
 class DataVersion(Base):
@@ -32,7 +32,8 @@ class DataVersion(Base):
 def current(session: Session) -> tuple[int, datetime | None]:
     """The data version and its Last-Modified: when it moved, or None when that second
     does not identify it (see `bump`)."""
-    return _version(session.connection().exec_driver_sql(CURRENT_SQL).one())
+    rows = prepared_rows(session, CURRENT, {})
+    return _version(rows[0] if rows else None)
 
 
 def bump(session: Session) -> None:
@@ -61,6 +62,7 @@ def bump(session: Session) -> None:
 
 
 CURRENT_SQL = "SELECT version, changed_at, changed_alone FROM data_version WHERE id = 1"
+CURRENT = Prepared(CURRENT_SQL)  # read by every answer: on the driver's cursor
 
 _TABLE = DataVersion.__table__.c
 # The data version's columns, for a read that takes them in its own statement (one snapshot,
