@@ -5,6 +5,7 @@ writers queue on its row lock (`lock_writes`)."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,20 +65,16 @@ def bump(session: Session) -> None:
 CURRENT_SQL = "SELECT version, changed_at, changed_alone FROM data_version WHERE id = 1"
 CURRENT = Prepared(CURRENT_SQL)  # read by every answer: on the driver's cursor
 
-_TABLE = DataVersion.__table__.c
 # The data version's columns, for a read that takes them in its own statement (one snapshot,
-# one statement less): select these from `data_version` where `ROW` holds, then `of_row`.
-COLUMNS = (
-    _TABLE.version.label("data_version"),
-    _TABLE.changed_at.label("data_changed_at"),
-    _TABLE.changed_alone.label("data_changed_alone"),
-)
-ROW = _TABLE.id == 1
+# one statement less): the SQL text of a prepared statement (core.db.Prepared) that selects
+# these first from `data_version` where `ROW` holds, then `of_row`.
+COLUMNS = "data_version.version, data_version.changed_at, data_version.changed_alone"
+ROW = "data_version.id = 1"
 
 
-def of_row(row: Any) -> tuple[int, datetime | None]:
-    """The data version and its Last-Modified from a row that selected `COLUMNS`."""
-    return _version((row.data_version, row.data_changed_at, row.data_changed_alone))
+def of_row(row: Sequence[Any] | None) -> tuple[int, datetime | None]:
+    """The data version and its Last-Modified from a row that selected `COLUMNS` first."""
+    return _version(None if row is None else tuple(row[:3]))
 
 
 def read(engine: Engine) -> tuple[int, datetime | None]:
