@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from alembic import command
 from fastapi.testclient import TestClient
@@ -20,6 +21,7 @@ from app.core.vocab import EventType
 from app.curation import projections
 from app.events.models import ActorPeriod, NetworkPair, NetworkPairPeriod
 from app.main import create_app
+from app.stats.schemas import Network
 from app.stats.service import _segments
 from tests.conftest import seeded_scratch
 from tests.curation.conftest import bearer, etag, new_event
@@ -93,6 +95,20 @@ def test_rollups_equal_the_scan(
     filters = {k: v for k, v in params.items() if k in ("start", "end")}
     listed = client.get("/v1/events", params={**filters, "limit": 1}).json()
     assert rolled["meta"]["total_events"] == listed["meta"]["total"]
+
+
+@pytest.mark.parametrize("params", [*CASES, {"mode": "directed"}, {"actor": "russia"}])
+def test_the_body_is_the_response_schema_as_it_serializes(
+    client: TestClient, session: Session, params: dict[str, Any]
+) -> None:
+    """The network's body is built as JSON without its models: it must be what the response
+    model validates and writes, to the byte, on the rollups and on the scan alike."""
+    add_awkward_events(session)
+    for asked in (params, {**params, "type": EVERY_TYPE}):
+        body = client.get("/v1/network", params=asked).content
+        assert Network.model_validate_json(body).model_dump_json().encode() == body
+        dated = [e for e in orjson.loads(body)["edges"] if e["first_date"] is not None]
+        assert all(len(e["first_date"]) == len("2026-01-01") for e in dated)
 
 
 Rows = tuple[set[tuple[Any, ...]], set[tuple[Any, ...]], set[tuple[Any, ...]]]
