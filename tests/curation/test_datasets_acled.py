@@ -218,7 +218,8 @@ def test_a_deletion_list_removes_what_acled_withdrew_unless_uploaded_after(
         ("deleted.csv", 6),
     ]
     reasons = [r.reason for r in report.refused]
-    assert "after its deletion" in reasons[0] and "upload is kept" in reasons[0]
+    assert "after its deletion" in reasons[0]
+    assert "upload is kept" in reasons[0]
     assert "'XX-1' is not an ACLED id" in reasons[1]
     assert "deleted_timestamp 'yesterday'" in reasons[2]
     assert "deletions of events not held: 1" in report.lines()

@@ -444,7 +444,7 @@ def is_deletion_list(path: Path) -> bool:
     with path.open(encoding="utf-8-sig", newline="") as fh:
         header = next(csv.reader(fh), [])
     names = {h.strip() for h in header}
-    return DELETION_COLUMNS <= names and "event_date" not in names
+    return names >= DELETION_COLUMNS and "event_date" not in names
 
 
 def deletion(row: Row) -> Deletion:
