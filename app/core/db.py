@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event, select
+import orjson
+from sqlalchemy import (
+    ARRAY,
+    Boolean,
+    ColumnElement,
+    Connection,
+    DateTime,
+    Engine,
+    FromClause,
+    MetaData,
+    String,
+    bindparam,
+    column,
+    create_engine,
+    event,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.types import NullType, TypeDecorator, TypeEngine
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -153,3 +174,118 @@ def key_chunks(bind: Session | Connection, key: Any, size: int) -> Iterator[list
             return
         yield chunk
         last = chunk[-1]
+
+
+# --- many values bound as one parameter -------------------------------------------------------
+# `column IN (:v1, :v2, …)` with thousands of values costs SQLAlchemy a new rendering of the
+# statement at each execution (the list expands into one parameter per value) and SQLite a
+# parameter each; the write path asks such lists all the time (a batch's ids). Bound as one
+# parameter, the statement is compiled once and cached: on SQLite a JSON array read by
+# `json_each`, on PostgreSQL an array. Both stores still look each value up in the column's
+# index (SQLite: `SEARCH … USING INDEX (id=?)` over `LIST SUBQUERY`).
+
+
+class _Values(TypeDecorator[list[Any]]):
+    """A list of values bound as one parameter: a JSON array on SQLite, an array on
+    PostgreSQL (of the `item` type)."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, item: TypeEngine[Any]) -> None:
+        super().__init__()
+        self.item = item
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(ARRAY(self.item))
+        return dialect.type_descriptor(String())
+
+    def process_bind_param(self, value: list[Any] | None, dialect: Dialect) -> Any:
+        if value is None or dialect.name == "postgresql":
+            return value
+        return orjson.dumps(value, default=_json_value).decode()
+
+
+def _json_value(value: Any) -> str:
+    # Dates as SQLite stores them (ISO text); a key holds nothing else that JSON lacks.
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not a key value")
+
+
+class _Among(ColumnElement[bool]):
+    """`column IN values`, the values bound as one parameter (see `among`)."""
+
+    __visit_name__ = "geoevents_among"
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True  # a condition as it is (no `= 1` added on SQLite)
+    _traverse_internals = [  # noqa: RUF012  (SQLAlchemy declares it a list)
+        ("column", InternalTraversal.dp_clauseelement),
+        ("values", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column: ColumnElement[Any], values: list[Any]) -> None:
+        self.column = column
+        # A column of a lightweight `table()` has no type: its values are text (ids).
+        item = String() if isinstance(column.type, NullType) else column.type
+        self.values = bindparam(None, values, type_=_Values(item), unique=True)
+
+
+@compiles(_Among)
+def _among_sqlite(element: _Among, compiler: SQLCompiler, **kw: Any) -> str:
+    column_sql = compiler.process(element.column, **kw)
+    return (
+        f"{column_sql} IN (SELECT value FROM json_each({compiler.process(element.values, **kw)}))"
+    )
+
+
+@compiles(_Among, "postgresql")
+def _among_postgresql(element: _Among, compiler: SQLCompiler, **kw: Any) -> str:
+    return (
+        f"{compiler.process(element.column, **kw)} = ANY({compiler.process(element.values, **kw)})"
+    )
+
+
+def among(column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+    """`column IN values` for a long list of values (ids, say), bound as one parameter so
+    that the statement is compiled once whatever the number of values."""
+    element: ColumnElement[Any] = (
+        column.__clause_element__() if hasattr(column, "__clause_element__") else column
+    )
+    return _Among(element, list(values))
+
+
+def dialect_name(bind: Session | Connection) -> str:
+    """The name of the dialect a session or connection speaks (`sqlite`, `postgresql`)."""
+    return bind.get_bind().dialect.name if isinstance(bind, Session) else bind.dialect.name
+
+
+def key_rows(
+    bind: Session | Connection, columns: Sequence[Any], rows: Iterable[Sequence[Any]]
+) -> FromClause:
+    """These rows of key values as a table to join on, its columns named and typed as
+    `columns`, bound as one parameter for each store (SQLite: a JSON array of arrays;
+    PostgreSQL: one array per column, `unnest`ed). Joined on a table's key, each row is one
+    lookup in the key's index, where SQLite answers a row-value `IN` list by reading the
+    whole table."""
+    rows = list(rows)
+    if dialect_name(bind) == "postgresql":
+        arrays = [
+            bindparam(None, [r[i] for r in rows], type_=ARRAY(c.type), unique=True)
+            for i, c in enumerate(columns)
+        ]
+        named = [column(c.name, c.type) for c in columns]
+        return func.unnest(*arrays).table_valued(*named).render_derived("keys")
+    value: ColumnElement[Any] = literal_column("value")
+    return (
+        select(
+            *(
+                func.json_extract(value, literal_column(f"'$[{i}]'"), type_=c.type).label(c.name)
+                for i, c in enumerate(columns)
+            )
+        )
+        .select_from(func.json_each(bindparam(None, rows, type_=_Values(String()), unique=True)))
+        .subquery("keys")
+    )
