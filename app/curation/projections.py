@@ -33,6 +33,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     column,
     delete,
     event,
@@ -42,8 +43,6 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    tuple_,
-    values,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -54,7 +53,7 @@ from app.actors.models import Actor, ActorAlias, ActorDocument, Affiliation
 from app.actors.schemas import ActorRead
 from app.claims.models import Claim, ClaimDocument, Quantity
 from app.claims.schemas import ClaimRead, QuantityRead
-from app.core.db import among, key_chunks
+from app.core.db import among, key_chunks, key_rows
 from app.curation import versions
 from app.curation.documents import (
     EVENT_EXTRA,
@@ -751,10 +750,13 @@ def _apply_counts(
         ),
         rows,
     )
-    for start in range(0, len(keys), BATCH):
-        chunk = keys[start : start + BATCH]
+    # Counts are of events, never below zero: only a row that lost some can fall to zero.
+    fallen = [k for k, n in delta.items() if n < 0]
+    if fallen:
+        match = [table.c[k] == bindparam(f"k_{k}") for k in key]
         session.execute(
-            delete(table).where(count == 0, tuple_(*(table.c[k] for k in key)).in_(chunk))
+            delete(table).where(count == 0, *match),
+            [dict(zip((f"k_{k}" for k in key), k, strict=True)) for k in fallen],
         )
 
 
@@ -807,17 +809,16 @@ def _recompute_pair_periods(session: Session, keys: list[PairPeriod]) -> None:
     """Sum these pair periods again (all of one grain) from the grain below, in one
     statement, and write the rows that differ: upserted, or deleted when no event is left."""
     grain = keys[0][2]
-    wanted = (
-        values(
+    wanted = key_rows(
+        session,
+        [
             column("source", String),
             column("target", String),
             column("event_type", String),
             column("p_start", Date),
             column("p_after", Date),
-            name="wanted",
-        )
-        .data([(s, t, kind, p, _following(grain, p)) for s, t, _, p, kind in keys])
-        .cte("wanted")
+        ],
+        [(s, t, kind, p, _following(grain, p)) for s, t, _, p, kind in keys],
     )
     source = _table(NetworkPair if grain == MONTH else NetworkPairPeriod)
     below = source.c
@@ -846,7 +847,9 @@ def _recompute_pair_periods(session: Session, keys: list[PairPeriod]) -> None:
         )
     }
     table = _table(NetworkPairPeriod)
-    key_columns = tuple_(*(table.c[k] for k in PAIR_PERIOD_KEY))
+    # The keys joined on the table's key: one index lookup each (SQLite reads the whole
+    # table for a row-value IN list).
+    asked = key_rows(session, [table.c[k] for k in PAIR_PERIOD_KEY], keys)
     held = {
         (s, t, g, _as_day(p), kind): (n, _as_day(lo), _as_day(hi))
         for s, t, g, p, kind, n, lo, hi in session.execute(
@@ -859,7 +862,9 @@ def _recompute_pair_periods(session: Session, keys: list[PairPeriod]) -> None:
                 table.c.events,
                 table.c.first_date,
                 table.c.last_date,
-            ).where(key_columns.in_(keys))
+            )
+            .select_from(asked)
+            .join(table, and_(*(table.c[k] == asked.c[k] for k in PAIR_PERIOD_KEY)))
         )
     }
     changed = [k for k, row in summed.items() if held.get(k) != row]
@@ -886,7 +891,10 @@ def _recompute_pair_periods(session: Session, keys: list[PairPeriod]) -> None:
             ],
         )
     if gone:
-        session.execute(delete(table).where(key_columns.in_(gone)))
+        session.execute(
+            delete(table).where(*(table.c[k] == bindparam(f"k_{k}") for k in PAIR_PERIOD_KEY)),
+            [dict(zip((f"k_{k}" for k in PAIR_PERIOD_KEY), k, strict=True)) for k in gone],
+        )
 
 
 PAIR_PERIOD_KEY = ("source", "target", "grain", "period", "event_type")
