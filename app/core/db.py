@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 from sqlalchemy import (
-    ARRAY,
+    BindParameter,
     Boolean,
     ColumnElement,
     Connection,
@@ -18,19 +18,20 @@ from sqlalchemy import (
     MetaData,
     String,
     bindparam,
-    column,
+    cast,
     create_engine,
     event,
     func,
     literal_column,
     select,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
-from sqlalchemy.types import NullType, TypeDecorator, TypeEngine
+from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -178,33 +179,20 @@ def key_chunks(bind: Session | Connection, key: Any, size: int) -> Iterator[list
 
 # --- many values bound as one parameter -------------------------------------------------------
 # `column IN (:v1, :v2, …)` with thousands of values costs SQLAlchemy a new rendering of the
-# statement at each execution (the list expands into one parameter per value) and SQLite a
-# parameter each; the write path asks such lists all the time (a batch's ids). Bound as one
-# parameter, the statement is compiled once and cached: on SQLite a JSON array read by
-# `json_each`, on PostgreSQL an array. Both stores still look each value up in the column's
-# index (SQLite: `SEARCH … USING INDEX (id=?)` over `LIST SUBQUERY`).
+# statement at each execution (the list expands into one parameter per value) and the driver
+# a parameter each; the write path asks such lists all the time (a batch's ids). Here the
+# values are one parameter, a JSON array (one string for the driver: psycopg dumps a Python
+# list to an array value by value, in Python), so the statement is compiled once and
+# cached. SQLite reads the array with `json_each`, PostgreSQL with
+# `jsonb_array_elements_text`, and both still look each value up in the column's index
+# (SQLite: `SEARCH … USING INDEX (id=?)` over a `LIST SUBQUERY`; PostgreSQL: an index
+# condition `= ANY ($0)`).
 
 
-class _Values(TypeDecorator[list[Any]]):
-    """A list of values bound as one parameter: a JSON array on SQLite, an array on
-    PostgreSQL (of the `item` type)."""
-
-    impl = String
-    cache_ok = True
-
-    def __init__(self, item: TypeEngine[Any]) -> None:
-        super().__init__()
-        self.item = item
-
-    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "postgresql":
-            return dialect.type_descriptor(ARRAY(self.item))
-        return dialect.type_descriptor(String())
-
-    def process_bind_param(self, value: list[Any] | None, dialect: Dialect) -> Any:
-        if value is None or dialect.name == "postgresql":
-            return value
-        return orjson.dumps(value, default=_json_value).decode()
+def _json_array(values: Iterable[Any]) -> BindParameter[str]:
+    return bindparam(
+        None, orjson.dumps(list(values), default=_json_value).decode(), String(), unique=True
+    )
 
 
 def _json_value(value: Any) -> str:
@@ -226,11 +214,9 @@ class _Among(ColumnElement[bool]):
         ("values", InternalTraversal.dp_clauseelement),
     ]
 
-    def __init__(self, column: ColumnElement[Any], values: list[Any]) -> None:
+    def __init__(self, column: ColumnElement[Any], values: Iterable[Any]) -> None:
         self.column = column
-        # A column of a lightweight `table()` has no type: its values are text (ids).
-        item = String() if isinstance(column.type, NullType) else column.type
-        self.values = bindparam(None, values, type_=_Values(item), unique=True)
+        self.values = _json_array(values)
 
 
 @compiles(_Among)
@@ -243,18 +229,18 @@ def _among_sqlite(element: _Among, compiler: SQLCompiler, **kw: Any) -> str:
 
 @compiles(_Among, "postgresql")
 def _among_postgresql(element: _Among, compiler: SQLCompiler, **kw: Any) -> str:
-    return (
-        f"{compiler.process(element.column, **kw)} = ANY({compiler.process(element.values, **kw)})"
-    )
+    column_sql = compiler.process(element.column, **kw)
+    values = compiler.process(element.values, **kw)
+    return f"{column_sql} = ANY(ARRAY(SELECT jsonb_array_elements_text(CAST({values} AS JSONB))))"
 
 
-def among(column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
-    """`column IN values` for a long list of values (ids, say), bound as one parameter so
-    that the statement is compiled once whatever the number of values."""
+def among(column: Any, values: Iterable[str]) -> ColumnElement[bool]:
+    """`column IN values` for a long list of values of a text column (ids, say), bound as
+    one parameter so that the statement is compiled once whatever the number of values."""
     element: ColumnElement[Any] = (
         column.__clause_element__() if hasattr(column, "__clause_element__") else column
     )
-    return _Among(element, list(values))
+    return _Among(element, values)
 
 
 def dialect_name(bind: Session | Connection) -> str:
@@ -266,26 +252,26 @@ def key_rows(
     bind: Session | Connection, columns: Sequence[Any], rows: Iterable[Sequence[Any]]
 ) -> FromClause:
     """These rows of key values as a table to join on, its columns named and typed as
-    `columns`, bound as one parameter for each store (SQLite: a JSON array of arrays;
-    PostgreSQL: one array per column, `unnest`ed). Joined on a table's key, each row is one
-    lookup in the key's index, where SQLite answers a row-value `IN` list by reading the
-    whole table."""
-    rows = list(rows)
+    `columns` (text, dates, numbers), bound as one parameter: a JSON array of arrays.
+    Joined on a table's key, each row is one lookup in the key's index, where SQLite
+    answers a row-value `IN` list by reading the whole table."""
+    values = _json_array(list(r) for r in rows)
+    value: ColumnElement[Any] = literal_column("value")
     if dialect_name(bind) == "postgresql":
-        arrays = [
-            bindparam(None, [r[i] for r in rows], type_=ARRAY(c.type), unique=True)
+        cells: list[ColumnElement[Any]] = []
+        for i, c in enumerate(columns):
+            cell = value.op("->>", return_type=String())(literal_column(str(i)))
+            # Text as it is: a cast to VARCHAR(n) would cut a longer value short.
+            cells.append(cell if isinstance(c.type, String) else cast(cell, c.type))
+        source = func.jsonb_array_elements(cast(values, JSONB))
+    else:
+        cells = [
+            func.json_extract(value, literal_column(f"'$[{i}]'"), type_=c.type)
             for i, c in enumerate(columns)
         ]
-        named = [column(c.name, c.type) for c in columns]
-        return func.unnest(*arrays).table_valued(*named).render_derived("keys")
-    value: ColumnElement[Any] = literal_column("value")
+        source = func.json_each(values)
     return (
-        select(
-            *(
-                func.json_extract(value, literal_column(f"'$[{i}]'"), type_=c.type).label(c.name)
-                for i, c in enumerate(columns)
-            )
-        )
-        .select_from(func.json_each(bindparam(None, rows, type_=_Values(String()), unique=True)))
+        select(*(cell.label(c.name) for cell, c in zip(cells, columns, strict=True)))
+        .select_from(source)
         .subquery("keys")
     )
