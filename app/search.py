@@ -64,7 +64,7 @@ from sqlalchemy.orm import Session
 
 from app.actors.models import Actor, ActorAlias
 from app.claims.models import Claim
-from app.core.db import UTCDateTime, among, key_chunks
+from app.core.db import UTCDateTime, among, insert_rows, key_chunks
 from app.core.temporal import as_of, register
 from app.events.models import Event, EventActor
 
@@ -386,8 +386,7 @@ def refresh(bind: Bind, event_ids: Iterable[str]) -> None:
         chunk = ids[start : start + BATCH]
         rows = event_rows(bind, chunk)
         bind.execute(delete(SEARCH_TABLE).where(among(SEARCH_TABLE.c.event_id, chunk)))
-        if rows:
-            bind.execute(insert(SEARCH_TABLE), rows)
+        insert_rows(bind, SEARCH_TABLE, rows)
 
 
 def refresh_all(bind: Bind) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
+from enum import Enum
 from typing import Any
 
 import orjson
@@ -22,6 +23,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    insert,
     literal_column,
     select,
 )
@@ -161,6 +163,32 @@ def interrupt(session: Session) -> None:
     cancel = getattr(dbapi, "cancel_safe", None) or getattr(dbapi, "cancel", None)
     if cancel is not None and session.get_bind().dialect.name == "postgresql":
         cancel()
+
+
+def insert_rows(bind: Session | Connection, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert these rows (all with the same keys) into a table, inside the transaction:
+    COPY on PostgreSQL (a fraction of an INSERT's cost per row), executemany on SQLite."""
+    if not rows:
+        return
+    if dialect_name(bind) != "postgresql":
+        bind.execute(insert(table), rows)
+        return
+    names = list(rows[0])
+    columns = ", ".join(f'"{table.c[n].name}"' for n in names)
+    connection = bind.connection() if isinstance(bind, Session) else bind
+    cursor = connection.connection.cursor()
+    try:
+        with cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([_plain(row[n]) for n in names])
+    finally:
+        cursor.close()
+
+
+def _plain(value: Any) -> Any:
+    # COPY takes values as they are: an enum member goes in as its value, as a bound
+    # parameter of String would.
+    return value.value if isinstance(value, Enum) else value
 
 
 def key_chunks(bind: Session | Connection, key: Any, size: int) -> Iterator[list[Any]]:

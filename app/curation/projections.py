@@ -53,7 +53,7 @@ from app.actors.models import Actor, ActorAlias, ActorDocument, Affiliation
 from app.actors.schemas import ActorRead
 from app.claims.models import Claim, ClaimDocument, Quantity
 from app.claims.schemas import ClaimRead, QuantityRead
-from app.core.db import among, key_chunks, key_rows
+from app.core.db import among, insert_rows, key_chunks, key_rows
 from app.curation import versions
 from app.curation.documents import (
     EVENT_EXTRA,
@@ -500,10 +500,9 @@ def project(bind: Bind, kind: str, ids: Iterable[str]) -> None:
         bind.execute(delete(stored.table).where(among(stored.key, chunk)))
         if stored.also is not None:
             bind.execute(delete(stored.also[0]).where(among(stored.also[1], chunk)))
-        if docs:
-            bind.execute(insert(stored.table), docs)
-            if stored.also is not None:
-                bind.execute(insert(stored.also[0]), stored.also[2](docs))
+        insert_rows(bind, stored.table.__table__, docs)
+        if docs and stored.also is not None:
+            insert_rows(bind, stored.also[0].__table__, stored.also[2](docs))
 
 
 def project_all(bind: Bind, kind: str = "event") -> int:
