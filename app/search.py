@@ -64,7 +64,7 @@ from sqlalchemy.orm import Session
 
 from app.actors.models import Actor, ActorAlias
 from app.claims.models import Claim
-from app.core.db import UTCDateTime, key_chunks
+from app.core.db import UTCDateTime, among, insert_rows, key_chunks
 from app.core.temporal import as_of, register
 from app.events.models import Event, EventActor
 
@@ -330,11 +330,11 @@ def actor_names(bind: Bind, actor_ids: Iterable[str | None]) -> dict[str, list[s
     names: dict[str, list[str]] = defaultdict(list)
     if not ids:
         return names
-    for actor_id, name in bind.execute(select(Actor.id, Actor.name).where(Actor.id.in_(ids))):
+    for actor_id, name in bind.execute(select(Actor.id, Actor.name).where(among(Actor.id, ids))):
         names[actor_id].append(name)
     for actor_id, alias in bind.execute(
         select(ActorAlias.actor_id, ActorAlias.alias)
-        .where(ActorAlias.actor_id.in_(ids))
+        .where(among(ActorAlias.actor_id, ids))
         .order_by(ActorAlias.actor_id, ActorAlias.alias)
     ):
         names[actor_id].append(alias)
@@ -347,7 +347,7 @@ def event_rows(bind: Bind, event_ids: Sequence[str]) -> list[dict[str, str]]:
     listed: dict[str, list[str]] = defaultdict(list)
     for event_id, actor_id in bind.execute(
         select(EventActor.event_id, EventActor.actor_id)
-        .where(EventActor.event_id.in_(event_ids))
+        .where(among(EventActor.event_id, event_ids))
         .order_by(EventActor.event_id, EventActor.position, EventActor.actor_id)
     ):
         if actor_id not in listed[event_id]:
@@ -355,7 +355,7 @@ def event_rows(bind: Bind, event_ids: Sequence[str]) -> list[dict[str, str]]:
     claims: dict[str, list[Any]] = defaultdict(list)
     for row in bind.execute(
         select(Claim.event_id, Claim.statement, Claim.quote, Claim.evidence_text, Claim.speaker_id)
-        .where(Claim.event_id.in_(event_ids))
+        .where(among(Claim.event_id, event_ids))
         .order_by(Claim.event_id, Claim.id)
     ):
         claims[row.event_id].append(row)
@@ -367,7 +367,7 @@ def event_rows(bind: Bind, event_ids: Sequence[str]) -> list[dict[str, str]]:
     rows = []
     for event_id, title, summary in bind.execute(
         select(Event.id, Event.title, Event.summary)
-        .where(Event.id.in_(event_ids))
+        .where(among(Event.id, event_ids))
         .order_by(Event.id)
     ):
         texts: list[str | None] = [title, summary]
@@ -385,9 +385,8 @@ def refresh(bind: Bind, event_ids: Iterable[str]) -> None:
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
         rows = event_rows(bind, chunk)
-        bind.execute(delete(SEARCH_TABLE).where(SEARCH_TABLE.c.event_id.in_(chunk)))
-        if rows:
-            bind.execute(insert(SEARCH_TABLE), rows)
+        bind.execute(delete(SEARCH_TABLE).where(among(SEARCH_TABLE.c.event_id, chunk)))
+        insert_rows(bind, SEARCH_TABLE, rows)
 
 
 def refresh_all(bind: Bind) -> int:

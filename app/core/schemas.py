@@ -14,6 +14,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     WithJsonSchema,
     model_validator,
 )
@@ -44,10 +45,15 @@ class Schema(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _printable(cls, data: Any) -> Any:
-        if isinstance(data, dict):
+    def _printable(cls, data: Any, info: ValidationInfo) -> Any:
+        if isinstance(data, dict) and not (info.context or {}).get("stored"):
             _check_strings(data, "")
         return data
+
+
+# The validation context of a document read back from the tables (`model_validate(…,
+# context=STORED)`): its strings were checked when it was written, and are not again.
+STORED: dict[str, Any] = {"stored": True}
 
 
 # What `_printable` accepts, said in the JSON Schema of every free-text string.

@@ -31,11 +31,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from enum import Enum
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Table, insert, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from app import search
@@ -44,6 +43,7 @@ from app.actors.schemas import ActorCreate
 from app.changes.models import Revision
 from app.claims.models import Claim, Quantity
 from app.core import version as data_version
+from app.core.db import insert_rows
 from app.core.kinds import Kind
 from app.curation import evidence, projections, revisions, store, versions
 from app.curation.kinds import ORDER, documents
@@ -175,24 +175,4 @@ def _of(docs: Mapping[Kind, Sequence[BaseModel]], kind: Kind, model: type[Any]) 
 def write(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
     """Insert these rows (all with the same keys) into a model's table: COPY on PostgreSQL,
     executemany on SQLite, inside the session's transaction."""
-    if not rows:
-        return
-    table: Table = model.__table__
-    if session.get_bind().dialect.name != "postgresql":
-        session.execute(insert(table), rows)
-        return
-    names = list(rows[0])
-    columns = ", ".join(f'"{table.c[n].name}"' for n in names)
-    cursor = session.connection().connection.cursor()
-    try:
-        with cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([_plain(row[n]) for n in names])
-    finally:
-        cursor.close()
-
-
-def _plain(value: Any) -> Any:
-    # COPY takes values as they are: an enum member goes in as its value, as a bound
-    # parameter of String would.
-    return value.value if isinstance(value, Enum) else value
+    insert_rows(session, model.__table__, rows)

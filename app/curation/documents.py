@@ -1,6 +1,7 @@
 """Records as documents: the shape the write API takes, read back from the tables, one reader
-per kind of record (registered in app.curation.kinds). The readers of the big kinds (events,
-claims) select columns, not ORM entities: a bulk load reads millions of them.
+per kind of record (registered in app.curation.kinds). The readers select columns, not ORM
+entities (a bulk load reads millions of them), and validate with `STORED`: what the tables
+hold was checked for control characters on its way in.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from typing import Any
 import orjson
 from pydantic import BaseModel
 from sqlalchemy import select
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy.orm import Session
 
 from app.actors.models import Actor, ActorAlias, Affiliation
 from app.actors.schemas import ActorCreate
 from app.claims.models import Claim, Quantity
-from app.core.schemas import Provenance
+from app.core.db import among
+from app.core.schemas import STORED, Provenance
 from app.core.vocab import Qualifier
 from app.curation.schemas import (
     ClaimDoc,
@@ -67,14 +69,29 @@ def attributes_column(given: dict[str, Any]) -> str | None:
 
 def source_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
     """The documents of these sources, text included, by id."""
-    rows = session.scalars(select(Source).where(Source.id.in_(ids)).options(undefer(Source.text)))
-    return {s.id: _json(SourceDoc.model_validate(s)) for s in rows}
+    columns = [Source.__table__.c[name] for name in SourceDoc.model_fields]
+    return {
+        row.id: _json(SourceDoc.model_validate(dict(row._mapping), context=STORED))
+        for row in session.execute(select(*columns).where(among(Source.id, ids)))
+    }
 
 
 def location_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any]]:
     """The documents of these places, by id."""
     docs = {}
-    for loc in session.scalars(select(Location).where(Location.id.in_(ids))):
+    for loc in session.execute(
+        select(
+            Location.id,
+            Location.name,
+            Location.country,
+            Location.admin_area,
+            Location.feature,
+            Location.gazetteer,
+            Location.latitude,
+            Location.longitude,
+            Location.precision,
+        ).where(among(Location.id, ids))
+    ):
         fields: dict[str, Any] = {
             "id": loc.id,
             "name": loc.name,
@@ -90,7 +107,7 @@ def location_documents(session: Session, ids: list[str]) -> dict[str, dict[str, 
                 "precision": loc.precision,
                 "coordinates_from": loc.gazetteer,
             }
-        docs[loc.id] = _json(LocationCreate.model_validate(fields))
+        docs[loc.id] = _json(LocationCreate.model_validate(fields, context=STORED))
     return docs
 
 
@@ -99,13 +116,22 @@ def actor_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any
     aliases: dict[str, list[str]] = defaultdict(list)
     for actor_id, alias in session.execute(
         select(ActorAlias.actor_id, ActorAlias.alias)
-        .where(ActorAlias.actor_id.in_(ids))
+        .where(among(ActorAlias.actor_id, ids))
         .order_by(ActorAlias.actor_id, ActorAlias.alias)
     ):
         aliases[actor_id].append(alias)
     memberships: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in session.scalars(
-        select(Affiliation).where(Affiliation.actor_id.in_(ids)).order_by(Affiliation.id)
+    for row in session.execute(
+        select(
+            Affiliation.actor_id,
+            Affiliation.organization_id,
+            Affiliation.role,
+            Affiliation.start_date,
+            Affiliation.end_date,
+            Affiliation.current,
+        )
+        .where(among(Affiliation.actor_id, ids))
+        .order_by(Affiliation.id)
     ):
         memberships[row.actor_id].append(
             {
@@ -117,18 +143,27 @@ def actor_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any
             }
         )
     docs = {}
-    for actor in session.scalars(select(Actor).where(Actor.id.in_(ids))):
-        doc = ActorCreate(
-            id=actor.id,
-            name=actor.name,
-            kind=actor.kind,
-            country=actor.country,
-            aliases=aliases[actor.id],
-            wikidata_id=actor.wikidata_id,
-            description=actor.description,
-            affiliations=memberships[actor.id],
-        )
-        docs[actor.id] = _json(doc)
+    for actor in session.execute(
+        select(
+            Actor.id,
+            Actor.name,
+            Actor.kind,
+            Actor.country,
+            Actor.wikidata_id,
+            Actor.description,
+        ).where(among(Actor.id, ids))
+    ):
+        fields = {
+            "id": actor.id,
+            "name": actor.name,
+            "kind": actor.kind,
+            "country": actor.country,
+            "aliases": aliases[actor.id],
+            "wikidata_id": actor.wikidata_id,
+            "description": actor.description,
+            "affiliations": memberships[actor.id],
+        }
+        docs[actor.id] = _json(ActorCreate.model_validate(fields, context=STORED))
     return docs
 
 
@@ -137,35 +172,35 @@ def event_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any
     links: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for event_id, actor_id, role in session.execute(
         select(EventActor.event_id, EventActor.actor_id, EventActor.role)
-        .where(EventActor.event_id.in_(ids))
+        .where(among(EventActor.event_id, ids))
         .order_by(EventActor.event_id, EventActor.position, EventActor.actor_id, EventActor.role)
     ):
         links[event_id]["actors"].append({"actor": actor_id, "role": role})
     for event_id, location_id in session.execute(
         select(EventLocation.event_id, EventLocation.location_id)
-        .where(EventLocation.event_id.in_(ids))
+        .where(among(EventLocation.event_id, ids))
         .order_by(EventLocation.event_id, EventLocation.position, EventLocation.location_id)
     ):
         links[event_id]["locations"].append(location_id)
     for event_id, tag in session.execute(
         select(EventTag.event_id, EventTag.tag)
-        .where(EventTag.event_id.in_(ids))
+        .where(among(EventTag.event_id, ids))
         .order_by(EventTag.event_id, EventTag.tag)
     ):
         links[event_id]["tags"].append(tag)
     for event_id, other, relation in session.execute(
         select(EventRelation.event_id, EventRelation.related_event_id, EventRelation.relation)
-        .where(EventRelation.event_id.in_(ids))
+        .where(among(EventRelation.event_id, ids))
         .order_by(EventRelation.event_id, EventRelation.related_event_id, EventRelation.relation)
     ):
         links[event_id]["related"].append({"event": other, "relation": relation})
     docs = {}
     columns = [getattr(Event, name) for name in (*EVENT_FIELDS, *EVENT_EXTRA)]
-    for row in session.execute(select(*columns).where(Event.id.in_(ids))):
+    for row in session.execute(select(*columns).where(among(Event.id, ids))):
         fields = {name: getattr(row, name) for name in EVENT_FIELDS}
         fields["provenance"] = provenance(row.dataset, row.dataset_release, row.dataset_row)
         fields["attributes"] = attributes(row.attributes)
-        docs[row.id] = _json(EventDoc.model_validate(fields | dict(links[row.id])))
+        docs[row.id] = _json(EventDoc.model_validate(fields | dict(links[row.id]), context=STORED))
     return docs
 
 
@@ -198,7 +233,7 @@ def claim_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any
             Quantity.low,
             Quantity.high,
         )
-        .where(Quantity.claim_id.in_(ids))
+        .where(among(Quantity.claim_id, ids))
         .order_by(Quantity.id)
     ):
         estimate = q.qualifier == Qualifier.estimate.value
@@ -229,7 +264,7 @@ def claim_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any
         Claim.dataset,
         Claim.dataset_release,
         Claim.dataset_row,
-    ).where(Claim.id.in_(ids))
+    ).where(among(Claim.id, ids))
     for c in session.execute(claims):
         doc = ClaimDoc.model_validate(
             {
@@ -249,7 +284,8 @@ def claim_documents(session: Session, ids: list[str]) -> dict[str, dict[str, Any
                 "provenance": provenance(c.dataset, c.dataset_release, c.dataset_row),
                 "source_id": c.source_id,
                 "event_id": c.event_id,
-            }
+            },
+            context=STORED,
         )
         docs[c.id] = _json(doc)
     return docs

@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.actors.models import Actor
 from app.actors.schemas import ActorCreate
 from app.claims.models import Claim
+from app.core.db import among
 from app.core.kinds import Kind
 from app.curation import documents as read
 from app.curation import store
@@ -66,6 +68,18 @@ def documents(session: Session, kind: Kind, ids: Iterable[str]) -> dict[str, dic
     """The current document of each of these records that exists, by id."""
     wanted = sorted(set(ids))
     return REGISTRY[kind].read(session, wanted) if wanted else {}
+
+
+def stored_documents(session: Session, kind: Kind, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """As `documents`, asking first which of these records exist (one statement on the id
+    index) and reading the documents of those only: for ids that are mostly new (an
+    import's batch) it spares the reader's statements for records that are not there."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    model = REGISTRY[kind].model
+    held = list(session.scalars(select(model.id).where(among(model.id, wanted))))
+    return REGISTRY[kind].read(session, sorted(held)) if held else {}
 
 
 def put(session: Session, kind: Kind, docs: Sequence[BaseModel]) -> None:

@@ -33,6 +33,7 @@ from sqlalchemy import (
     String,
     Table,
     and_,
+    bindparam,
     column,
     delete,
     event,
@@ -42,8 +43,6 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    tuple_,
-    values,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -54,7 +53,7 @@ from app.actors.models import Actor, ActorAlias, ActorDocument, Affiliation
 from app.actors.schemas import ActorRead
 from app.claims.models import Claim, ClaimDocument, Quantity
 from app.claims.schemas import ClaimRead, QuantityRead
-from app.core.db import key_chunks
+from app.core.db import among, insert_rows, key_chunks, key_rows
 from app.curation import versions
 from app.curation.documents import (
     EVENT_EXTRA,
@@ -121,7 +120,9 @@ def _grouped(rows: Iterable[Any], key: str) -> dict[str, list[dict[str, Any]]]:
 
 def build(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
     """The stored documents of these events (those that exist), one statement per relation."""
-    own = bind.execute(select(*(Event.__table__.c[n] for n in EVENT_OWN)).where(Event.id.in_(ids)))
+    own = bind.execute(
+        select(*(Event.__table__.c[n] for n in EVENT_OWN)).where(among(Event.id, ids))
+    )
     events = [dict(row._mapping) for row in own]
     if not events:
         return []
@@ -135,7 +136,7 @@ def build(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
                 EventActor.role,
             )
             .join(Actor, Actor.id == EventActor.actor_id)
-            .where(EventActor.event_id.in_(ids))
+            .where(among(EventActor.event_id, ids))
             .order_by(
                 EventActor.event_id, EventActor.position, EventActor.actor_id, EventActor.role
             )
@@ -149,7 +150,7 @@ def build(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
                 *(Location.__table__.c[n] for n in LOCATION_FIELDS),
             )
             .join(Location, Location.id == EventLocation.location_id)
-            .where(EventLocation.event_id.in_(ids))
+            .where(among(EventLocation.event_id, ids))
             .order_by(EventLocation.event_id, EventLocation.position, EventLocation.location_id)
         ),
         "_event",
@@ -157,7 +158,7 @@ def build(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
     tags: dict[str, list[str]] = defaultdict(list)
     for event_id, tag in bind.execute(
         select(EventTag.event_id, EventTag.tag)
-        .where(EventTag.event_id.in_(ids))
+        .where(among(EventTag.event_id, ids))
         .order_by(EventTag.event_id, EventTag.tag)
     ):
         tags[event_id].append(tag)
@@ -167,7 +168,7 @@ def build(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
                 Quantity.event_id.label("_event"),
                 *(Quantity.__table__.c[n] for n in QUANTITY_FIELDS),
             )
-            .where(Quantity.event_id.in_(ids))
+            .where(among(Quantity.event_id, ids))
             .order_by(Quantity.event_id, Quantity.id)
         ),
         "_event",
@@ -177,7 +178,7 @@ def build(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
         for q in event_quantities:
             by_claim[q["claim_id"]].append(q)
     claims: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for claim in _claims(bind, Claim.event_id.in_(ids), by_claim):
+    for claim in _claims(bind, among(Claim.event_id, ids), by_claim):
         claims[claim["event_id"]].append(claim)
     related: dict[str, list[dict[str, str]]] = defaultdict(list)
     other = aliased(Event)
@@ -190,7 +191,7 @@ def build(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
         for event_id, other_id, title, relation in bind.execute(
             select(here, other.id, other.title, links.relation)
             .join(other, other.id == there)
-            .where(here.in_(ids))
+            .where(among(here, ids))
             .order_by(here, there, links.relation)
         ):
             related[event_id].append(
@@ -306,11 +307,11 @@ def build_claims(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
     by_claim: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in bind.execute(
         select(*(Quantity.__table__.c[n] for n in QUANTITY_FIELDS))
-        .where(Quantity.claim_id.in_(ids))
+        .where(among(Quantity.claim_id, ids))
         .order_by(Quantity.event_id, Quantity.id)
     ):
         by_claim[row.claim_id].append(dict(row._mapping))
-    claims = _claims(bind, Claim.id.in_(ids), by_claim)
+    claims = _claims(bind, among(Claim.id, ids), by_claim)
     names = search.actor_names(bind, [c["speaker"]["id"] for c in claims if c["speaker"]])
     return [
         {
@@ -389,14 +390,14 @@ def build_actors(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
     """The stored documents of these actors (those that exist): each one's ActorRead item,
     and the members its detail lists, as JSON texts."""
     own = bind.execute(
-        select(*(Actor.__table__.c[n] for n in ACTOR_OWN)).where(Actor.id.in_(ids))
+        select(*(Actor.__table__.c[n] for n in ACTOR_OWN)).where(among(Actor.id, ids))
     ).all()
     if not own:
         return []
     aliases: dict[str, list[str]] = defaultdict(list)
     for actor_id, alias in bind.execute(
         select(ActorAlias.actor_id, ActorAlias.alias)
-        .where(ActorAlias.actor_id.in_(ids))
+        .where(among(ActorAlias.actor_id, ids))
         .order_by(ActorAlias.actor_id, ActorAlias.alias)
     ):
         aliases[actor_id].append(alias)
@@ -406,7 +407,7 @@ def build_actors(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
     for row in bind.execute(
         select(Affiliation.actor_id, other.id, other.name, other.kind, *period)
         .join(other, other.id == Affiliation.organization_id)
-        .where(Affiliation.actor_id.in_(ids))
+        .where(among(Affiliation.actor_id, ids))
         .order_by(Affiliation.actor_id, Affiliation.id)
     ):
         held[row.actor_id].append(
@@ -417,7 +418,7 @@ def build_actors(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
     for row in bind.execute(
         select(Affiliation.organization_id, other.id, other.name, other.kind, *period)
         .join(other, other.id == Affiliation.actor_id)
-        .where(Affiliation.organization_id.in_(ids))
+        .where(among(Affiliation.organization_id, ids))
         .order_by(Affiliation.organization_id, Affiliation.actor_id, Affiliation.id)
     ):
         members[row.organization_id].append(
@@ -445,12 +446,12 @@ def build_sources(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
     cited = dict(
         bind.execute(
             select(Claim.source_id, func.count())
-            .where(Claim.source_id.in_(ids))
+            .where(among(Claim.source_id, ids))
             .group_by(Claim.source_id)
         ).all()
     )
     rows = bind.execute(
-        select(*(Source.__table__.c[n] for n in SOURCE_OWN)).where(Source.id.in_(ids))
+        select(*(Source.__table__.c[n] for n in SOURCE_OWN)).where(among(Source.id, ids))
     )
     docs = []
     for row in rows:
@@ -496,13 +497,12 @@ def project(bind: Bind, kind: str, ids: Iterable[str]) -> None:
     stored = STORED[kind]
     for chunk in _chunks(sorted(set(ids))):
         docs = stored.build(bind, chunk)
-        bind.execute(delete(stored.table).where(stored.key.in_(chunk)))
+        bind.execute(delete(stored.table).where(among(stored.key, chunk)))
         if stored.also is not None:
-            bind.execute(delete(stored.also[0]).where(stored.also[1].in_(chunk)))
-        if docs:
-            bind.execute(insert(stored.table), docs)
-            if stored.also is not None:
-                bind.execute(insert(stored.also[0]), stored.also[2](docs))
+            bind.execute(delete(stored.also[0]).where(among(stored.also[1], chunk)))
+        insert_rows(bind, stored.table.__table__, docs)
+        if docs and stored.also is not None:
+            insert_rows(bind, stored.also[0].__table__, stored.also[2](docs))
 
 
 def project_all(bind: Bind, kind: str = "event") -> int:
@@ -571,7 +571,8 @@ def linked_events(session: Session, event_ids: Sequence[str]) -> set[str]:
         return set()
     rows = session.execute(
         select(EventRelation.event_id, EventRelation.related_event_id).where(
-            EventRelation.event_id.in_(event_ids) | EventRelation.related_event_id.in_(event_ids)
+            among(EventRelation.event_id, event_ids)
+            | among(EventRelation.related_event_id, event_ids)
         )
     )
     return {e for pair in rows for e in pair}
@@ -581,9 +582,9 @@ def events_naming_actors(session: Session, actor_ids: Sequence[str]) -> set[str]
     """Events that list these actors, or that have claims they speak."""
     if not actor_ids:
         return set()
-    listed = select(EventActor.event_id).where(EventActor.actor_id.in_(actor_ids))
+    listed = select(EventActor.event_id).where(among(EventActor.actor_id, actor_ids))
     spoken = select(Claim.event_id).where(
-        Claim.speaker_id.in_(actor_ids), Claim.event_id.is_not(None)
+        among(Claim.speaker_id, actor_ids), Claim.event_id.is_not(None)
     )
     return set(session.scalars(listed.union(spoken)))
 
@@ -593,7 +594,10 @@ def actors_showing(session: Session, actor_ids: Sequence[str]) -> set[str]:
     to, or as a member (their own, and those they belong to, named in either direction)."""
     rows = session.execute(
         select(Affiliation.actor_id, Affiliation.organization_id).where(
-            or_(Affiliation.actor_id.in_(actor_ids), Affiliation.organization_id.in_(actor_ids))
+            or_(
+                among(Affiliation.actor_id, actor_ids),
+                among(Affiliation.organization_id, actor_ids),
+            )
         )
     )
     return {actor for row in rows for actor in row}
@@ -601,7 +605,7 @@ def actors_showing(session: Session, actor_ids: Sequence[str]) -> set[str]:
 
 def claims_spoken_by(session: Session, actor_ids: Sequence[str]) -> set[str]:
     """Claims whose speaker is one of these actors (their documents show its name)."""
-    return set(session.scalars(select(Claim.id).where(Claim.speaker_id.in_(actor_ids))))
+    return set(session.scalars(select(Claim.id).where(among(Claim.speaker_id, actor_ids))))
 
 
 def events_at_locations(session: Session, location_ids: Sequence[str]) -> set[str]:
@@ -610,7 +614,7 @@ def events_at_locations(session: Session, location_ids: Sequence[str]) -> set[st
         return set()
     return set(
         session.scalars(
-            select(EventLocation.event_id).where(EventLocation.location_id.in_(location_ids))
+            select(EventLocation.event_id).where(among(EventLocation.location_id, location_ids))
         )
     )
 
@@ -635,7 +639,7 @@ def _state(session: Session, event_ids: list[str]) -> EventState:
             Event.status,
         )
         .outerjoin(EventActor, EventActor.event_id == Event.id)
-        .where(Event.id.in_(event_ids))
+        .where(among(Event.id, event_ids))
     )
     state: set[EventFact] = set()
     for event_id, actor_id, start, last, event_type, status in rows:
@@ -745,10 +749,13 @@ def _apply_counts(
         ),
         rows,
     )
-    for start in range(0, len(keys), BATCH):
-        chunk = keys[start : start + BATCH]
+    # Counts are of events, never below zero: only a row that lost some can fall to zero.
+    fallen = [k for k, n in delta.items() if n < 0]
+    if fallen:
+        match = [table.c[k] == bindparam(f"k_{k}") for k in key]
         session.execute(
-            delete(table).where(count == 0, tuple_(*(table.c[k] for k in key)).in_(chunk))
+            delete(table).where(count == 0, *match),
+            [dict(zip((f"k_{k}" for k in key), k, strict=True)) for k in fallen],
         )
 
 
@@ -801,17 +808,16 @@ def _recompute_pair_periods(session: Session, keys: list[PairPeriod]) -> None:
     """Sum these pair periods again (all of one grain) from the grain below, in one
     statement, and write the rows that differ: upserted, or deleted when no event is left."""
     grain = keys[0][2]
-    wanted = (
-        values(
+    wanted = key_rows(
+        session,
+        [
             column("source", String),
             column("target", String),
             column("event_type", String),
             column("p_start", Date),
             column("p_after", Date),
-            name="wanted",
-        )
-        .data([(s, t, kind, p, _following(grain, p)) for s, t, _, p, kind in keys])
-        .cte("wanted")
+        ],
+        [(s, t, kind, p, _following(grain, p)) for s, t, _, p, kind in keys],
     )
     source = _table(NetworkPair if grain == MONTH else NetworkPairPeriod)
     below = source.c
@@ -840,7 +846,9 @@ def _recompute_pair_periods(session: Session, keys: list[PairPeriod]) -> None:
         )
     }
     table = _table(NetworkPairPeriod)
-    key_columns = tuple_(*(table.c[k] for k in PAIR_PERIOD_KEY))
+    # The keys joined on the table's key: one index lookup each (SQLite reads the whole
+    # table for a row-value IN list).
+    asked = key_rows(session, [table.c[k] for k in PAIR_PERIOD_KEY], keys)
     held = {
         (s, t, g, _as_day(p), kind): (n, _as_day(lo), _as_day(hi))
         for s, t, g, p, kind, n, lo, hi in session.execute(
@@ -853,7 +861,9 @@ def _recompute_pair_periods(session: Session, keys: list[PairPeriod]) -> None:
                 table.c.events,
                 table.c.first_date,
                 table.c.last_date,
-            ).where(key_columns.in_(keys))
+            )
+            .select_from(asked)
+            .join(table, and_(*(table.c[k] == asked.c[k] for k in PAIR_PERIOD_KEY)))
         )
     }
     changed = [k for k, row in summed.items() if held.get(k) != row]
@@ -880,7 +890,10 @@ def _recompute_pair_periods(session: Session, keys: list[PairPeriod]) -> None:
             ],
         )
     if gone:
-        session.execute(delete(table).where(key_columns.in_(gone)))
+        session.execute(
+            delete(table).where(*(table.c[k] == bindparam(f"k_{k}") for k in PAIR_PERIOD_KEY)),
+            [dict(zip((f"k_{k}" for k in PAIR_PERIOD_KEY), k, strict=True)) for k in gone],
+        )
 
 
 PAIR_PERIOD_KEY = ("source", "target", "grain", "period", "event_type")
@@ -999,11 +1012,11 @@ GROUP BY scope, day
 
 def refresh_actor_events(session: Session, event_ids: list[str]) -> None:
     """Rebuild the derived actor_events rows of these events from event_actors, in SQL."""
-    session.execute(delete(ActorEvent).where(ActorEvent.event_id.in_(event_ids)))
+    session.execute(delete(ActorEvent).where(among(ActorEvent.event_id, event_ids)))
     pairs = (
         select(EventActor.actor_id, EventActor.event_id, Event.start_date, Event.last_date)
         .join(Event, Event.id == EventActor.event_id)
-        .where(EventActor.event_id.in_(event_ids))
+        .where(among(EventActor.event_id, event_ids))
         .distinct()
     )
     columns = ["actor_id", "event_id", "start_date", "last_date"]

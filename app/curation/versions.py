@@ -9,13 +9,14 @@ revision's `at` sees exactly what that revision left.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Connection,
+    Select,
+    and_,
     bindparam,
     delete,
     func,
@@ -23,7 +24,6 @@ from sqlalchemy import (
     inspect,
     select,
     text,
-    tuple_,
     update,
 )
 from sqlalchemy.orm import Session
@@ -32,7 +32,7 @@ from app import (
     models,  # noqa: F401  (declares the versioned tables whose REGISTRY this reads)
     search,
 )
-from app.core.db import Base, UTCDateTime
+from app.core.db import Base, UTCDateTime, among, key_rows
 from app.core.temporal import REGISTRY, Versioned
 
 TOUCHED = "geoevents.touched"
@@ -103,50 +103,56 @@ def settle(session: Session) -> None:
     session.flush()
     for name, owners in OWNERS.items():
         entry = REGISTRY[name]
-        live = _live(entry)
         for column, kind in owners:
             ids = sorted(keys.get(kind, ()))
             for start in range(0, len(ids), CHUNK):
-                chunk = ids[start : start + CHUNK]
-                _compare(
-                    session,
-                    entry,
-                    live.c[column].in_(chunk),
-                    entry.history.c[column].in_(chunk),
-                    moment,
-                )
+                _compare(session, entry, _owned(column, ids[start : start + CHUNK]), moment)
     for name, kind in ROLLUPS.items():
         entry = REGISTRY[name]
-        live = Base.metadata.tables[name]
         rows = sorted(keys.get(kind, ()))
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
-            _compare(
-                session,
-                entry,
-                tuple_(*(live.c[k] for k in entry.key)).in_(chunk),
-                tuple_(*(entry.history.c[k] for k in entry.key)).in_(chunk),
-                moment,
-            )
+            _compare(session, entry, _keyed(session, entry, chunk), moment)
 
 
-def _compare(
-    session: Session,
-    entry: Versioned,
-    live_rows: ColumnElement[bool],
-    open_rows: ColumnElement[bool],
-    moment: datetime,
-) -> None:
+Restrict = Callable[[Any, Select[Any]], Select[Any]]  # (a table or its twin, a statement)
+
+
+def _owned(column: str, ids: list[Any]) -> Restrict:
+    """A statement's rows restricted to those whose `column` names one of these records."""
+
+    def restrict(table: Any, q: Select[Any]) -> Select[Any]:
+        return q.where(among(table.c[column], ids))
+
+    return restrict
+
+
+def _keyed(session: Session, entry: Versioned, keys: list[Any]) -> Restrict:
+    """A statement's rows restricted to these keys (of a rollup), by a join of the keys on
+    the table's key: one index lookup per key, where SQLite answers a row-value `IN` list
+    by reading the whole table, history and all."""
+
+    def restrict(table: Any, q: Select[Any]) -> Select[Any]:
+        wanted = key_rows(session, [table.c[k] for k in entry.key], keys)
+        on = and_(*(table.c[k] == wanted.c[k] for k in entry.key))
+        return q.select_from(wanted).join(table, on)
+
+    return restrict
+
+
+def _compare(session: Session, entry: Versioned, rows: Restrict, moment: datetime) -> None:
+    """Close the open versions of the rows `rows` selects (in a table and in its twin) that
+    changed or went, and open versions of those that are new or changed."""
     live, history = _live(entry), entry.history
     key = [entry.columns.index(k) for k in entry.key]
     now: dict[tuple[Any, ...], tuple[Any, ...]] = {}
-    for row in session.execute(select(*(live.c[c] for c in entry.columns)).where(live_rows)):
+    for row in session.execute(rows(live, select(*(live.c[c] for c in entry.columns)))):
         values = tuple(row)
         now[tuple(values[i] for i in key)] = values
     kept: dict[tuple[Any, ...], tuple[tuple[Any, ...], datetime]] = {}
     for row in session.execute(
-        select(*(history.c[c] for c in entry.columns), history.c.valid_from).where(
-            open_rows, history.c.valid_to.is_(None)
+        rows(history, select(*(history.c[c] for c in entry.columns), history.c.valid_from)).where(
+            history.c.valid_to.is_(None)
         )
     ):
         values = tuple(row)
@@ -254,5 +260,5 @@ def open_created(session: Session, created: dict[str, Iterable[str]], moment: da
         at = bindparam("valid_from", moment, type_=UTCDateTime())
         for start in range(0, len(ids), CREATED_CHUNK):
             chunk = ids[start : start + CREATED_CHUNK]
-            rows = select(*names, at).where(live.c[column].in_(chunk))
+            rows = select(*names, at).where(among(live.c[column], chunk))
             session.execute(insert(entry.history).from_select([*entry.columns, "valid_from"], rows))
