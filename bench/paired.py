@@ -156,7 +156,11 @@ def main() -> None:
     finally:
         for server in servers:
             server.terminate()
-            server.wait(timeout=30)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a long request still running (an export)
+                server.kill()
+                server.wait()
     print()
     print(
         f"{args.rounds} rounds of {args.duration} s per server and query, "
