@@ -68,11 +68,7 @@ def page(session: Session, f: EventQuery, limit: int, count: Count | None) -> Pa
         params["lower"] = f.start - timedelta(days=longest or 0)
     after = None
     if f.cursor:
-        raw_date, last_id = decode_cursor(f.cursor, f"events:{f.sort.value}", 2)
-        try:
-            last_date = date.fromisoformat(raw_date) if raw_date else None
-        except ValueError as exc:
-            raise InvalidParameter("cursor is malformed", param="cursor") from exc
+        last_date, last_id = read_cursor(f.cursor, f.sort)
         params["last_id"] = last_id
         if last_date is not None:
             params["last_date"] = last_date
@@ -90,8 +86,7 @@ def page(session: Session, f: EventQuery, limit: int, count: Count | None) -> Pa
     next_cursor = None
     if len(rows) > limit:
         start_date, event_id, _ = rows[limit - 1]
-        day = None if start_date is None else str(start_date)[:10]
-        next_cursor = encode_cursor(f"events:{f.sort.value}", [day, event_id])
+        next_cursor = make_cursor(f.sort, start_date, event_id)
     extra: dict[str, Any] = {}
     if count is not None:
         extra["count"] = (Count.exact if counting else Count.none).value
@@ -99,6 +94,22 @@ def page(session: Session, f: EventQuery, limit: int, count: Count | None) -> Pa
     if counting:
         matches = int(total or 0) + (int(undated or 0) if not (f.start or f.end) else 0)
     return [row[2] for row in rows[:limit]], matches, next_cursor, extra
+
+
+def read_cursor(token: str, sort: EventSort) -> tuple[date | None, str]:
+    """The (start_date, id) an event list's cursor resumes after; 422 when it is not one
+    this order issued."""
+    raw_date, last_id = decode_cursor(token, f"events:{sort.value}", 2)
+    try:
+        return (date.fromisoformat(raw_date) if raw_date else None), last_id
+    except ValueError as exc:
+        raise InvalidParameter("cursor is malformed", param="cursor") from exc
+
+
+def make_cursor(sort: EventSort, start_date: date | str | None, event_id: str) -> str:
+    """The cursor after this row (its start_date a date, or SQLite's ISO text of one)."""
+    day = None if start_date is None else str(start_date)[:10]
+    return encode_cursor(f"events:{sort.value}", [day, event_id])
 
 
 @lru_cache(maxsize=64)

@@ -32,8 +32,6 @@ from app.core.pagination import (
     EXPORT_BATCH,
     Count,
     counted,
-    decode_cursor,
-    encode_cursor,
 )
 from app.core.vocab import CoordinatePrecision, Dataset, EventStatus
 from app.events import prepared
@@ -430,18 +428,13 @@ def get_all(
     matches, counted = total(session, f, p, count)
     stmt = _ordered(p.documents(), p, f.sort).limit(limit + 1)
     if f.cursor:
-        raw_date, last_id = decode_cursor(f.cursor, f"events:{f.sort.value}", 2)
-        try:
-            last_date = date.fromisoformat(raw_date) if raw_date else None
-        except ValueError as exc:
-            raise InvalidParameter("cursor is malformed", param="cursor") from exc
+        last_date, last_id = prepared.read_cursor(f.cursor, f.sort)
         stmt = stmt.where(_after(p, f.sort, last_date, last_id))
     rows = session.connection().execute(stmt).all()
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        key = [last.start_date.isoformat() if last.start_date else None, last.id]
-        next_cursor = encode_cursor(f"events:{f.sort.value}", key)
+        next_cursor = prepared.make_cursor(f.sort, last.start_date, last.id)
     extra: dict[str, Any] = extra_meta(session, f, matches)
     if count is not None:
         extra["count"] = counted.value
