@@ -274,6 +274,12 @@ def among(column: Any, values: Iterable[str]) -> ColumnElement[bool]:
     return _Among(element, values)
 
 
+def as_day(value: Any) -> date:
+    """A date as a driver returns it: a `date`, or SQLite's ISO text of one (an aggregate's
+    result, a raw row)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
 def dialect_name(bind: Session | Connection) -> str:
     """The name of the dialect a session or connection speaks (`sqlite`, `postgresql`)."""
     return bind.get_bind().dialect.name if isinstance(bind, Session) else bind.dialect.name

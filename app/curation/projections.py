@@ -53,7 +53,7 @@ from app.actors.models import Actor, ActorAlias, ActorDocument, Affiliation
 from app.actors.schemas import ActorRead
 from app.claims.models import Claim, ClaimDocument, Quantity
 from app.claims.schemas import ClaimRead, QuantityRead
-from app.core.db import among, insert_rows, key_chunks, key_rows
+from app.core.db import among, as_day, dialect_name, insert_rows, key_chunks, key_rows
 from app.curation import versions
 from app.curation.documents import (
     EVENT_EXTRA,
@@ -81,6 +81,8 @@ from app.locations.models import Location
 from app.locations.schemas import LocationRead, coordinates_note
 from app.sources.models import Source, SourceDocument
 from app.sources.schemas import SourceRead
+from app.stats.schemas import Interval
+from app.stats.service import next_period
 from app.web.formats import csv_lines
 
 Bind = Session | Connection
@@ -101,10 +103,6 @@ ACTOR_OWN = [name for name in ACTOR_FIELDS if name not in ("aliases", "affiliati
 
 def _dumps(value: Any) -> str:
     return orjson.dumps(value, option=orjson.OPT_UTC_Z).decode()
-
-
-def _dialect(bind: Bind) -> str:
-    return bind.get_bind().dialect.name if isinstance(bind, Session) else bind.dialect.name
 
 
 # --- event documents ------------------------------------------------------------------------
@@ -711,7 +709,7 @@ def _apply_day_counts(session: Session, before: EventState, after: EventState) -
     if not rows:
         return
     versions.touched(session, "day", [(r["scope"], r["day"]) for r in rows])
-    upsert = (pg_insert if _dialect(session) == "postgresql" else sqlite_insert)(TimelineDay)
+    upsert = (pg_insert if dialect_name(session) == "postgresql" else sqlite_insert)(TimelineDay)
     session.execute(
         upsert.on_conflict_do_update(
             index_elements=[TimelineDay.scope, TimelineDay.day],
@@ -742,7 +740,7 @@ def _apply_counts(
         return
     keys = [k for k, n in delta.items() if n]
     versions.touched(session, kind, keys)
-    upsert = (pg_insert if _dialect(session) == "postgresql" else sqlite_insert)(table)
+    upsert = (pg_insert if dialect_name(session) == "postgresql" else sqlite_insert)(table)
     session.execute(
         upsert.on_conflict_do_update(
             index_elements=key, set_={count.name: count + upsert.excluded[count.name]}
@@ -797,13 +795,6 @@ def _refresh_pair_periods(session: Session, days: set[tuple[Any, ...]]) -> None:
             _recompute_pair_periods(session, ordered[start : start + BATCH])
 
 
-def _following(grain: str, first: date) -> date:
-    """The first day of the month or year after the one that begins on `first`."""
-    if grain == YEAR:
-        return date(first.year + 1, 1, 1)
-    return date(first.year + first.month // 12, first.month % 12 + 1, 1)
-
-
 def _recompute_pair_periods(session: Session, keys: list[PairPeriod]) -> None:
     """Sum these pair periods again (all of one grain) from the grain below, in one
     statement, and write the rows that differ: upserted, or deleted when no event is left."""
@@ -817,7 +808,7 @@ def _recompute_pair_periods(session: Session, keys: list[PairPeriod]) -> None:
             column("p_start", Date),
             column("p_after", Date),
         ],
-        [(s, t, kind, p, _following(grain, p)) for s, t, _, p, kind in keys],
+        [(s, t, kind, p, next_period(p, Interval(grain))) for s, t, _, p, kind in keys],
     )
     source = _table(NetworkPair if grain == MONTH else NetworkPairPeriod)
     below = source.c
@@ -837,7 +828,7 @@ def _recompute_pair_periods(session: Session, keys: list[PairPeriod]) -> None:
     )
     group = (wanted.c.source, wanted.c.target, wanted.c.p_start, wanted.c.event_type)
     summed = {
-        (s, t, grain, _as_day(p), kind): (int(n), _as_day(lo), _as_day(hi))
+        (s, t, grain, as_day(p), kind): (int(n), as_day(lo), as_day(hi))
         for s, t, p, kind, n, lo, hi in session.execute(
             select(*group, func.sum(below.events), func.min(first), func.max(last))
             .select_from(wanted)
@@ -850,7 +841,7 @@ def _recompute_pair_periods(session: Session, keys: list[PairPeriod]) -> None:
     # table for a row-value IN list).
     asked = key_rows(session, [table.c[k] for k in PAIR_PERIOD_KEY], keys)
     held = {
-        (s, t, g, _as_day(p), kind): (n, _as_day(lo), _as_day(hi))
+        (s, t, g, as_day(p), kind): (n, as_day(lo), as_day(hi))
         for s, t, g, p, kind, n, lo, hi in session.execute(
             select(
                 table.c.source,
@@ -872,7 +863,7 @@ def _recompute_pair_periods(session: Session, keys: list[PairPeriod]) -> None:
         return
     versions.touched(session, "pair_period", [*changed, *gone])
     if changed:
-        upsert = (pg_insert if _dialect(session) == "postgresql" else sqlite_insert)(table)
+        upsert = (pg_insert if dialect_name(session) == "postgresql" else sqlite_insert)(table)
         session.execute(
             upsert.on_conflict_do_update(
                 index_elements=list(PAIR_PERIOD_KEY),
@@ -897,11 +888,6 @@ def _recompute_pair_periods(session: Session, keys: list[PairPeriod]) -> None:
 
 
 PAIR_PERIOD_KEY = ("source", "target", "grain", "period", "event_type")
-
-
-def _as_day(value: Any) -> date:
-    """A date as the driver returns it (SQLite may return the text of an aggregate)."""
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def _table(model: type[Any]) -> Table:

@@ -455,7 +455,7 @@ def export(
     if count_unlocated:
         extra["excluded_without_coordinates"] = unlocated(session, p, f.exclude_centroids)
     stmt = _ordered(p.documents(), p, f.sort)
-    return matches, extra, _stored_items(session, stmt)
+    return matches, extra, _stored(session, stmt)
 
 
 def export_csv(session: Session, f: EventQuery) -> tuple[int, dict[str, int], Iterator[str]]:
@@ -467,22 +467,16 @@ def export_csv(session: Session, f: EventQuery) -> tuple[int, dict[str, int], It
     columns = (p.date_col.label("start_date"), p.id_col.label("id"), EventLine.csv)
     lines = p.select(*columns).join(EventLine, EventLine.event_id == p.id_col)
     stmt = _ordered(lines, p, f.sort)
-    return matches, extra_meta(session, f, matches), _stored_lines(session, stmt)
+    return matches, extra_meta(session, f, matches), _stored(session, stmt)
 
 
-def _stored_lines(session: Session, stmt: Select[Any]) -> Iterator[str]:
+def _stored(session: Session, stmt: Select[Any]) -> Iterator[str]:
+    """The last column of a statement's rows (a stored item or CSV line), batch by batch
+    from a database cursor."""
     result = session.connection().execute(stmt.execution_options(yield_per=EXPORT_BATCH))
     for batch in result.partitions():
         for row in batch:
-            yield row.csv
-
-
-def _stored_items(session: Session, stmt: Select[Any]) -> Iterator[str]:
-    """The `item` column of a statement's rows, batch by batch from a database cursor."""
-    result = session.connection().execute(stmt.execution_options(yield_per=EXPORT_BATCH))
-    for batch in result.partitions():
-        for row in batch:
-            yield row.item
+            yield row[-1]
 
 
 def detail(session: Session, event_id: str) -> tuple[bytes, int]:

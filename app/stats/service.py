@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, aliased
 from app.actors import service as actors
 from app.actors.models import Actor
 from app.claims.models import Claim, Quantity
-from app.core.db import plain_rows
+from app.core.db import as_day, plain_rows
 from app.core.errors import InvalidParameter
 from app.core.vocab import EventStatus, EventType
 from app.events import service as events
@@ -182,10 +182,6 @@ def period_key(session: Session, day: Any, interval: Interval) -> ColumnElement[
     return func.date(day, *modifiers)
 
 
-def _as_date(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
 def _running_counts(
     session: Session,
     f: TimelineQuery,
@@ -220,7 +216,7 @@ def _running_counts(
         stmt = stmt.with_only_columns(*columns, func.count()).group_by(*columns)
         for row in session.execute(stmt):
             series = str(row[1]) if pairs is not None else None
-            key = (_as_date(row[0]), series)
+            key = (as_day(row[0]), series)
             if sign > 0:
                 deltas[key] += row[-1]
             else:  # an event ending in period P stops counting from the period after P
@@ -299,7 +295,7 @@ def _rolled(session: Session, f: TimelineQuery, scopes: list[str]) -> dict[str, 
         stmt = stmt.where(table.day <= f.end)
     rows: dict[str, list[tuple[date, int, int]]] = {scope: [] for scope in scopes}
     for scope, key, starts, ends in session.execute(stmt.group_by(table.scope, bucket)):
-        rows[scope].append((_as_date(key), int(starts), int(ends)))
+        rows[scope].append((as_day(key), int(starts), int(ends)))
     return {scope: _Rolled(f, sorted(found)) for scope, found in rows.items()}
 
 

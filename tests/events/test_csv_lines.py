@@ -30,6 +30,7 @@ from app.main import create_app
 from app.web.formats import csv_layout, csv_lines
 from tests.conftest import seeded_scratch
 from tests.curation.conftest import bearer, etag, new_event
+from tests.test_formats import as_cell
 
 IMPORTED = "csv-imported"
 EXPORTS = [{}, {"actor": "russia"}, {"start": "2026-01-01", "sort": "date"}, {"q": "summit"}]
@@ -88,19 +89,8 @@ def test_an_export_is_the_reshaped_csv_byte_for_byte(
     assert len(rows) == total + 1
 
 
-def _cell(value: Any) -> str:
-    """A JSON scalar as the documented layout writes it."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def _joined(values: list[Any]) -> str:
-    return ";".join(_cell(v).replace("%", "%25").replace(";", "%3B") for v in values)
+    return ";".join(as_cell(v).replace("%", "%25").replace(";", "%3B") for v in values)
 
 
 def test_every_column_is_the_documented_layout(client: TestClient, session: Session) -> None:
@@ -113,7 +103,7 @@ def test_every_column_is_the_documented_layout(client: TestClient, session: Sess
     rows = list(csv.DictReader(io.StringIO(export(client).decode(), newline="")))
     (row,) = [r for r in rows if r["id"] == IMPORTED]
     actors, places, figures = record["actors"], record["locations"], record["quantities"]
-    scalar = {name: _cell(value) for name, value in record.items()}
+    scalar = {name: as_cell(value) for name, value in record.items()}
     expected = {
         **{name: scalar[name] for name in list(scalar)[:9]},  # id … date_note
         "tags": _joined(record["tags"]),
