@@ -122,6 +122,8 @@ MAX_WORD = 255
 
 def fold(value: str) -> str:
     """Case-folded, compatibility-decomposed, without marks (accents, diacritics)."""
+    if value.isascii():
+        return value.lower()  # ASCII has no marks nor decompositions, and folds as it lowers
     decomposed = unicodedata.normalize("NFKD", value).casefold().translate(_LETTERS)
     decomposed = unicodedata.normalize("NFKD", decomposed)
     return "".join(c for c in decomposed if not unicodedata.category(c).startswith("M"))
