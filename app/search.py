@@ -13,8 +13,9 @@ never runs from one text into the next. Because the words are decided here, each
 has to split at spaces: SQLite's FTS5 `ascii` tokenizer does, and on PostgreSQL a function
 makes the tsvector from the words as they are (no parser, no dictionary).
 
-- events: the `event_search` rows (FTS5 on SQLite, a tsvector with a GIN index on
-  PostgreSQL); their text is the title, the summary, the actors' names and aliases, and
+- events: the `event_search` rows, one per event (on SQLite a table with its FTS5 index
+  `event_search_fts`, kept in step by triggers; on PostgreSQL a tsvector with a GIN index);
+  their text is the title, the summary, the actors' names and aliases, and
   each claim's statement, quote, evidence text and speaker's name and aliases.
 - claims and actors: their stored documents' `words` column, matched with LIKE on the
   word boundaries the spaces give (a claim: statement, quote, evidence text, speaker's name
@@ -261,8 +262,11 @@ def _hits(session: Session, groups: Sequence[Group]) -> Select[Any]:
         return select(SEARCH_HISTORY.c.event_id).where(matches, *_valid_at(moment))
     query = fts5_query(groups)
     if moment is None:
+        words_found: Select[Any] = select(literal_column("rowid")).where(
+            literal_column("event_search_fts").op("MATCH")(query)
+        )
         return select(SEARCH_TABLE.c.event_id).where(
-            literal_column("event_search").op("MATCH")(query)
+            literal_column("event_search.id").in_(words_found.select_from(text("event_search_fts")))
         )
     found: Select[Any] = select(literal_column("rowid")).where(
         literal_column("event_search_history_fts").op("MATCH")(query)

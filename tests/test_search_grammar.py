@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from alembic import command
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings
@@ -392,6 +392,34 @@ def test_renaming_an_actor_and_adding_an_alias_reach_every_search(
     assert answer.status_code == 200, answer.text
     assert ids(client, "/v1/claims", "Oleksandrovych") == set()
     assert ids(client, "/v1/events", "Oleksandrovych") == set()
+
+
+def test_an_events_search_row_is_found_by_its_key_and_follows_every_write(
+    client: TestClient, keys: dict[str, str], connection: Connection
+) -> None:
+    """Each write replaces the search rows of the events it touched: on both stores the row
+    is reached by the event's id (a key, not a scan of every row), and what a search finds
+    follows the event through an edit and a deletion."""
+    table = inspect(connection)
+    keys_of_rows = [table.get_pk_constraint("event_search")["constrained_columns"]]
+    keys_of_rows += [u["column_names"] for u in table.get_unique_constraints("event_search")]
+    assert ["event_id"] in keys_of_rows
+    writer = bearer(keys["write"])
+    url = "/v1/events/putin-xi-video-summit"
+    assert ids(client, "/v1/events", "quinquereme") == set()
+    answer = client.patch(
+        url,
+        json={"summary": "A quinquereme sailed."},
+        headers=writer | {"If-Match": etag(client, url)},
+    )
+    assert answer.status_code == 200, answer.text
+    assert ids(client, "/v1/events", "quinquereme") == {"putin-xi-video-summit"}
+    held = text("SELECT count(*) FROM event_search WHERE event_id = 'putin-xi-video-summit'")
+    assert connection.execute(held).scalar_one() == 1
+    answer = client.delete(url, headers=writer | {"If-Match": etag(client, url)})
+    assert answer.status_code in (200, 204), answer.text
+    assert ids(client, "/v1/events", "quinquereme") == set()
+    assert connection.execute(held).scalar_one() == 0
 
 
 # --- the migration rebuilds the search rows of a database that holds records --------------
