@@ -7,11 +7,11 @@ Create Date: 2026-12-02 13:30:00
 On SQLite the live search rows were an FTS5 table whose `event_id` column was not indexed:
 finding one event's row (each write does, to replace it; so does each write's versions'
 comparison) read every row, over a second at a million events, and a search read each hit's
-event id from the full-text table's own copy of the row. Now `event_search` is a plain table
-(an INTEGER PRIMARY KEY, the event id unique and gone with its event, the words) and `event_search_fts` indexes its
-words by that key, kept in step by triggers, as `event_search_history_fts` indexes the
-versions. PostgreSQL's `event_search` already is a table keyed by event: it is unchanged.
-At a million events the upgrade took 21 s.
+event id from the full-text table's own copy of the row. Now `event_search` is a plain
+table (an INTEGER PRIMARY KEY, the event id unique and gone with its event, the words) and
+`event_search_fts` indexes its words by that key, kept in step by triggers, as
+`event_search_history_fts` indexes the versions. PostgreSQL's `event_search` already is a
+table keyed by event: it is unchanged. At a million events the upgrade took 21 s.
 """
 
 from collections.abc import Sequence
