@@ -51,6 +51,7 @@ from sqlalchemy import (
     column,
     delete,
     false,
+    func,
     insert,
     literal,
     literal_column,
@@ -277,6 +278,29 @@ def _hits(session: Session, groups: Sequence[Group]) -> Select[Any]:
         ),
         *_valid_at(moment),
     )
+
+
+def count_matching(session: Session, q: str) -> int | None:
+    """How many events match `q`, counted off the search rows alone: each event has one row
+    and none outlives its event (a key and a cascading foreign key on both stores). None
+    where that count is not the answer: read as of a moment, or with a group of exclusions
+    alone (it matches what has no row matching)."""
+    groups = parse(q)
+    if as_of(session) is not None or any(not group.include for group in groups):
+        return None
+    if not groups:
+        return 0
+    stmt: Select[Any]
+    if session.get_bind().dialect.name == "postgresql":
+        matches = literal_column("tsv").op("@@")(cast(literal(tsquery(groups)), TSQUERY))
+        stmt = select(func.count()).select_from(SEARCH_TABLE).where(matches)
+    else:
+        stmt = (
+            select(func.count())
+            .select_from(text("event_search_fts"))
+            .where(literal_column("event_search_fts").op("MATCH")(fts5_query(groups)))
+        )
+    return int(session.connection().scalar(stmt) or 0)
 
 
 def _valid_at(moment: datetime) -> list[ColumnElement[bool]]:

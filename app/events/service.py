@@ -397,14 +397,28 @@ def rolled_up_total(session: Session, f: EventFilters, p: Plan) -> int | None:
     return total
 
 
+def searched_total(session: Session, f: EventFilters) -> int | None:
+    """The exact number of matches of a search with no other filter, counted off the search
+    rows alone (`search.count_matching`); None for any other filters."""
+    others = (f.actor, f.type, f.status, f.country, f.location, f.source, f.tag, f.dataset)
+    if f.q is None or any(others) or f.start is not None or f.end is not None:
+        return None
+    if f.bbox is not None or f.precision is not None or f.min_sources is not None:
+        return None
+    return search.count_matching(session, f.q)
+
+
 def total(
     session: Session, f: EventFilters, p: Plan, wanted: Count | None
 ) -> tuple[int | None, Count]:
-    """The matches of a plan counted as asked, and how they were counted: off the rollups
-    when the filters allow (exact, and cheaper than any estimate), else as `counted` says."""
+    """The matches of a plan counted as asked, and how they were counted: off the rollups or
+    the search rows when the filters allow (exact, and cheaper than any estimate), else as
+    `counted` says."""
     if wanted is Count.none:
         return None, Count.none
     rolled = rolled_up_total(session, f, p)
+    if rolled is None:
+        rolled = searched_total(session, f)
     if rolled is not None:
         return rolled, Count.exact
     if wanted in (Count.planned, Count.estimated):
