@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, timedelta
 from itertools import accumulate
 from typing import Any
@@ -757,7 +758,9 @@ def _beyond_rollups(f: NetworkQuery, planned: events.Plan) -> Any:
     """The matching events the rollups' rows do not hold: those that started before `start`
     and run into the range, or without dates the undated ones (few, by index)."""
     if f.start is not None:
-        return planned.select(Event.id).where(Event.start_date < f.start)
+        # The tighter bound first: SQLite ranges its date index up to the first upper bound
+        # it reads (`start` here, not the plan's `end`) and tests the others row by row.
+        return replace(planned, conds=[Event.start_date < f.start, *planned.conds]).select(Event.id)
     if f.end is None:
         return planned.select(Event.id).where(Event.start_date.is_(None))
     return None
