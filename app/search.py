@@ -253,28 +253,34 @@ def tsquery(groups: Sequence[Group]) -> str:
     return " | ".join(forms)
 
 
+def _tsv_matches(groups: Sequence[Group]) -> ColumnElement[bool]:
+    """PostgreSQL: the row's tsvector matches the groups."""
+    return literal_column("tsv").op("@@")(cast(literal(tsquery(groups)), TSQUERY))
+
+
+def _fts_rows(index: str, groups: Sequence[Group]) -> Select[Any]:
+    """SQLite: the rowids (the keys of the rows indexed) an FTS5 index matches."""
+    return (
+        select(literal_column("rowid"))
+        .select_from(text(index))
+        .where(literal_column(index).op("MATCH")(fts5_query(groups)))
+    )
+
+
 def _hits(session: Session, groups: Sequence[Group]) -> Select[Any]:
     """The ids of the events whose search row (as of the session's moment) matches."""
     moment = as_of(session)
     if session.get_bind().dialect.name == "postgresql":
-        matches = literal_column("tsv").op("@@")(cast(literal(tsquery(groups)), TSQUERY))
         if moment is None:
-            return select(SEARCH_TABLE.c.event_id).where(matches)
-        return select(SEARCH_HISTORY.c.event_id).where(matches, *_valid_at(moment))
-    query = fts5_query(groups)
+            return select(SEARCH_TABLE.c.event_id).where(_tsv_matches(groups))
+        return select(SEARCH_HISTORY.c.event_id).where(_tsv_matches(groups), *_valid_at(moment))
     if moment is None:
-        words_found: Select[Any] = select(literal_column("rowid")).where(
-            literal_column("event_search_fts").op("MATCH")(query)
-        )
         return select(SEARCH_TABLE.c.event_id).where(
-            literal_column("event_search.id").in_(words_found.select_from(text("event_search_fts")))
+            literal_column("event_search.id").in_(_fts_rows("event_search_fts", groups))
         )
-    found: Select[Any] = select(literal_column("rowid")).where(
-        literal_column("event_search_history_fts").op("MATCH")(query)
-    )
     return select(SEARCH_HISTORY.c.event_id).where(
         literal_column("event_search_history.id").in_(
-            found.select_from(text("event_search_history_fts"))
+            _fts_rows("event_search_history_fts", groups)
         ),
         *_valid_at(moment),
     )
@@ -290,17 +296,12 @@ def count_matching(session: Session, q: str) -> int | None:
         return None
     if not groups:
         return 0
-    stmt: Select[Any]
-    if session.get_bind().dialect.name == "postgresql":
-        matches = literal_column("tsv").op("@@")(cast(literal(tsquery(groups)), TSQUERY))
-        stmt = select(func.count()).select_from(SEARCH_TABLE).where(matches)
-    else:
-        stmt = (
-            select(func.count())
-            .select_from(text("event_search_fts"))
-            .where(literal_column("event_search_fts").op("MATCH")(fts5_query(groups)))
-        )
-    return int(session.connection().scalar(stmt) or 0)
+    rows: Select[Any] = (
+        select(SEARCH_TABLE.c.event_id).where(_tsv_matches(groups))
+        if session.get_bind().dialect.name == "postgresql"
+        else _fts_rows("event_search_fts", groups)
+    )
+    return int(session.connection().scalar(select(func.count()).select_from(rows.subquery())) or 0)
 
 
 def _valid_at(moment: datetime) -> list[ColumnElement[bool]]:

@@ -264,7 +264,6 @@ class Loader:
                         copy.write_row(row)
                         count += 1
             else:
-                cursor.execute("PRAGMA synchronous=OFF")
                 cursor.execute("BEGIN")
                 marks = ", ".join("?" for _ in columns)
                 sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks})"

@@ -28,16 +28,7 @@ Page = tuple[list[str], int | None, str | None, dict[str, Any]]
 def covers(f: EventQuery) -> bool:
     """Whether the filters are of a shape answered here: nothing but at most one actor
     (not expanded), `start`, `end`, the order, the cursor and the limit."""
-    others = (f.type, f.status, f.country, f.location, f.source, f.tag, f.dataset)
-    return (
-        len(f.actor) <= 1
-        and f.expand is None
-        and not any(others)
-        and f.min_sources is None
-        and f.q is None
-        and f.bbox is None
-        and f.precision is None
-    )
+    return len(f.actor) <= 1 and f.expand is None and f.q is None and not f.narrowed()
 
 
 def quick(f: EventQuery) -> bool:

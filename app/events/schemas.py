@@ -346,6 +346,15 @@ class EventFilters(AsOfQuery):
         """The bounding box as numbers, when one was given."""
         return parse_bbox(self.bbox) if self.bbox is not None else None
 
+    def narrowed(self) -> bool:
+        """Whether a filter other than the actors, the dates and `q` narrows the events:
+        what decides whether a rollup, a prepared statement or the search rows alone can
+        answer."""
+        others = (self.type, self.status, self.country, self.location, self.source, self.tag)
+        if any(others) or self.dataset or self.min_sources is not None:
+            return True
+        return self.bbox is not None or self.precision is not None
+
 
 def parse_bbox(value: str) -> tuple[float, float, float, float]:
     """min_lon,min_lat,max_lon,max_lat within WGS84 ranges, with min_lat <= max_lat."""

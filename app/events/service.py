@@ -369,10 +369,7 @@ def rolled_up_total(session: Session, f: EventFilters, p: Plan) -> int | None:
 
     Dated matches are the events started by `end` less those that ended before `start`;
     without dates, the undated events count too."""
-    others = (f.type, f.status, f.country, f.location, f.source, f.tag, f.dataset)
-    if any(others) or f.q is not None or f.bbox is not None or f.precision is not None:
-        return None
-    if f.min_sources is not None or f.expand is Expand.members:
+    if f.narrowed() or f.q is not None or f.expand is Expand.members:
         return None
     if f.actor and (len(f.actor) > 1 or p.driver is None):
         return None
@@ -400,10 +397,7 @@ def rolled_up_total(session: Session, f: EventFilters, p: Plan) -> int | None:
 def searched_total(session: Session, f: EventFilters) -> int | None:
     """The exact number of matches of a search with no other filter, counted off the search
     rows alone (`search.count_matching`); None for any other filters."""
-    others = (f.actor, f.type, f.status, f.country, f.location, f.source, f.tag, f.dataset)
-    if f.q is None or any(others) or f.start is not None or f.end is not None:
-        return None
-    if f.bbox is not None or f.precision is not None or f.min_sources is not None:
+    if f.q is None or f.actor or f.start is not None or f.end is not None or f.narrowed():
         return None
     return search.count_matching(session, f.q)
 

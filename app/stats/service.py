@@ -748,10 +748,7 @@ def _network_rollups_apply(f: NetworkQuery) -> bool:
     no filter but dates, not expanded to members."""
     if f.mode is not NetworkMode.cooccurrence or f.actor or f.expand is Expand.members:
         return False
-    others = (f.type, f.status, f.country, f.location, f.source, f.tag, f.dataset)
-    if any(others) or f.q is not None or f.bbox is not None or f.precision is not None:
-        return False
-    return f.min_sources is None
+    return not (f.narrowed() or f.q is not None)
 
 
 def _beyond_rollups(f: NetworkQuery, planned: events.Plan) -> Any:
