@@ -24,6 +24,7 @@ from sqlalchemy import (
     column,
     func,
     literal,
+    or_,
     select,
     union_all,
     values,
@@ -764,39 +765,71 @@ def _beyond_rollups(f: NetworkQuery, planned: events.Plan) -> Any:
 
 
 def _rolled_up_nodes(session: Session, f: NetworkQuery, beyond: Any) -> tuple[list[Any], int]:
-    """The actors in most matching events (at most node_limit, most first) and how many
-    actors the matching events have: the events starting in the range counted off
-    actor_periods, plus those beyond the rollups."""
+    """The actors in most matching events (at most node_limit, most first, then by id) and
+    how many actors the matching events have: the events starting in the range counted off
+    actor_periods, plus those beyond the rollups.
+
+    The ranking is cut in SQL before the few events beyond are added: an actor outside the
+    first node_limit by its periods alone, and in none of the events beyond, has node_limit
+    actors ahead of it that additions only move further ahead. So the kept actors are among
+    those first ones and the actors of the events beyond, each with its exact count. One
+    month or one year is read in index order, without grouping (one row per actor)."""
     periods = ActorPeriod.__table__.c
-    parts: list[Any] = [
-        select(periods.actor_id.label("actor_id"), periods.starts.label("n")).where(
-            periods.grain == grain, periods.period >= first, periods.period < after
-        )
-        for grain, first, after in _segments(f.start, f.end)
+    segments = _segments(f.start, f.end)
+    spans = [
+        and_(periods.grain == grain, periods.period >= first, periods.period < after)
+        for grain, first, after in segments
     ]
+    beyond_counts: dict[str, int] = {}
     if beyond is not None:
-        parts.append(
-            select(ActorEvent.actor_id.label("actor_id"), literal(1).label("n")).where(
-                ActorEvent.event_id.in_(beyond)
+        beyond_counts = dict(
+            plain_rows(
+                session,
+                select(ActorEvent.actor_id, func.count())
+                .where(ActorEvent.event_id.in_(beyond))
+                .group_by(ActorEvent.actor_id),
             )
         )
-    if not parts:
-        return [], 0
-    counts = union_all(*parts).subquery("counts")
-    counted = func.sum(counts.c.n)
-    top = (
-        select(counts.c.actor_id, counted.label("n"), func.count().over().label("actors"))
-        .group_by(counts.c.actor_id)
-        .order_by(counted.desc(), counts.c.actor_id)
-        .limit(f.node_limit)
-        .subquery("top")
-    )
-    rows = session.execute(
-        select(Actor.id, Actor.name, Actor.kind, top.c.n, top.c.actors)
-        .join(top, top.c.actor_id == Actor.id)
-        .order_by(top.c.n.desc(), Actor.id)
-    ).all()
-    return [row[:4] for row in rows], rows[0][4] if rows else 0
+    counts: dict[str, int] = {}
+    held = 0
+    if spans:
+        one = len(segments) == 1 and _one_period(*segments[0])
+        starts = periods.starts if one else func.sum(periods.starts)
+        first = select(periods.actor_id, starts).where(spans[0] if one else or_(*spans))
+        if not one:
+            first = first.group_by(periods.actor_id)
+        counts = dict(
+            plain_rows(session, first.order_by(starts.desc(), periods.actor_id).limit(f.node_limit))
+        )
+        among_beyond = [a for a in beyond_counts if a not in counts]
+        if among_beyond:
+            counts |= dict(
+                plain_rows(
+                    session,
+                    select(periods.actor_id, func.sum(periods.starts))
+                    .where(or_(*spans), periods.actor_id.in_(among_beyond))
+                    .group_by(periods.actor_id),
+                )
+            )
+        held = session.execute(
+            select(func.count(periods.actor_id if one else periods.actor_id.distinct())).where(
+                or_(*spans)
+            )
+        ).scalar_one()
+    # Actors of the events beyond with no period rows are actors the count has not met.
+    held += sum(1 for a in beyond_counts if a not in counts)
+    for actor_id, n in beyond_counts.items():
+        counts[actor_id] = counts.get(actor_id, 0) + n
+    top = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[: f.node_limit]
+    if not top:
+        return [], held
+    names = {
+        row[0]: row[1:]
+        for row in session.execute(
+            select(Actor.id, Actor.name, Actor.kind).where(Actor.id.in_([a for a, _ in top]))
+        )
+    }
+    return [(a, *names[a], n) for a, n in top], held
 
 
 def _rolled_up_pairs(session: Session, f: NetworkQuery, beyond: Any, ids: list[str]) -> list[Any]:

@@ -97,6 +97,36 @@ def test_rollups_equal_the_scan(
     assert rolled["meta"]["total_events"] == listed["meta"]["total"]
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"start": "2026-02-01", "end": "2026-02-28", "node_limit": 2},
+        {"start": "2026-01-01", "end": "2026-12-31", "node_limit": 3},
+        {"start": "2026-01-10", "end": "2026-03-15", "node_limit": 2},
+    ],
+)
+def test_the_events_beyond_the_rollups_rank_their_actors(
+    client: TestClient, session: Session, params: dict[str, Any]
+) -> None:
+    """Two actors that take part in nothing starting in the range, but in 30 events that
+    started before it and run into it, outrank every actor of the range: the kept actors are
+    ranked on the events beyond as well, not only among those first by the rollups."""
+    add_awkward_events(session)
+    for n in range(30):
+        make_event(
+            session,
+            f"long-{n}",
+            date(2025, 12, 10),
+            date(2026, 3, 10),
+            actors=("estonia", "denmark"),
+        )
+    rolled, scanned = rolled_up_and_scanned(client, params)
+    assert rolled == scanned
+    assert [node["id"] for node in rolled["nodes"][:2]] == ["denmark", "estonia"]
+    assert rolled["nodes"][0]["events"] == 30
+    assert rolled["meta"]["nodes_omitted"] > 0
+
+
 @pytest.mark.parametrize("params", [*CASES, {"mode": "directed"}, {"actor": "russia"}])
 def test_the_body_is_the_response_schema_as_it_serializes(
     client: TestClient, session: Session, params: dict[str, Any]
