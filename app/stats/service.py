@@ -616,22 +616,25 @@ def network(session: Session, f: NetworkQuery) -> bytes:
         every = _ranked_nodes(session, matching)
         kept, ranked = every[: f.node_limit], len(every)
         groups = _scanned_pairs(session, matching, [row[0] for row in kept], directed)
-    edges: dict[tuple[str, str], dict[str, Any]] = {}
-    # Dates as the driver gives them: ISO text from SQLite (which orders as the days do),
-    # dates from PostgreSQL; either is written as the ISO day.
+    # Per pair: [weight, {type: events}, first day, last day]. Dates as the driver gives
+    # them: ISO text from SQLite (which orders as the days do), dates from PostgreSQL;
+    # either is written as the ISO day.
+    edges: dict[tuple[str, str], list[Any]] = {}
     for source, target, event_type, n, first, last in groups:
-        edge = edges.setdefault(
-            (source, target), {"weight": 0, "types": {}, "first": None, "last": None}
-        )
-        edge["weight"] += n
-        edge["types"][event_type] = edge["types"].get(event_type, 0) + n
-        if first is not None and (edge["first"] is None or first < edge["first"]):
-            edge["first"] = first
-        if last is not None and (edge["last"] is None or last > edge["last"]):
-            edge["last"] = last
+        edge = edges.get((source, target))
+        if edge is None:
+            edges[source, target] = [n, {event_type: n}, first, last]
+            continue
+        edge[0] += n
+        types = edge[1]
+        types[event_type] = types.get(event_type, 0) + n
+        if first is not None and (edge[2] is None or first < edge[2]):
+            edge[2] = first
+        if last is not None and (edge[3] is None or last > edge[3]):
+            edge[3] = last
     ordered = sorted(
-        ((k, v) for k, v in edges.items() if v["weight"] >= f.min_weight),
-        key=lambda item: (-item[1]["weight"], item[0]),
+        ((k, v) for k, v in edges.items() if v[0] >= f.min_weight),
+        key=lambda item: (-item[1][0], item[0]),
     )
     # Asking for heavier edges asks for the actors they join: one left without any is noise
     # beside them, and is counted instead. With every edge kept (min_weight 1), an actor
@@ -647,13 +650,13 @@ def network(session: Session, f: NetworkQuery) -> bytes:
             {
                 "source": source,
                 "target": target,
-                "weight": edge["weight"],
+                "weight": weight,
                 "directed": directed,
-                "types": dict(sorted(edge["types"].items())),
-                "first_date": edge["first"],
-                "last_date": edge["last"],
+                "types": dict(sorted(types.items())),
+                "first_date": first,
+                "last_date": last,
             }
-            for (source, target), edge in ordered
+            for (source, target), (weight, types, first, last) in ordered
         ],
         "meta": {
             "mode": f.mode.value,
