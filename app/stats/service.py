@@ -832,7 +832,8 @@ def _rolled_up_nodes(session: Session, f: NetworkQuery, beyond: Any) -> tuple[li
             select(Actor.id, Actor.name, Actor.kind).where(Actor.id.in_([a for a, _ in top]))
         )
     }
-    return [(a, *names[a], n) for a, n in top], held
+    # A rollup id with no actor row (the write path leaves none) is left out, as a join would.
+    return [(a, *names[a], n) for a, n in top if a in names], held
 
 
 def _rolled_up_pairs(session: Session, f: NetworkQuery, beyond: Any, ids: list[str]) -> list[Any]:
