@@ -298,7 +298,7 @@ def count_matching(session: Session, q: str) -> int | None:
         return 0
     rows: Select[Any] = (
         select(SEARCH_TABLE.c.event_id).where(_tsv_matches(groups))
-        if session.get_bind().dialect.name == "postgresql"
+        if dialect_name(session) == "postgresql"
         else _fts_rows("event_search_fts", groups)
     )
     return int(session.connection().scalar(select(func.count()).select_from(rows.subquery())) or 0)

@@ -779,10 +779,6 @@ def _rolled_up_nodes(session: Session, f: NetworkQuery, beyond: Any) -> tuple[li
     month or one year is read in index order, without grouping (one row per actor)."""
     periods = ActorPeriod.__table__.c
     segments = _segments(f.start, f.end)
-    spans = [
-        and_(periods.grain == grain, periods.period >= first, periods.period < after)
-        for grain, first, after in segments
-    ]
     beyond_counts: dict[str, int] = {}
     if beyond is not None:
         beyond_counts = dict(
@@ -795,14 +791,22 @@ def _rolled_up_nodes(session: Session, f: NetworkQuery, beyond: Any) -> tuple[li
         )
     counts: dict[str, int] = {}
     held = 0
-    if spans:
+    if segments:
+        spans = or_(
+            *(
+                and_(periods.grain == grain, periods.period >= first, periods.period < after)
+                for grain, first, after in segments
+            )
+        )
         one = len(segments) == 1 and _one_period(*segments[0])
         starts = periods.starts if one else func.sum(periods.starts)
-        first = select(periods.actor_id, starts).where(spans[0] if one else or_(*spans))
+        leading = select(periods.actor_id, starts).where(spans)
         if not one:
-            first = first.group_by(periods.actor_id)
+            leading = leading.group_by(periods.actor_id)
         counts = dict(
-            plain_rows(session, first.order_by(starts.desc(), periods.actor_id).limit(f.node_limit))
+            plain_rows(
+                session, leading.order_by(starts.desc(), periods.actor_id).limit(f.node_limit)
+            )
         )
         among_beyond = [a for a in beyond_counts if a not in counts]
         if among_beyond:
@@ -810,13 +814,13 @@ def _rolled_up_nodes(session: Session, f: NetworkQuery, beyond: Any) -> tuple[li
                 plain_rows(
                     session,
                     select(periods.actor_id, func.sum(periods.starts))
-                    .where(or_(*spans), periods.actor_id.in_(among_beyond))
+                    .where(spans, periods.actor_id.in_(among_beyond))
                     .group_by(periods.actor_id),
                 )
             )
         held = session.execute(
             select(func.count(periods.actor_id if one else periods.actor_id.distinct())).where(
-                or_(*spans)
+                spans
             )
         ).scalar_one()
     # Actors of the events beyond with no period rows are actors the count has not met.
