@@ -30,6 +30,7 @@ import orjson
 from sqlalchemy import (
     Connection,
     Date,
+    Result,
     String,
     Table,
     and_,
@@ -108,20 +109,25 @@ def _dumps(value: Any) -> str:
 # --- event documents ------------------------------------------------------------------------
 
 
-def _grouped(rows: Iterable[Any], key: str) -> dict[str, list[dict[str, Any]]]:
+def _dicts(result: Result[Any]) -> list[dict[str, Any]]:
+    """A result's rows as dicts by column name: the names read once for all of them (a row's
+    own `_mapping` builds its keys anew for each row, a large share of a bulk projection)."""
+    names = list(result.keys())
+    return [dict(zip(names, row, strict=True)) for row in result.all()]
+
+
+def _grouped(result: Result[Any], key: str) -> dict[str, list[dict[str, Any]]]:
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        mapping = dict(row._mapping)
+    for mapping in _dicts(result):
         groups[mapping.pop(key)].append(mapping)
     return groups
 
 
 def build(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
     """The stored documents of these events (those that exist), one statement per relation."""
-    own = bind.execute(
-        select(*(Event.__table__.c[n] for n in EVENT_OWN)).where(among(Event.id, ids))
+    events = _dicts(
+        bind.execute(select(*(Event.__table__.c[n] for n in EVENT_OWN)).where(among(Event.id, ids)))
     )
-    events = [dict(row._mapping) for row in own]
     if not events:
         return []
     actors = _grouped(
@@ -274,41 +280,61 @@ def _claims(
     )
     return [
         {
-            "id": row.id,
-            "event_id": row.event_id,
-            "statement": row.statement,
-            "quote": row.quote,
+            "id": claim_id,
+            "event_id": event_id,
+            "statement": statement,
+            "quote": quote,
             "speaker": None
-            if row.speaker_id is None
-            else {"id": row.speaker_id, "name": row.speaker_name, "kind": row.speaker_kind},
-            "source_id": row.source_id,
-            "hedging": row.hedging,
+            if speaker_id is None
+            else {"id": speaker_id, "name": speaker_name, "kind": speaker_kind},
+            "source_id": source_id,
+            "hedging": hedging,
             "evidence": None
-            if row.evidence_start is None
+            if evidence_start is None
             else {
-                "source_id": row.source_id,
-                "start": row.evidence_start,
-                "end": row.evidence_end,
-                "text": row.evidence_text,
+                "source_id": source_id,
+                "start": evidence_start,
+                "end": evidence_end,
+                "text": evidence_text,
             },
-            "quantities": by_claim.get(row.id, []),
-            "provenance": provenance(row.dataset, row.dataset_release, row.dataset_row),
-            "created_at": row.created_at,
-            "updated_at": row.updated_at,
+            "quantities": by_claim.get(claim_id, []),
+            "provenance": provenance(dataset, dataset_release, dataset_row),
+            "created_at": created_at,
+            "updated_at": updated_at,
         }
-        for row in rows
+        for (
+            claim_id,
+            event_id,
+            statement,
+            quote,
+            speaker_id,
+            speaker_name,
+            speaker_kind,
+            source_id,
+            hedging,
+            evidence_start,
+            evidence_end,
+            evidence_text,
+            dataset,
+            dataset_release,
+            dataset_row,
+            created_at,
+            updated_at,
+        ) in rows.all()
     ]
 
 
 def build_claims(bind: Bind, ids: Sequence[str]) -> list[dict[str, str]]:
     """The stored documents of these claims (those that exist)."""
     by_claim: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in bind.execute(
-        select(*(Quantity.__table__.c[n] for n in QUANTITY_FIELDS))
-        .where(among(Quantity.claim_id, ids))
-        .order_by(Quantity.event_id, Quantity.id)
+    for row in _dicts(
+        bind.execute(
+            select(*(Quantity.__table__.c[n] for n in QUANTITY_FIELDS))
+            .where(among(Quantity.claim_id, ids))
+            .order_by(Quantity.event_id, Quantity.id)
+        )
     ):
-        by_claim[row.claim_id].append(dict(row._mapping))
+        by_claim[row["claim_id"]].append(row)
     claims = _claims(bind, among(Claim.id, ids), by_claim)
     names = search.actor_names(bind, [c["speaker"]["id"] for c in claims if c["speaker"]])
     return [
