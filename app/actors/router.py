@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from app.actors import service
 from app.actors.schemas import ActorDetail, ActorPage, ActorQuery, ActorRead
 from app.auth.deps import check_reader
+from app.core.db import DriverRead
 from app.core.errors import NotFound, problem_responses
 from app.core.schemas import Text
 from app.events.router import event_list
@@ -127,8 +128,8 @@ add_exports(
 )
 
 
-def _read_detail(session: Session, request: Request, query: None) -> Response:
-    return record_response(*service.get(session, request.path_params["actor_id"]))
+def _read_detail(reader: DriverRead, request: Request, query: None) -> Response:
+    return record_response(*service.get(reader, request.path_params["actor_id"]))
 
 
 def _read_events(session: Session, request: Request, query: EventQuery) -> Response:
@@ -142,6 +143,6 @@ def _read_list(session: Session, request: Request, query: ActorQuery) -> Respons
 # What the lean read path answers without the route machinery (see app.web.reads).
 READS = (
     Read("/v1/actors", _read_list, ActorQuery),
-    Read("/v1/actors/{actor_id}", _read_detail, primary_key=True),
+    Read("/v1/actors/{actor_id}", driver=_read_detail),
     Read("/v1/actors/{actor_id}/events", _read_events, EventQuery),
 )

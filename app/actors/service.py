@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy import ColumnElement, Select, bindparam, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from app import search
 from app.actors.models import Actor, ActorAlias, ActorDocument
 from app.actors.schemas import ActorQuery
+from app.core.db import Prepared, Reader, prepared_rows
 from app.core.errors import InvalidParameter, NotFound
 from app.core.pagination import (
     EXPORT_BATCH,
@@ -19,7 +20,6 @@ from app.core.pagination import (
     encode_cursor,
     keyset_after,
 )
-from app.events.models import ActorEvent
 
 
 def normalise(name: str) -> str:
@@ -144,28 +144,21 @@ def export(session: Session, filters: ActorQuery) -> tuple[int, Iterator[str]]:
 
 # The detail: the stored item, continued with the stored members and the live event count
 # (the actor index holds one row per event the actor takes part in).
-DETAIL = (
-    select(
-        ActorDocument.item,
-        ActorDocument.members,
-        Actor.version,
-        select(func.count())
-        .where(ActorEvent.actor_id == bindparam("actor_id"))
-        .scalar_subquery()
-        .label("event_count"),
-    )
-    .join(ActorDocument, ActorDocument.actor_id == Actor.id)
-    .where(Actor.id == bindparam("actor_id"))
+DETAIL = Prepared(
+    "SELECT actor_documents.item, actor_documents.members, actors.version, "
+    "(SELECT count(*) FROM actor_events WHERE actor_events.actor_id = :actor_id) "
+    "FROM actors JOIN actor_documents ON actor_documents.actor_id = actors.id "
+    "WHERE actors.id = :actor_id"
 )
 
 
-def get(session: Session, actor_id: str) -> tuple[bytes, int]:
+def get(session: Reader, actor_id: str) -> tuple[bytes, int]:
     """One actor's detail (its stored item, members and event count) and version, or 404."""
-    row = session.connection().execute(DETAIL, {"actor_id": actor_id}).first()
-    if row is None:
+    rows = prepared_rows(session, DETAIL, {"actor_id": actor_id})
+    if not rows:
         raise NotFound(f"no actor with id {actor_id!r}", param="actor_id")
-    body = f'{row.item[:-1]},"members":{row.members},"event_count":{row.event_count}}}'
-    return body.encode(), row.version
+    item, members, version, event_count = rows[0]
+    return f'{item[:-1]},"members":{members},"event_count":{event_count}}}'.encode(), version
 
 
 def exists_by_id(session: Session, actor_id: str) -> bool:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from app.auth.deps import check_reader
 from app.claims import service
 from app.claims.schemas import ClaimPage, ClaimQuery, ClaimRead, EvidenceInContext
+from app.core.db import DriverRead
 from app.core.errors import problem_responses
 from app.core.schemas import Text
 from app.web import formats
@@ -119,12 +120,12 @@ def _read_list(session: Session, request: Request, query: ClaimQuery) -> Respons
     return claim_list(session, request, query)
 
 
-def _read_detail(session: Session, request: Request, query: None) -> Response:
-    return record_response(*service.get(session, request.path_params["claim_id"]))
+def _read_detail(reader: DriverRead, request: Request, query: None) -> Response:
+    return record_response(*service.get(reader, request.path_params["claim_id"]))
 
 
 # What the lean read path answers without the route machinery (see app.web.reads).
 READS = (
     Read("/v1/claims", _read_list, ClaimQuery),
-    Read("/v1/claims/{claim_id}", _read_detail, primary_key=True),
+    Read("/v1/claims/{claim_id}", driver=_read_detail),
 )

@@ -11,6 +11,7 @@ from app import search
 from app.actors import service as actors
 from app.claims.models import Claim, ClaimDocument
 from app.claims.schemas import ClaimQuery, EvidenceInContext
+from app.core.db import Prepared, Reader, prepared_rows
 from app.core.errors import InvalidParameter, NotFound
 from app.core.pagination import (
     EXPORT_BATCH,
@@ -98,19 +99,19 @@ def get_all(
     return [row.item for row in rows[:limit]], total, next_cursor, extra
 
 
-DETAIL = (
-    select(ClaimDocument.item, Claim.version)
-    .join(ClaimDocument, ClaimDocument.claim_id == Claim.id)
-    .where(Claim.id == bindparam("claim_id"))
+DETAIL = Prepared(
+    "SELECT claim_documents.item, claims.version FROM claims "
+    "JOIN claim_documents ON claim_documents.claim_id = claims.id WHERE claims.id = :claim_id"
 )
 
 
-def get(session: Session, claim_id: str) -> tuple[bytes, int]:
+def get(session: Reader, claim_id: str) -> tuple[bytes, int]:
     """One claim's stored document and its version, or 404."""
-    row = session.connection().execute(DETAIL, {"claim_id": claim_id}).first()
-    if row is None:
+    rows = prepared_rows(session, DETAIL, {"claim_id": claim_id})
+    if not rows:
         raise NotFound(f"no claim with id {claim_id!r}", param="claim_id")
-    return row.item.encode(), row.version
+    item, version = rows[0]
+    return item.encode(), version
 
 
 _CONTEXT = bindparam("context", type_=Integer)

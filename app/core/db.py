@@ -9,6 +9,7 @@ from enum import Enum
 from typing import Any
 
 import orjson
+from psycopg import IsolationLevel
 from sqlalchemy import (
     BindParameter,
     Boolean,
@@ -96,6 +97,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # is stored in the file; an in-memory database keeps its own.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+REPEATABLE_READ = IsolationLevel.REPEATABLE_READ
 
 
 def _sqlite_begin(connection: Connection) -> None:
@@ -329,19 +333,83 @@ class Prepared:
         self.postgresql = re.sub(r"(?<!:):(\w+)", r"%(\1)s", self.sqlite)
 
 
-def prepared_rows(session: Session, statement: Prepared, params: dict[str, Any]) -> list[Any]:
-    """The rows (tuples) of a prepared statement in the session's transaction. Dates go to
-    SQLite as their ISO text, as SQLAlchemy stores them there; rows come back as the driver
-    gives them (a date is a `date` from PostgreSQL, its ISO text from SQLite)."""
-    connection = session.connection()
-    dbapi = connection.connection.dbapi_connection
+class DriverRead:
+    """One read transaction on a pooled driver connection, with no Session nor SQLAlchemy
+    Connection around it: what an answer made of prepared statements only runs on
+    (`prepared_rows` takes either). For the busiest reads a Session's begin and end (its
+    transaction objects and events, the BEGIN through the statement machinery, the
+    rollback, the checkin) cost several times the statements themselves.
+
+    On an engine, the transaction reads one snapshot, as a read session's does
+    (`snapshot`): SQLite's from its BEGIN, PostgreSQL's at REPEATABLE READ; `close` rolls
+    it back and gives the connection back to the pool. The pool's checkout (and its
+    pre-ping on PostgreSQL), its gauges and its limits are the sessions' own. On a
+    connection (one a session factory is bound to, as `Session(bind=connection)` is), the
+    statements run in that connection's transaction, which stays its owner's. Driver errors
+    are raised as SQLAlchemy raises them for any statement, so that a store that is down or
+    locked gets the same answers (503, 504)."""
+
+    def __init__(self, bind: Engine | Connection) -> None:
+        self.dialect: Dialect = bind.dialect
+        errors = self.dialect.loaded_dbapi.Error
+        self._pooled: Any = None
+        self._isolation: Any = None
+        if isinstance(bind, Connection):
+            self.driver: Any = bind.connection.dbapi_connection
+            return
+        try:
+            self._pooled = bind.raw_connection()
+        except errors as exc:
+            raise DBAPIError.instance(None, None, exc, errors) from exc
+        self.driver = self._pooled.driver_connection
+        try:
+            if self.dialect.name == "postgresql":
+                self._isolation = self.driver.isolation_level
+                self.driver.isolation_level = REPEATABLE_READ
+            else:
+                self.driver.execute("BEGIN")
+        except errors as exc:
+            self._pooled.invalidate()
+            self._pooled.close()
+            raise DBAPIError.instance("BEGIN", None, exc, errors) from exc
+
+    def close(self) -> None:
+        """End the read: roll its transaction back and give the connection back to the
+        pool, or drop the connection when that fails (the read has nothing to lose). On a
+        connection it was given, nothing: the transaction is the connection's owner's."""
+        if self._pooled is None:
+            return
+        try:
+            self.driver.rollback()
+            if self.dialect.name == "postgresql":
+                self.driver.isolation_level = self._isolation
+        except self.dialect.loaded_dbapi.Error:
+            self._pooled.invalidate()
+        finally:
+            self._pooled.close()
+
+
+# What prepared statements run on: a session's transaction, or a driver read.
+Reader = Session | DriverRead
+
+
+def prepared_rows(bind: Reader, statement: Prepared, params: dict[str, Any]) -> list[Any]:
+    """The rows (tuples) of a prepared statement in the session's transaction, or the
+    driver read's. Dates go to SQLite as their ISO text, as SQLAlchemy stores them there;
+    rows come back as the driver gives them (a date is a `date` from PostgreSQL, its ISO
+    text from SQLite)."""
+    if isinstance(bind, DriverRead):
+        dbapi, dialect = bind.driver, bind.dialect
+    else:
+        connection = bind.connection()
+        dbapi, dialect = connection.connection.dbapi_connection, connection.dialect
     assert dbapi is not None
-    if connection.dialect.name == "postgresql":
+    if dialect.name == "postgresql":
         sql = statement.postgresql
     else:
         sql = statement.sqlite
         params = {k: v.isoformat() if type(v) is date else v for k, v in params.items()}
-    errors = connection.dialect.loaded_dbapi.Error
+    errors = dialect.loaded_dbapi.Error
     cursor = dbapi.cursor()
     try:
         cursor.execute(sql, params)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Engine, select, true, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from app.core.db import Base, Prepared, UTCDateTime, prepared_rows, utcnow
+from app.core.db import Base, Prepared, Reader, UTCDateTime, prepared_rows, utcnow
 
 
 class DataVersion(Base):
@@ -30,7 +30,7 @@ class DataVersion(Base):
     changed_alone: Mapped[bool] = mapped_column(Boolean, server_default=true())
 
 
-def current(session: Session) -> tuple[int, datetime | None]:
+def current(session: Reader) -> tuple[int, datetime | None]:
     """The data version and its Last-Modified: when it moved, or None when that second
     does not identify it (see `bump`)."""
     rows = prepared_rows(session, CURRENT, {})

@@ -13,9 +13,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from app.core.db import Prepared, prepared_rows
+from app.core.db import Prepared, Reader, prepared_rows
 from app.core.errors import InvalidParameter
 from app.core.pagination import Count, decode_cursor, encode_cursor
 from app.core.schemas import Format
@@ -37,7 +35,7 @@ def quick(f: EventQuery) -> bool:
     return covers(f) and f.limit != "all" and f.format in (None, Format.json)
 
 
-def page(session: Session, f: EventQuery, limit: int, count: Count | None) -> Page | None:
+def page(session: Reader, f: EventQuery, limit: int, count: Count | None) -> Page | None:
     """A page as `service.get_all` gives it, or None when the planner must answer (an actor
     that is not an id on record: a name, an alias, or unknown, which it resolves or
     refuses)."""

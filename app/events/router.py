@@ -1,6 +1,6 @@
 """HTTP routes of events: validate the request, call the service, shape the response."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Annotated, Any
 
@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from app.auth.deps import check_reader
+from app.core.db import DriverRead
 from app.core.errors import problem_responses
 from app.core.schemas import Text
 from app.events import prepared, service
@@ -22,7 +23,7 @@ from app.web import formats
 from app.web.deps import ReadSessionDep, in_session
 from app.web.exports import add_exports
 from app.web.http_cache import record_data_version, record_response, record_version
-from app.web.reads import Read
+from app.web.reads import Read, ToSession
 
 router = APIRouter(
     prefix="/v1/events",
@@ -50,6 +51,16 @@ def event_list(session: ReadSessionDep, request: Request, query: EventQuery) -> 
     def csv_export() -> tuple[int, dict[str, int], Iterator[str]]:
         return service.export_csv(session, query)
 
+    return _respond(request, query, page, export, csv_export)
+
+
+def _respond(
+    request: Request,
+    query: EventQuery,
+    page: Callable[[int], prepared.Page],
+    export: Callable[[formats.Format], tuple[int, dict[str, int], Iterator[str]]],
+    csv_export: Callable[[], tuple[int, dict[str, int], Iterator[str]]] | None = None,
+) -> Response:
     precisions = None
     if query.exclude_centroids:
         precisions = {"point", "city", "region"}
@@ -128,14 +139,31 @@ def _read_list(session: Session, request: Request, query: EventQuery) -> Respons
     return event_list(session, request, query)
 
 
-def _read_detail(session: Session, request: Request, query: None) -> Response:
-    body, version, data = service.detail_at_version(session, request.path_params["event_id"])
+def _driver_list(reader: DriverRead, request: Request, query: EventQuery) -> Response:
+    """A page of the shapes prepared statements answer (`prepared.quick`); an actor that is
+    not an id on record (a name, an alias, unknown) goes to the planner, on a session."""
+    count = formats.count_preference(request)
+
+    def page(limit: int) -> prepared.Page:
+        answered = prepared.page(reader, query, limit, count)
+        if answered is None:
+            raise ToSession
+        return answered
+
+    def export(fmt: formats.Format) -> tuple[int, dict[str, int], Iterator[str]]:
+        raise ToSession  # never: `prepared.quick` holds no export
+
+    return _respond(request, query, page, export)
+
+
+def _read_detail(reader: DriverRead, request: Request, query: None) -> Response:
+    body, version, data = service.detail_at_version(reader, request.path_params["event_id"])
     record_version(request, data)
     return record_response(body, version)
 
 
 # What the lean read path answers without the route machinery (see app.web.reads).
 READS = (
-    Read("/v1/events", _read_list, EventQuery, quick=prepared.quick),
-    Read("/v1/events/{event_id}", _read_detail, primary_key=True, reads_version=True),
+    Read("/v1/events", _read_list, EventQuery, quick=prepared.quick, driver=_driver_list),
+    Read("/v1/events/{event_id}", driver=_read_detail, reads_version=True),
 )

@@ -26,7 +26,7 @@ from app.actors import service as actors
 from app.actors.models import Affiliation
 from app.claims.models import Claim
 from app.core import version as data_version
-from app.core.db import Prepared, prepared_rows
+from app.core.db import Prepared, Reader, prepared_rows
 from app.core.errors import InvalidParameter, NotFound
 from app.core.pagination import (
     EXPORT_BATCH,
@@ -508,7 +508,7 @@ def detail(session: Session, event_id: str) -> tuple[bytes, int]:
 
 
 def detail_at_version(
-    session: Session, event_id: str
+    session: Reader, event_id: str
 ) -> tuple[bytes, int, tuple[int, datetime | None]]:
     """`detail`, and the data version with it, in one statement (so of one snapshot)."""
     rows = prepared_rows(session, DETAIL_AT_VERSION, {"event_id": event_id})

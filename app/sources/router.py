@@ -5,9 +5,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import PlainTextResponse
-from sqlalchemy.orm import Session
 
 from app.auth.deps import check_reader
+from app.core.db import DriverRead
 from app.core.errors import problem_responses
 from app.core.schemas import PageQuery, Text
 from app.sources import service
@@ -100,9 +100,9 @@ def get_source_text(session: ReadSessionDep, source_id: SourceId) -> Response:
     return PlainTextResponse(service.text(session, source_id))
 
 
-def _read_detail(session: Session, request: Request, query: None) -> Response:
-    return record_response(*service.get(session, request.path_params["source_id"]))
+def _read_detail(reader: DriverRead, request: Request, query: None) -> Response:
+    return record_response(*service.get(reader, request.path_params["source_id"]))
 
 
 # What the lean read path answers without the route machinery (see app.web.reads).
-READS = (Read("/v1/sources/{source_id}", _read_detail, primary_key=True),)
+READS = (Read("/v1/sources/{source_id}", driver=_read_detail),)

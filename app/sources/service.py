@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
+from app.core.db import Prepared, Reader, prepared_rows
 from app.core.errors import InvalidParameter, NotFound
 from app.core.pagination import (
     EXPORT_BATCH,
@@ -60,19 +61,20 @@ def get_all(
     return [row.item for row in rows[:limit]], total, next_cursor, extra
 
 
-DETAIL = (
-    select(SourceDocument.item, Source.version)
-    .join(SourceDocument, SourceDocument.source_id == Source.id)
-    .where(Source.id == bindparam("source_id"))
+DETAIL = Prepared(
+    "SELECT source_documents.item, sources.version FROM sources "
+    "JOIN source_documents ON source_documents.source_id = sources.id "
+    "WHERE sources.id = :source_id"
 )
 
 
-def get(session: Session, source_id: str) -> tuple[bytes, int]:
+def get(session: Reader, source_id: str) -> tuple[bytes, int]:
     """One source's stored document and its version, or 404."""
-    row = session.connection().execute(DETAIL, {"source_id": source_id}).first()
-    if row is None:
+    rows = prepared_rows(session, DETAIL, {"source_id": source_id})
+    if not rows:
         raise NotFound(f"no source with id {source_id!r}", param="source_id")
-    return row.item.encode(), row.version
+    item, version = rows[0]
+    return item.encode(), version
 
 
 TEXT = select(Source.text).where(Source.id == bindparam("source_id"))

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query, Request
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 from starlette.concurrency import run_in_threadpool
@@ -36,6 +37,15 @@ def session_factory(
     return app_state.read_sessionmaker
 
 
+def read_bind(app_state: AppState, request_state: Mapping[str, Any]) -> Engine | Connection:
+    """What a read's driver read (app.core.db.DriverRead) runs on: the bind of the sessions
+    `session_factory` gives the read (an engine, or a connection the factory was bound to)."""
+    bind = session_factory(app_state, "GET", request_state).kw.get("bind")
+    if not isinstance(bind, Engine | Connection):
+        raise TypeError("the read sessions are bound to no engine nor connection")
+    return bind
+
+
 T = TypeVar("T")
 
 
@@ -51,6 +61,14 @@ def on_loop(session: Session) -> bool:
     if bind.dialect.name != "sqlite":
         return False
     return session.in_transaction() or _can_connect_at_once(getattr(bind, "pool", None))
+
+
+def bind_on_loop(bind: Engine | Connection) -> bool:
+    """Whether a driver read of this bind may run on the event loop (as `on_loop`: SQLite,
+    and a connection held already or one the pool gives at once)."""
+    if bind.dialect.name != "sqlite":
+        return False
+    return isinstance(bind, Connection) or _can_connect_at_once(bind.pool)
 
 
 def _can_connect_at_once(pool: Any) -> bool:

@@ -6,9 +6,11 @@ that splices stored documents: at one worker it bounded how many lists and detai
 a process could answer. A `Read` names a route's template, its query model and the function
 that answers it; `ReadPath`, the innermost middleware, answers a request that matches one
 with that function directly: the query validated once, one session, the data version read
-in the answer's own transaction, and on SQLite a primary-key read (or a list of the shapes
-that prepared statements answer) on the event loop (a thread hop costs more than the
-statements).
+in the answer's own transaction. An answer made of prepared statements only (a primary-key
+read, a list of the shapes prepared statements answer: `Read.driver`) runs on a driver read
+(app.core.db.DriverRead) instead of a session, whose begin and end cost more than its
+statements, and on SQLite on the event loop (a thread hop costs more than the statements);
+the rest take a session on a worker thread.
 
 It answers only what it can answer exactly as the route would; everything else goes on to
 the routes unchanged, which stay the documented contract: a query that does not validate
@@ -27,6 +29,7 @@ from typing import Any, get_args, get_origin
 from urllib.parse import parse_qsl
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -34,11 +37,13 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.core import version as data_version
-from app.web.deps import on_loop, session_factory
+from app.core.db import DriverRead
+from app.web.deps import bind_on_loop, read_bind, session_factory
 from app.web.http_cache import record_version
 from app.web.state import state_of
 
 Answer = Callable[[Session, Request, Any], Response]
+DriverAnswer = Callable[[DriverRead, Request, Any], Response]
 
 # A path parameter the read path takes: an id of the kind the data holds (a slug, or a
 # dataset's `ucdp-123`). Anything else (percent-escapes, spaces, over-long ids) goes to the
@@ -49,18 +54,33 @@ ID = r"[A-Za-z0-9][A-Za-z0-9._~:-]{0,119}"
 @dataclass(frozen=True)
 class Read:
     """One route the read path answers: its template (as the route declares it), the model
-    its query string validates into (None: the route takes no query), the function that
-    answers it, whether it is one primary-key read (run on the loop on SQLite), which of its
-    queries are a few index reads too (`quick`: run on the loop as well), and whether the
-    answer reads the data version in its own statement (`http_cache.record_version`)
-    rather than in one before it."""
+    its query string validates into (None: the route takes no query), the functions that
+    answer it, and whether the answer reads the data version in its own statement
+    (`http_cache.record_version`) rather than in one before it.
+
+    `driver` answers on a driver read, with prepared statements only: every query, or those
+    `quick` holds (a few index reads). `answer` answers the rest on a session, and those the
+    driver answer hands over by raising `ToSession`."""
 
     template: str
-    answer: Answer
+    answer: Answer | None = None
     query: type[BaseModel] | None = None
-    primary_key: bool = False
     reads_version: bool = False
     quick: Callable[[Any], bool] | None = None
+    driver: DriverAnswer | None = None
+
+    def __post_init__(self) -> None:
+        if self.answer is None and (self.driver is None or self.quick is not None):
+            raise ValueError(f"{self.template}: what the driver does not answer needs an answer")
+
+    def on_driver(self, query: Any) -> bool:
+        """Whether the driver answer takes this query."""
+        return self.driver is not None and (self.quick is None or self.quick(query))
+
+
+class ToSession(Exception):
+    """Raised by a driver answer for a query it turns out not to answer (an actor given by
+    name rather than id, say): the session answer answers it instead."""
 
 
 @dataclass(frozen=True)
@@ -105,12 +125,24 @@ class ReadPath:
         scope["route"] = compiled.route
         scope["path_params"] = path_params
         request = Request(scope, receive)
-        session = session_factory(app_state, "GET", scope.get("state", {}))()
+        read = compiled.read
+        request_state = scope.get("state", {})
         try:
-            if _quick(compiled.read, query) and on_loop(session):
-                response = _answer(compiled.read, session, request, query)
-            else:
-                response = await run_in_threadpool(_answer, compiled.read, session, request, query)
+            response = None
+            if read.on_driver(query):
+                bind = read_bind(app_state, request_state)
+                try:
+                    if bind_on_loop(bind):
+                        response = _driver_answer(read, bind, request, query)
+                    else:
+                        response = await run_in_threadpool(
+                            _driver_answer, read, bind, request, query
+                        )
+                except ToSession:
+                    response = None
+            if response is None:
+                session = session_factory(app_state, "GET", request_state)()
+                response = await run_in_threadpool(_answer, read, session, request, query)
         except Exception as exc:
             response = await self._render(request, exc)
         await response(scope, receive, send)
@@ -145,15 +177,11 @@ class ReadPath:
 _PASS = object()
 
 
-def _quick(read: Read, query: Any) -> bool:
-    """Whether this answer is a few index reads: on SQLite, less work than a thread hop."""
-    return read.primary_key or (read.quick is not None and read.quick(query))
-
-
 def _answer(read: Read, session: Session, request: Request, query: Any) -> Response:
     """The read, with the data version read in its transaction (as `record_data_version`
     does for the routes) unless it reads it itself, and the session ended before the answer
     is sent."""
+    assert read.answer is not None
     try:
         if not read.reads_version:
             record_version(request, data_version.current(session))
@@ -163,6 +191,21 @@ def _answer(read: Read, session: Session, request: Request, query: Any) -> Respo
         return response
     finally:
         session.close()
+
+
+def _driver_answer(read: Read, bind: Engine | Connection, request: Request, query: Any) -> Response:
+    """As `_answer`, on a driver read of this bind instead of a session."""
+    assert read.driver is not None
+    reader = DriverRead(bind)
+    try:
+        if not read.reads_version:
+            record_version(request, data_version.current(reader))
+        response = read.driver(reader, request, query)
+        if isinstance(response, StreamingResponse):
+            raise TypeError("the read path answers buffered responses only")
+        return response
+    finally:
+        reader.close()
 
 
 def _compile(read: Read) -> _Compiled:
