@@ -79,6 +79,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
             timeout_graceful_shutdown=args.graceful_timeout,
             factory=True,
             http=ProblemHttpToolsProtocol,
+            # asyncio's own loop, not uvloop: on SQLite the busiest reads run on the loop, and
+            # under uvloop those waiting behind them were served out of turn (32 connections
+            # on one worker: p99 of Q3 410-970 ms against 108-119 ms on asyncio's loop, for
+            # the same req/s; bench/RESULTS.md).
+            loop="asyncio",
             host=args.host,
             port=args.port,
             workers=args.workers,

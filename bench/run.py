@@ -930,18 +930,18 @@ PHASE_FLOOR = 0.01
 APP = "geoevents (app.*)"
 SQLALCHEMY = "SQLAlchemy"
 WEB = "FastAPI, Starlette, pydantic, anyio"
-SERVER = "uvicorn, uvloop, asyncio"
+SERVER = "uvicorn, httptools, asyncio"
 DRIVER = "sqlite3 and the SQLite library, psycopg and libpq"
 ORJSON = "orjson"
 OTHER = "other: the interpreter, the standard library, other packages"
 PACKAGES = [APP, SQLALCHEMY, WEB, SERVER, DRIVER, ORJSON, OTHER]
 # Which package a frame's file belongs to. py-spy --native names a C frame by its source file
-# (uvloop/loop.c, Modules/_sqlite/cursor.c, SQLAlchemy's compiled _result_cy.c) or by its
+# (Modules/_asynciomodule.c, Modules/_sqlite/cursor.c, SQLAlchemy's compiled _result_cy.c) or by its
 # shared library (libsqlite3.so).
 PACKAGE_MARKERS: list[tuple[str, tuple[str, ...]]] = [
     (SQLALCHEMY, ("/sqlalchemy/",)),
     (WEB, ("/fastapi/", "/starlette/", "/pydantic/", "/pydantic_core/", "/anyio/")),
-    (SERVER, ("/uvicorn/", "/uvloop/", "/httptools/", "/h11/", "/asyncio/", "_asynciomodule")),
+    (SERVER, ("/uvicorn/", "/httptools/", "/h11/", "/asyncio/", "_asynciomodule")),
     (DRIVER, ("/_sqlite/", "/sqlite3/", "libsqlite3", "/psycopg", "libpq")),
     (ORJSON, ("orjson",)),
 ]
@@ -1475,7 +1475,7 @@ def render_profiles(report: Report, written: bool = False) -> list[str]:
     lines += [
         f"py-spy {report.versions.get('py-spy', '?')} (from PyPI, in a venv of its own: "
         "bench/.venv-pyspy) with native frames (`--native`, so that C code shows: SQLite, "
-        "the sqlite3 module, uvloop, pydantic-core, orjson), in its default blocking mode: "
+        "the sqlite3 module, httptools, pydantic-core, orjson), in its default blocking mode: "
         "it stops the process for each sample, so the rates below, taken under the "
         "profiler, are lower than the tables'. On a machine shared with other work (each "
         "recording gives the load average at its end) absolute rates are low and vary from "
