@@ -16,17 +16,18 @@ from typing import Any
 import pytest
 from alembic import command
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import sessionmaker
 
 from app.auth import service as auth
 from app.auth.schemas import Scope
 from app.core import version as data_version
 from app.core.config import Settings
-from app.core.db import make_engine, session_scope, sqlalchemy_url
+from app.core.db import DriverRead, make_engine, session_scope, sqlalchemy_url
 from app.core.migrations import alembic_config
 from app.curation.seed import service as seeding
 from app.main import create_app
+from app.web import reads
 from app.web.consistency import TOKEN_HEADER, parse_lsn
 from app.web.http_cache import HTTPCacheMiddleware, http_date
 from app.web.state import state_of
@@ -112,8 +113,11 @@ def pair() -> Iterator[Pair]:
 
 
 @pytest.fixture
-def served(pair: Pair) -> Iterator[tuple[TestClient, dict[str, str], dict[str, int]]]:
-    """The app on the pair, a write key's header, and statements run per database."""
+def served(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[TestClient, dict[str, str], dict[str, int]]]:
+    """The app on the pair, a write key's header, and reads run per database: statements
+    through SQLAlchemy, and the read path's driver reads (which bypass its events)."""
     engine = make_engine(pair.primary_url)
     for session in session_scope(sessionmaker(bind=engine)):
         key = auth.create(session, f"replica-{time.monotonic_ns()}", Scope.write)
@@ -135,6 +139,15 @@ def served(pair: Pair) -> Iterator[tuple[TestClient, dict[str, str], dict[str, i
         event.listen(
             bound, "before_cursor_execute", lambda *a, n=name, **k: seen.__setitem__(n, seen[n] + 1)
         )
+
+    class CountedRead(DriverRead):
+        def __init__(self, bind: Engine | Connection) -> None:
+            for name, bound in watched.items():
+                if bind is bound:
+                    seen[name] += 1
+            super().__init__(bind)
+
+    monkeypatch.setattr(reads, "DriverRead", CountedRead)
     with TestClient(app) as client:
         try:
             yield client, {"Authorization": f"Bearer {key}"}, seen
