@@ -99,9 +99,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-REPEATABLE_READ = IsolationLevel.REPEATABLE_READ
-
-
 def _sqlite_begin(connection: Connection) -> None:
     immediate = connection.get_execution_options().get("sqlite_immediate", False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
@@ -365,7 +362,7 @@ class DriverRead:
         try:
             if self.dialect.name == "postgresql":
                 self._isolation = self.driver.isolation_level
-                self.driver.isolation_level = REPEATABLE_READ
+                self.driver.isolation_level = IsolationLevel.REPEATABLE_READ
             else:
                 self.driver.execute("BEGIN")
         except errors as exc:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, get_args, get_origin
+from typing import Any, TypeVar, get_args, get_origin
 from urllib.parse import parse_qsl
 
 from pydantic import BaseModel, ValidationError
@@ -131,18 +131,10 @@ class ReadPath:
             response = None
             if read.on_driver(query):
                 bind = read_bind(app_state, request_state)
-                try:
-                    if bind_on_loop(bind):
-                        response = _driver_answer(read, bind, request, query)
-                    else:
-                        response = await run_in_threadpool(
-                            _driver_answer, read, bind, request, query
-                        )
-                except ToSession:
-                    response = None
+                response = await _on_driver(read, bind, request, query)
             if response is None:
                 session = session_factory(app_state, "GET", request_state)()
-                response = await run_in_threadpool(_answer, read, session, request, query)
+                response = await run_in_threadpool(_session_answer, read, session, request, query)
         except Exception as exc:
             response = await self._render(request, exc)
         await response(scope, receive, send)
@@ -177,31 +169,46 @@ class ReadPath:
 _PASS = object()
 
 
-def _answer(read: Read, session: Session, request: Request, query: Any) -> Response:
-    """The read, with the data version read in its transaction (as `record_data_version`
-    does for the routes) unless it reads it itself, and the session ended before the answer
-    is sent."""
-    assert read.answer is not None
+async def _on_driver(
+    read: Read, bind: Engine | Connection, request: Request, query: Any
+) -> Response | None:
+    """The driver answer (on the loop on SQLite), or None when it hands the query over."""
     try:
-        if not read.reads_version:
-            record_version(request, data_version.current(session))
-        response = read.answer(session, request, query)
-        if isinstance(response, StreamingResponse):  # never registered: its session ends here
-            raise TypeError("the read path answers buffered responses only")
-        return response
-    finally:
-        session.close()
+        if bind_on_loop(bind):
+            return _driver_answer(read, bind, request, query)
+        return await run_in_threadpool(_driver_answer, read, bind, request, query)
+    except ToSession:
+        return None
+
+
+def _session_answer(read: Read, session: Session, request: Request, query: Any) -> Response:
+    assert read.answer is not None
+    return _answer(read.answer, session, read.reads_version, request, query)
 
 
 def _driver_answer(read: Read, bind: Engine | Connection, request: Request, query: Any) -> Response:
-    """As `_answer`, on a driver read of this bind instead of a session."""
     assert read.driver is not None
-    reader = DriverRead(bind)
+    return _answer(read.driver, DriverRead(bind), read.reads_version, request, query)
+
+
+R = TypeVar("R", Session, DriverRead)
+
+
+def _answer(
+    answer: Callable[[R, Request, Any], Response],
+    reader: R,
+    reads_version: bool,
+    request: Request,
+    query: Any,
+) -> Response:
+    """The read on this session or driver read, with the data version read in its
+    transaction (as `record_data_version` does for the routes) unless the answer reads it
+    itself, and the reader closed before the answer is sent."""
     try:
-        if not read.reads_version:
+        if not reads_version:
             record_version(request, data_version.current(reader))
-        response = read.driver(reader, request, query)
-        if isinstance(response, StreamingResponse):
+        response = answer(reader, request, query)
+        if isinstance(response, StreamingResponse):  # never registered: its reader ends here
             raise TypeError("the read path answers buffered responses only")
         return response
     finally:
