@@ -174,10 +174,30 @@ def insert_rows(bind: Session | Connection, table: Any, rows: Sequence[dict[str,
     COPY on PostgreSQL (a fraction of an INSERT's cost per row), executemany on SQLite."""
     if not rows:
         return
-    if dialect_name(bind) != "postgresql":
-        bind.execute(insert(table), rows)
-        return
     names = list(rows[0])
+    if dialect_name(bind) != "postgresql":
+        # The statement as the driver takes it and each value through its column's bind
+        # processor, as `insert(table)` does it, without compiling the statement and building
+        # an execution context for each batch; `insert(table)` where a column left out has a
+        # Python-side default for it to fill.
+        connection = bind.connection() if isinstance(bind, Session) else bind
+        processors = _bind_processors(table, tuple(names), connection.dialect)
+        if processors is None:
+            connection.execute(insert(table), rows)
+            return
+        columns = ", ".join(f'"{table.c[n].name}"' for n in names)
+        marks = ", ".join("?" for _ in names)
+        connection.exec_driver_sql(
+            f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})',
+            [
+                tuple(
+                    value if process is None else process(value)
+                    for process, value in zip(processors, map(row.__getitem__, names), strict=True)
+                )
+                for row in rows
+            ],
+        )
+        return
     columns = ", ".join(f'"{table.c[n].name}"' for n in names)
     connection = bind.connection() if isinstance(bind, Session) else bind
     cursor = connection.connection.cursor()
@@ -187,6 +207,28 @@ def insert_rows(bind: Session | Connection, table: Any, rows: Sequence[dict[str,
                 copy.write_row([_plain(row[n]) for n in names])
     finally:
         cursor.close()
+
+
+_PROCESSORS: dict[tuple[str, tuple[str, ...], str], list[Any] | None] = {}
+
+
+def _bind_processors(table: Any, names: tuple[str, ...], dialect: Dialect) -> list[Any] | None:
+    """Each named column's bind processor for this dialect (None in the list: the value goes
+    as it is; the driver takes a str enum member as its value), or None where a column left
+    out has a Python-side default."""
+    key = (table.name, names, dialect.name)
+    if key not in _PROCESSORS:
+        defaulted = any(
+            getattr(c, "default", None) is not None and c.name not in names for c in table.columns
+        )
+        _PROCESSORS[key] = (
+            None
+            if defaulted
+            else [
+                table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+            ]
+        )
+    return _PROCESSORS[key]
 
 
 def _plain(value: Any) -> Any:
