@@ -315,7 +315,12 @@ def cmd_openapi(args: argparse.Namespace) -> None:
 def cmd_bench_generate(args: argparse.Namespace) -> None:
     """Fill an empty database with the synthetic benchmark corpus."""
 
-    generate(args.database_url or get_settings().database_url, args.events, args.seed)
+    generate(
+        args.database_url or get_settings().database_url,
+        args.events,
+        args.seed,
+        workers=args.workers,
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -393,6 +398,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--events", type=int, required=True)
     gen.add_argument("--seed", type=int, default=1)
     gen.add_argument("--database-url", help="defaults to DATABASE_URL")
+    gen.add_argument(
+        "--workers",
+        type=int,
+        help="processes that build the documents (default: one per CPU; 0: none)",
+    )
     gen.set_defaults(func=cmd_bench_generate)
     return parser
 

@@ -31,7 +31,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -421,7 +422,18 @@ def refresh(bind: Bind, event_ids: Iterable[str]) -> None:
 
 
 def refresh_all(bind: Bind) -> int:
-    """Rebuild every event's search row (after a bulk load or a migration); how many.
+    """Rebuild every event's search row (after a bulk load or a migration); how many."""
+    done = 0
+    with rebuilding(bind):
+        for chunk in key_chunks(bind, Event.id, BATCH):
+            bind.execute(insert(SEARCH_TABLE), event_rows(bind, chunk))
+            done += len(chunk)
+    return done
+
+
+@contextmanager
+def rebuilding(bind: Bind) -> Iterator[None]:
+    """Empty the search rows for the body to write them all anew (`event_rows`, inserted).
 
     On SQLite the triggers that keep `event_search_fts` in step are set aside meanwhile and
     the index rebuilt from the rows in one pass: row by row, the index of 100,000 events took
@@ -440,15 +452,11 @@ def refresh_all(bind: Bind) -> int:
     for name, _ in triggers:
         bind.execute(text(f'DROP TRIGGER "{name}"'))
     bind.execute(delete(SEARCH_TABLE))
-    done = 0
-    for chunk in key_chunks(bind, Event.id, BATCH):
-        bind.execute(insert(SEARCH_TABLE), event_rows(bind, chunk))
-        done += len(chunk)
+    yield
     if triggers:
         bind.execute(text("INSERT INTO event_search_fts (event_search_fts) VALUES ('rebuild')"))
         for _, definition in triggers:
             bind.execute(text(definition))
-    return done
 
 
 def is_search_table(name: str) -> bool:

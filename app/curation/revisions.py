@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, null, select, update
 from sqlalchemy.orm import Session
 
 from app.changes.models import Revision
@@ -252,25 +252,40 @@ def creation_revisions(session: Session, author: str, chunk: int = 2000) -> int:
     written = 0
     now = datetime.now(UTC)
     for kind in ORDER:
-        model = REGISTRY[kind].model
-        stamped = hasattr(model, "created_at")
-        covered = select(Revision.record_id).where(Revision.kind == kind.value)
-        pending = select(model.id, model.created_at if stamped else model.id).where(
-            model.id.not_in(covered)
-        )
-        rows = session.execute(pending.order_by(model.id)).all()
-        for start in range(0, len(rows), chunk):
-            part = rows[start : start + chunk]
-            docs = documents(session, kind, [r[0] for r in part])
-            revisions = []
-            for record_id, created in part:
-                doc = docs.get(record_id)
-                if doc is not None:
-                    at = created if stamped else now
-                    revisions.append(creation_row(kind, record_id, doc, at, author))
+        for part in pending_creations(session, kind, chunk):
+            revisions = creation_rows(session, kind, part, now, author)
             if revisions:
                 session.connection().execute(insert(FEED), revisions)
                 written += len(revisions)
     if written:
         data_version.bump(session)
     return written
+
+
+Pending = list[tuple[str, datetime | None]]  # records without a revision: id, created_at
+
+
+def pending_creations(session: Session, kind: Kind, chunk: int) -> list[Pending]:
+    """The records of one kind that have no revision yet, with their `created_at` (None for
+    a kind that keeps none), in id order, `chunk` at a time."""
+    model = REGISTRY[kind].model
+    stamped = hasattr(model, "created_at")
+    covered = select(Revision.record_id).where(Revision.kind == kind.value)
+    pending = select(model.id, model.created_at if stamped else null()).where(
+        model.id.not_in(covered)
+    )
+    rows = [(r[0], r[1]) for r in session.execute(pending.order_by(model.id))]
+    return [rows[start : start + chunk] for start in range(0, len(rows), chunk)]
+
+
+def creation_rows(
+    session: Session, kind: Kind, part: Pending, now: datetime, author: str
+) -> list[dict[str, Any]]:
+    """The creation revisions of these records (those that still exist): each at its own
+    `created_at`, or at `now`."""
+    docs = documents(session, kind, [record_id for record_id, _ in part])
+    return [
+        creation_row(kind, record_id, docs[record_id], created or now, author)
+        for record_id, created in part
+        if record_id in docs
+    ]
