@@ -543,20 +543,12 @@ def project_all(bind: Bind, kind: str = "event") -> int:
         bind.execute(delete(also[0]))
     done = 0
     for chunk in key_chunks(bind, stored.ids, BATCH):
-        store_built(bind, kind, stored.build(bind, chunk), also is not None)
+        docs = stored.build(bind, chunk)
+        bind.execute(insert(stored.table), docs)
+        if also is not None:
+            bind.execute(insert(also[0]), also[2](docs))
         done += len(chunk)
     return done
-
-
-def store_built(bind: Bind, kind: str, docs: list[dict[str, str]], also: bool = True) -> None:
-    """Insert documents built by `STORED[kind].build` for records that have none yet, with
-    the rows derived from them (`also=False`: without those)."""
-    stored = STORED[kind]
-    if not docs:
-        return
-    bind.execute(insert(stored.table), docs)
-    if also and stored.also is not None:
-        bind.execute(insert(stored.also[0]), stored.also[2](docs))
 
 
 def stale(session: Session, ids: Iterable[str | None], kind: str = "event") -> None:
