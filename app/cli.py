@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import signal
+import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ import uvicorn
 import yaml
 from alembic import command
 from uvicorn.config import LOGGING_CONFIG
+from uvicorn.supervisors import Multiprocess
 
 from app.auth import service as auth
 from app.auth.schemas import Scope
@@ -67,7 +69,7 @@ def cmd_serve(args: argparse.Namespace) -> None:
         flush=True,
     )
     with _sigterm_after_cleanup(), serving_dir() as folder, _shared_metrics(folder, args.workers):
-        uvicorn.run(
+        _run(
             "app.main:create_app",
             log_config=_log_config(args.log_level),
             access_log=False,  # app.web.limits writes one JSON line per request instead
@@ -89,6 +91,45 @@ def cmd_serve(args: argparse.Namespace) -> None:
             workers=args.workers,
             log_level=args.log_level,
         )
+
+
+def _run(app: str, **options: Any) -> None:
+    """`uvicorn.run`, except that several workers listen each on a socket of its own.
+
+    uvicorn's workers share one listening socket, and whichever worker wakes first accepts
+    every connection waiting: 32 keep-alive connections opened at once (a load test, a
+    proxy's pool) all went to one worker of two, which did all the work (bench/RESULTS.md).
+    Here each worker binds the address anew with SO_REUSEPORT, and the kernel spreads new
+    connections over their sockets. A worker that stops drops the connections still waiting
+    in its own queue; the others' are not affected."""
+    if options.get("workers", 1) <= 1:
+        uvicorn.run(app, **options)
+        return
+    config = uvicorn.Config(app, **options)
+    Multiprocess(config, sockets=[_WorkerSocket.bound(config.host, config.port)]).run()
+
+
+class _WorkerSocket(socket.socket):
+    """A TCP address that each worker process binds for itself: sent to a worker (pickled
+    by the supervisor) it arrives as a new socket on the same address, with SO_REUSEPORT.
+    The supervisor's own socket holds the address and never listens."""
+
+    @classmethod
+    def bound(cls, host: str, port: int) -> _WorkerSocket:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = cls(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            sock.close()
+            raise SystemExit(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+        return sock
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        host, port = self.getsockname()[:2]
+        return (_WorkerSocket.bound, (host, port))
 
 
 @contextmanager

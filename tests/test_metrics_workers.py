@@ -8,8 +8,11 @@ workers' per-process metric files in it show which worker answered what.
 
 from __future__ import annotations
 
+import http.client
 import re
+import select
 import signal
+import socket
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -124,6 +127,58 @@ def test_two_workers_serve_one_view_of_the_host(start: Callable[[int], MetricsSe
         assert value(text, POOL % "size") == 2 * POOL_SIZE  # both workers' pools, added up
         assert value(text, POOL % "checked_out") >= 0
 
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(timeout=20) in STOPPED
+    assert not server.folder.exists()
+
+
+def test_connections_opened_at_once_reach_both_workers(
+    start: Callable[[int], MetricsServer],
+) -> None:
+    """Keep-alive connections opened together (a load test's, a proxy's pool) are spread
+    over the workers, each listening on a socket of its own, instead of all going to the
+    one that accepts first."""
+    server = start(2)
+    metrics = server.folder / "metrics"
+    # Both workers listening first: the server answers once one of them is.
+    sent = 0
+    before: dict[int, float] = {}
+    while len(before) < 2 and sent < 800:
+        healthz(server.base, 40)
+        sent += 40
+        before = settle(metrics, sent)
+    assert len(before) == 2, before
+    address = httpx.URL(server.base)
+    # Opened in a burst before any request, as a load driver or a proxy's pool opens them:
+    # non-blocking connects, one right after the other, then used as ordinary connections.
+    opened = []
+    for _ in range(32):
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        sock.connect_ex((address.host, address.port))
+        opened.append(sock)
+    connections = []
+    for sock in opened:
+        select.select([], [sock], [], 5)
+        sock.setblocking(True)
+        connection = http.client.HTTPConnection(address.host, address.port)
+        connection.sock = sock
+        connections.append(connection)
+    statuses = []
+    for _ in range(3):
+        for connection in connections:
+            connection.request("GET", "/healthz")
+            response = connection.getresponse()
+            response.read()
+            statuses.append(response.status)
+    for connection in connections:
+        connection.close()
+    assert statuses == [200] * 96
+    after = settle(metrics, sent + 96)
+    counts = {pid: n - before[pid] for pid, n in after.items()}
+    assert sum(counts.values()) == 96
+    # A connection's three requests go to the worker that accepted it: each has some.
+    assert all(n >= 3 and n % 3 == 0 for n in counts.values()), counts
     server.process.send_signal(signal.SIGTERM)
     assert server.process.wait(timeout=20) in STOPPED
     assert not server.folder.exists()
