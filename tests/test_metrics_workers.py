@@ -106,17 +106,22 @@ def settle(metrics: Path, sent: int) -> dict[int, float]:
     return counts
 
 
-def test_two_workers_serve_one_view_of_the_host(start: Callable[[int], MetricsServer]) -> None:
-    server = start(2)
-    metrics = server.folder / "metrics"
-    # Until both workers have answered some (at most a few hundred requests).
+def until_both_answer(server: MetricsServer) -> tuple[int, dict[int, float]]:
+    """/healthz on fresh connections until both workers have answered some (at most a few
+    hundred requests): how many were sent, and the per-worker counts."""
     sent = 0
     counts: dict[int, float] = {}
     while len(counts) < 2 and sent < 800:
         healthz(server.base, 40)
         sent += 40
-        counts = settle(metrics, sent)
+        counts = settle(server.folder / "metrics", sent)
     assert len(counts) == 2, counts
+    return sent, counts
+
+
+def test_two_workers_serve_one_view_of_the_host(start: Callable[[int], MetricsServer]) -> None:
+    server = start(2)
+    sent, counts = until_both_answer(server)
     assert all(n > 0 for n in counts.values())
     assert sum(counts.values()) == sent
     assert server.process.pid not in counts
@@ -139,15 +144,8 @@ def test_connections_opened_at_once_reach_both_workers(
     over the workers, each listening on a socket of its own, instead of all going to the
     one that accepts first."""
     server = start(2)
-    metrics = server.folder / "metrics"
     # Both workers listening first: the server answers once one of them is.
-    sent = 0
-    before: dict[int, float] = {}
-    while len(before) < 2 and sent < 800:
-        healthz(server.base, 40)
-        sent += 40
-        before = settle(metrics, sent)
-    assert len(before) == 2, before
+    sent, before = until_both_answer(server)
     address = httpx.URL(server.base)
     # Opened in a burst before any request, as a load driver or a proxy's pool opens them:
     # non-blocking connects, one right after the other, then used as ordinary connections.
@@ -174,7 +172,7 @@ def test_connections_opened_at_once_reach_both_workers(
     for connection in connections:
         connection.close()
     assert statuses == [200] * 96
-    after = settle(metrics, sent + 96)
+    after = settle(server.folder / "metrics", sent + 96)
     counts = {pid: n - before[pid] for pid, n in after.items()}
     assert sum(counts.values()) == 96
     # A connection's three requests go to the worker that accepted it: each has some.

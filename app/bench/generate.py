@@ -308,10 +308,8 @@ def _sqlite_row(row: Sequence[Any]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-TABLES: list[type[Base]] = [
-    Source,
-    Actor,
-    Location,
+# The tables an event's rows go to, in the order they are loaded.
+EVENT_TABLES: list[type[Base]] = [
     Event,
     EventActor,
     ActorEvent,
@@ -320,6 +318,9 @@ TABLES: list[type[Base]] = [
     Claim,
     Quantity,
 ]
+
+
+TABLES: list[type[Base]] = [Source, Actor, Location, *EVENT_TABLES]
 
 
 def generate(
@@ -459,18 +460,6 @@ def _statement(e: dict[str, Any], c: int) -> str:
     return text
 
 
-# The tables an event's rows go to, in the order they are loaded.
-EVENT_TABLES: list[type[Base]] = [
-    Event,
-    EventActor,
-    ActorEvent,
-    EventLocation,
-    EventTag,
-    Claim,
-    Quantity,
-]
-
-
 def _load_events(loader: Loader, corpus: Corpus, chunk: int = 20_000) -> dict[str, int]:
     """Events and everything hanging off them, in one pass over the generator: each chunk of
     events is written table by table."""
@@ -569,6 +558,7 @@ class _EventRows:
 # jobs were made, so the database is the same whatever the number of workers.
 
 Job = tuple[str, str, Any, datetime]  # what to build, the record kind, the chunk, now
+Built = list[tuple[str, list[dict[str, Any]]]]  # a job's rows, by the table they go to
 
 
 class _Worker:
@@ -601,7 +591,7 @@ def _derive(engine: Engine, database_url: str, workers: int) -> dict[str, int]:
             jobs += [("revisions", record.value, part, now) for part in parts]
         tables = _derived_tables()
         with search.rebuilding(conn):
-            for _, built in _fan_out(database_url, jobs, workers):
+            for built in _fan_out(database_url, jobs, workers):
                 for name, rows in built:
                     insert_rows(conn, tables[name], rows)
                     if name in counts:
@@ -612,28 +602,28 @@ def _derive(engine: Engine, database_url: str, workers: int) -> dict[str, int]:
     return counts
 
 
-def _fan_out(database_url: str, jobs: list[Job], workers: int) -> Iterator[tuple[Job, Any]]:
-    """Each job with what it built, in the jobs' order: built here when `workers` is 0,
+def _fan_out(database_url: str, jobs: list[Job], workers: int) -> Iterator[Built]:
+    """What each job built, in the jobs' order: built here when `workers` is 0,
     else by that many processes, a few jobs ahead of the writer (so memory stays flat)."""
     if workers < 1:
         _start_worker(database_url)
         for job in jobs:
-            yield job, _build(job)
+            yield _build(job)
         _stop_worker()
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start_worker, initargs=(database_url,)
     ) as pool:
-        ahead: deque[tuple[Job, Future[Any]]] = deque()
         queued = iter(jobs)
-        for job in itertools.islice(queued, 4 * workers):
-            ahead.append((job, pool.submit(_build, job)))
+        ahead: deque[Future[Built]] = deque(
+            pool.submit(_build, job) for job in itertools.islice(queued, 4 * workers)
+        )
         while ahead:
-            job, built = ahead.popleft()
+            built = ahead.popleft()
             for following in itertools.islice(queued, 1):
-                ahead.append((following, pool.submit(_build, following)))
-            yield job, built.result()
+                ahead.append(pool.submit(_build, following))
+            yield built.result()
 
 
 def _start_worker(database_url: str) -> None:
@@ -648,7 +638,7 @@ def _stop_worker() -> None:
     _Worker.engine.dispose()
 
 
-def _build(job: Job) -> list[tuple[str, list[dict[str, Any]]]]:
+def _build(job: Job) -> Built:
     """A job's rows, by the name of the table they go to."""
     what, kind, chunk, now = job
     connection = _Worker.connection
@@ -656,7 +646,7 @@ def _build(job: Job) -> list[tuple[str, list[dict[str, Any]]]]:
         if what == "documents":
             stored = projections.STORED[kind]
             docs = stored.build(connection, chunk)
-            built: list[tuple[str, list[dict[str, Any]]]] = [(stored.table.__tablename__, docs)]
+            built: Built = [(stored.table.__tablename__, docs)]
             if stored.also is not None:
                 built.append((stored.also[0].__tablename__, stored.also[2](docs)))
             return built

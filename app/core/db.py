@@ -175,12 +175,12 @@ def insert_rows(bind: Session | Connection, table: Any, rows: Sequence[dict[str,
     if not rows:
         return
     names = list(rows[0])
-    if dialect_name(bind) != "postgresql":
+    connection = bind.connection() if isinstance(bind, Session) else bind
+    if connection.dialect.name != "postgresql":
         # The statement as the driver takes it and each value through its column's bind
         # processor, as `insert(table)` does it, without compiling the statement and building
         # an execution context for each batch; `insert(table)` where a column left out has a
         # Python-side default for it to fill.
-        connection = bind.connection() if isinstance(bind, Session) else bind
         processors = _bind_processors(table, tuple(names), connection.dialect)
         if processors is None:
             connection.execute(insert(table), rows)
@@ -199,7 +199,6 @@ def insert_rows(bind: Session | Connection, table: Any, rows: Sequence[dict[str,
         )
         return
     columns = ", ".join(f'"{table.c[n].name}"' for n in names)
-    connection = bind.connection() if isinstance(bind, Session) else bind
     cursor = connection.connection.cursor()
     try:
         with cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
